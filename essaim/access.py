@@ -1,0 +1,194 @@
+"""THE authorization policy. Every "may this person see / do this?" is answered here.
+
+Each protected type has one rule, in three forms kept side by side in one class:
+
+- ``can(user, action, obj)``: one object;
+- ``visible(user, qs)``: the same rule as a query filter (for "view");
+- ``audience(obj)``: the users who may receive the object as an event or notification.
+
+``can_many`` checks a page of objects in one query. ``access_<noun>(user, id)`` fetches
+and checks at once, and raises ``NotFound`` alike for missing and forbidden objects, so a
+hidden object's existence never shows. tests/test_access.py checks that the three forms
+agree for every persona and object; every new protected type joins that test.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any, ClassVar, Generic, TypeVar
+
+from django.contrib.auth.models import AnonymousUser
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
+from django.db.models import Model, Q, QuerySet
+from django.http import Http404
+from typing_extensions import TypeIs
+
+from essaim.accounts.models import ApiToken, Role, User, UserKind
+from essaim.governance.models import AuditEntry
+
+Viewer = User | AnonymousUser
+M = TypeVar("M", bound=Model)
+
+VIEW = "view"
+
+
+class NotFound(Http404):
+    """The object does not exist or the viewer may not know that it does."""
+
+
+class Forbidden(PermissionDenied):
+    """The viewer may see the object but not do this to it."""
+
+
+def is_active(user: Viewer) -> TypeIs[User]:
+    return bool(user.is_authenticated and user.is_active)
+
+
+def is_admin(user: Viewer) -> bool:
+    return is_active(user) and user.is_admin
+
+
+def has_role(user: Viewer, role: Role) -> bool:
+    return is_active(user) and (user.is_admin or user.has_role(role))
+
+
+def active_users() -> QuerySet[User]:
+    return User.objects.filter(is_active=True)
+
+
+class Rule(Generic[M]):
+    model: ClassVar[type[Model]]
+    actions: ClassVar[frozenset[str]]
+
+    def can(self, user: Viewer, action: str, obj: M) -> bool:
+        raise NotImplementedError
+
+    def visible(self, user: Viewer, qs: QuerySet[M]) -> QuerySet[M]:
+        raise NotImplementedError
+
+    def audience(self, obj: M) -> QuerySet[User]:
+        raise NotImplementedError
+
+
+class UserRule(Rule[User]):
+    """People: employees see everyone; an external user sees only themselves until
+    the communities issue adds "people who share an external community with me"."""
+
+    model = User
+    actions = frozenset({VIEW, "manage"})
+
+    def can(self, user: Viewer, action: str, obj: User) -> bool:
+        if not is_active(user):
+            return False
+        if action == VIEW:
+            return user.kind == UserKind.EMPLOYEE or user.pk == obj.pk or is_admin(user)
+        if action == "manage":
+            return is_admin(user)
+        raise ValueError(f"unknown action {action!r} on users")
+
+    def visible(self, user: Viewer, qs: QuerySet[User]) -> QuerySet[User]:
+        if not is_active(user):
+            return qs.none()
+        if user.kind == UserKind.EMPLOYEE or is_admin(user):
+            return qs
+        return qs.filter(id=user.id)
+
+    def audience(self, obj: User) -> QuerySet[User]:
+        return active_users().filter(Q(kind=UserKind.EMPLOYEE) | Q(pk=obj.pk) | Q(is_admin=True))
+
+
+class AuditEntryRule(Rule[AuditEntry]):
+    """The audit log: administrators and compliance officers, read only."""
+
+    model = AuditEntry
+    actions = frozenset({VIEW})
+
+    def can(self, user: Viewer, action: str, obj: AuditEntry) -> bool:
+        if action != VIEW:
+            raise ValueError(f"unknown action {action!r} on audit entries")
+        return has_role(user, Role.COMPLIANCE)
+
+    def visible(self, user: Viewer, qs: QuerySet[AuditEntry]) -> QuerySet[AuditEntry]:
+        return qs if has_role(user, Role.COMPLIANCE) else qs.none()
+
+    def audience(self, obj: AuditEntry) -> QuerySet[User]:
+        return (
+            active_users().filter(Q(is_admin=True) | Q(role_set__role=Role.COMPLIANCE)).distinct()
+        )
+
+
+class ApiTokenRule(Rule[ApiToken]):
+    """A token is its owner's alone, even administrators never see it."""
+
+    model = ApiToken
+    actions = frozenset({VIEW, "revoke"})
+
+    def can(self, user: Viewer, action: str, obj: ApiToken) -> bool:
+        if action not in self.actions:
+            raise ValueError(f"unknown action {action!r} on API tokens")
+        return is_active(user) and obj.user_id == user.pk
+
+    def visible(self, user: Viewer, qs: QuerySet[ApiToken]) -> QuerySet[ApiToken]:
+        return qs.filter(user=user) if is_active(user) else qs.none()
+
+    def audience(self, obj: ApiToken) -> QuerySet[User]:
+        return active_users().filter(pk=obj.user_id)
+
+
+RULES: dict[type[Model], Rule[Any]] = {
+    rule.model: rule for rule in (UserRule(), AuditEntryRule(), ApiTokenRule())
+}
+
+
+def _rule(model: type[Model]) -> Rule[Any]:
+    try:
+        return RULES[model]
+    except KeyError:
+        raise LookupError(f"no access rule for {model.__name__}") from None
+
+
+def can(user: Viewer, action: str, obj: Model) -> bool:
+    return _rule(type(obj)).can(user, action, obj)
+
+
+def visible(user: Viewer, qs: QuerySet[M]) -> QuerySet[M]:
+    return _rule(qs.model).visible(user, qs)
+
+
+def audience(obj: Model) -> QuerySet[User]:
+    return _rule(type(obj)).audience(obj)
+
+
+def can_many(user: Viewer, objs: Iterable[M]) -> dict[Any, bool]:
+    """ "view" for a page of objects of one type, in one query."""
+    objs = list(objs)
+    if not objs:
+        return {}
+    model = type(objs[0])
+    pks = [o.pk for o in objs]
+    seen = set(
+        visible(user, model._default_manager.filter(pk__in=pks)).values_list("pk", flat=True)
+    )
+    return {pk: pk in seen for pk in pks}
+
+
+def _fetch(user: Viewer, qs: QuerySet[M], pk: object, action: str) -> M:
+    try:
+        obj = visible(user, qs).get(pk=pk)
+    except (ObjectDoesNotExist, ValueError, TypeError):
+        raise NotFound from None
+    if action != VIEW and not can(user, action, obj):
+        raise Forbidden
+    return obj
+
+
+def access_user(user: Viewer, user_id: object, action: str = VIEW) -> User:
+    return _fetch(user, User.objects.all(), user_id, action)
+
+
+def access_api_token(user: Viewer, token_id: object, action: str = VIEW) -> ApiToken:
+    return _fetch(user, ApiToken.objects.all(), token_id, action)
+
+
+def access_audit_entry(user: Viewer, entry_id: object) -> AuditEntry:
+    return _fetch(user, AuditEntry.objects.all(), entry_id, VIEW)

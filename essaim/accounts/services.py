@@ -1,0 +1,234 @@
+"""Every write to accounts. Services check permission, write in one transaction and
+leave an audit entry for administrative actions."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from django.conf import settings
+from django.contrib.auth.password_validation import validate_password
+from django.contrib.sessions.models import Session
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from essaim import access
+from essaim.governance.services import audit_record
+from essaim.http import Origin
+
+from .models import (
+    ApiToken,
+    Role,
+    TokenScope,
+    User,
+    UserKind,
+    UserRole,
+    UserSession,
+    normalize_email,
+)
+
+TOKEN_PREFIX = "ess_"  # noqa: S105  (a marker, not a secret)
+
+
+class ServiceError(Exception):
+    """Bad input or a forbidden change; ``field`` names the input at fault."""
+
+    def __init__(self, message: str, *, code: str = "invalid", field: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.code = code
+        self.field = field
+
+
+def _require(allowed: bool) -> None:
+    if not allowed:
+        raise access.Forbidden
+
+
+def user_create(
+    *,
+    actor: User | None,
+    origin: Origin,
+    email: str,
+    display_name: str,
+    password: str | None = None,
+    kind: UserKind = UserKind.EMPLOYEE,
+    is_admin: bool = False,
+    language: str = "",
+) -> User:
+    """Create an account. ``actor`` None means the command line (no permission check)."""
+    if actor is not None:
+        _require(access.is_admin(actor))
+    email = normalize_email(email)
+    if not display_name.strip():
+        raise ServiceError(_("A display name is required."), field="display_name")
+    if password is not None:
+        try:
+            validate_password(password, User(email=email, display_name=display_name))
+        except ValidationError as exc:
+            raise ServiceError(" ".join(exc.messages), field="password") from exc
+    try:
+        with transaction.atomic():
+            user = User.objects.create_user(
+                email,
+                password,
+                display_name=display_name.strip(),
+                kind=kind,
+                is_admin=is_admin,
+                language=language,
+            )
+            audit_record(
+                actor=actor,
+                action="user.create",
+                target=user,
+                origin=origin,
+                data={"kind": kind, "is_admin": is_admin},
+            )
+    except IntegrityError as exc:
+        raise ServiceError(
+            _("An account with this e-mail exists."), code="conflict", field="email"
+        ) from exc
+    return user
+
+
+def user_update_self(
+    *, user: User, display_name: str | None = None, language: str | None = None
+) -> User:
+    if display_name is not None:
+        if not display_name.strip():
+            raise ServiceError(_("A display name is required."), field="display_name")
+        user.display_name = display_name.strip()
+    if language is not None:
+        user.language = language
+    user.save(update_fields=["display_name", "language"])
+    return user
+
+
+def _end_sessions(user: User) -> None:
+    keys = list(UserSession.objects.filter(user=user).values_list("session_key", flat=True))
+    Session.objects.filter(session_key__in=keys).delete()
+    UserSession.objects.filter(user=user).delete()
+
+
+def user_deactivate(*, actor: User, origin: Origin, user: User) -> User:
+    """Deactivate an account: every session and token ends in the same transaction."""
+    _require(access.can(actor, "manage", user))
+    if user.pk == actor.pk:
+        raise ServiceError(_("You cannot deactivate your own account."), code="forbidden")
+    with transaction.atomic():
+        user = User.objects.select_for_update().get(pk=user.pk)
+        if not user.is_active:
+            return user
+        user.is_active = False
+        user.deactivated_at = timezone.now()
+        user.save(update_fields=["is_active", "deactivated_at"])
+        ApiToken.objects.filter(user=user, revoked_at=None).update(revoked_at=timezone.now())
+        _end_sessions(user)
+        audit_record(actor=actor, action="user.deactivate", target=user, origin=origin)
+    return user
+
+
+def user_reactivate(*, actor: User, origin: Origin, user: User) -> User:
+    _require(access.can(actor, "manage", user))
+    with transaction.atomic():
+        user = User.objects.select_for_update().get(pk=user.pk)
+        if user.is_active:
+            return user
+        user.is_active = True
+        user.deactivated_at = None
+        user.save(update_fields=["is_active", "deactivated_at"])
+        audit_record(actor=actor, action="user.reactivate", target=user, origin=origin)
+    return user
+
+
+def role_grant(*, actor: User, origin: Origin, user: User, role: Role) -> None:
+    _require(access.can(actor, "manage", user))
+    with transaction.atomic():
+        _, created = UserRole.objects.get_or_create(user=user, role=role)
+        if created:
+            audit_record(
+                actor=actor, action="role.grant", target=user, origin=origin, data={"role": role}
+            )
+
+
+def role_revoke(*, actor: User, origin: Origin, user: User, role: Role) -> None:
+    _require(access.can(actor, "manage", user))
+    with transaction.atomic():
+        deleted, _ = UserRole.objects.filter(user=user, role=role).delete()
+        if deleted:
+            audit_record(
+                actor=actor, action="role.revoke", target=user, origin=origin, data={"role": role}
+            )
+
+
+def hash_token(raw: str) -> str:
+    # Tokens carry 256 random bits, so a fast hash is safe and lets us look them up.
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def token_create(
+    *, user: User, name: str, scope: TokenScope, password: str
+) -> tuple[ApiToken, str]:
+    """Create a personal token; re-authentication by password is required (not just
+    the session cookie). Returns the token and its secret, which is never kept."""
+    if not access.is_active(user):
+        raise access.Forbidden
+    if not user.check_password(password):
+        raise ServiceError(
+            _("The password is not correct."), code="reauthentication_failed", field="password"
+        )
+    if not name.strip():
+        raise ServiceError(_("A token needs a name."), field="name")
+    raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken.objects.create(
+        user=user, name=name.strip(), prefix=raw[:10], key_hash=hash_token(raw), scope=scope
+    )
+    return token, raw
+
+
+def token_revoke(*, user: User, token: ApiToken) -> ApiToken:
+    _require(access.can(user, "revoke", token))
+    if token.revoked_at is None:
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+    return token
+
+
+def token_authenticate(raw: str) -> ApiToken | None:
+    """The live token of an active user with this secret, or None."""
+    if not raw.startswith(TOKEN_PREFIX):
+        return None
+    token = (
+        ApiToken.objects.select_related("user")
+        .filter(key_hash=hash_token(raw), revoked_at=None, user__is_active=True)
+        .first()
+    )
+    if token is not None:
+        now = timezone.now()
+        # Record use at most once a minute to keep reads cheap.
+        if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
+            ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    return token
+
+
+def session_register(*, user: User, session_key: str, origin: Origin) -> None:
+    """Record a new sign-in; past MAX_SESSIONS_PER_USER the oldest sessions end."""
+    with transaction.atomic():
+        UserSession.objects.update_or_create(
+            session_key=session_key,
+            defaults={"user": user, "ip": origin.ip, "user_agent": origin.user_agent},
+        )
+        stale = list(
+            UserSession.objects.filter(user=user)
+            .order_by("-created_at", "-id")
+            .values_list("session_key", flat=True)[settings.MAX_SESSIONS_PER_USER :]
+        )
+        if stale:
+            Session.objects.filter(session_key__in=stale).delete()
+            UserSession.objects.filter(session_key__in=stale).delete()
+
+
+def session_forget(*, session_key: str) -> None:
+    UserSession.objects.filter(session_key=session_key).delete()

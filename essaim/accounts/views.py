@@ -1,0 +1,153 @@
+"""Account pages: sign-in, sign-out, password reset, personal settings, API tokens,
+and the administrators' user list. Thin: they call services and selectors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from essaim import access
+from essaim.http import Origin, client_ip
+
+from . import selectors, services
+from .forms import QueuedPasswordResetForm, SettingsForm, SignInForm, TokenCreateForm
+from .models import TokenScope, User
+from .throttle import Throttle, login_throttle, reset_throttle
+
+
+def too_many_attempts(request: HttpRequest, retry_after: int) -> HttpResponse:
+    response = render(request, "accounts/throttled.html", {"retry_after": retry_after}, status=429)
+    response["Retry-After"] = str(retry_after)
+    return response
+
+
+def throttled_post(request: HttpRequest, throttle: Throttle, account: str) -> HttpResponse | None:
+    wait = throttle.retry_after(account=account, address=client_ip(request))
+    return too_many_attempts(request, wait) if wait else None
+
+
+class SignInView(auth_views.LoginView):
+    form_class = SignInForm
+    template_name = "accounts/login.html"
+    redirect_authenticated_user = True
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        account = str(request.POST.get("username", ""))[:254]
+        throttle = login_throttle()
+        if refused := throttled_post(request, throttle, account):
+            return refused
+        response = super().post(request, *args, **kwargs)
+        if not request.user.is_authenticated:
+            throttle.failure(account=account, address=client_ip(request))
+        return response
+
+
+class SignOutView(auth_views.LogoutView):
+    http_method_names = ["post", "options"]
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    template_name = "accounts/password_reset.html"
+    form_class = QueuedPasswordResetForm
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        account = str(request.POST.get("email", ""))[:254]
+        throttle = reset_throttle()
+        if refused := throttled_post(request, throttle, account):
+            return refused
+        # Every request counts: each one may send an e-mail.
+        throttle.failure(account=account, address=client_ip(request))
+        return super().post(request, *args, **kwargs)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def settings_page(request: HttpRequest) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    form = SettingsForm(
+        request.POST or None, initial={"display_name": user.display_name, "language": user.language}
+    )
+    if request.method == "POST" and form.is_valid():
+        services.user_update_self(
+            user=user,
+            display_name=form.cleaned_data["display_name"],
+            language=form.cleaned_data["language"],
+        )
+        messages.success(request, _("Your settings are saved."))
+        return redirect("settings")
+    return render(
+        request, "accounts/settings.html", {"form": form}, status=400 if form.errors else 200
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def tokens_page(request: HttpRequest) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    form = TokenCreateForm(request.POST or None)
+    new_secret = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            _token, new_secret = services.token_create(
+                user=user,
+                name=form.cleaned_data["name"],
+                scope=TokenScope(form.cleaned_data["scope"]),
+                password=form.cleaned_data["password"],
+            )
+            form = TokenCreateForm()
+        except services.ServiceError as exc:
+            form.add_error(exc.field, exc.message)
+    context = {
+        "form": form,
+        "tokens": selectors.token_list(fetched_by=user),
+        "new_secret": new_secret,
+    }
+    return render(request, "accounts/tokens.html", context, status=400 if form.errors else 200)
+
+
+@login_required
+@require_POST
+def token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
+    token = access.access_api_token(request.user, token_id, "revoke")
+    services.token_revoke(user=request.user, token=token)  # type: ignore[arg-type]
+    messages.success(request, _("The token “%(name)s” is revoked.") % {"name": token.name})
+    return redirect("tokens")
+
+
+@login_required
+def people_admin(request: HttpRequest) -> HttpResponse:
+    if not access.is_admin(request.user):
+        raise access.NotFound
+    query = str(request.GET.get("q", ""))[:100]
+    people = selectors.user_list(fetched_by=request.user, query=query)[:200]
+    return render(request, "accounts/people_admin.html", {"people": people, "query": query})
+
+
+@login_required
+@require_POST
+def person_set_active(request: HttpRequest, user_id: int, active: bool) -> HttpResponse:
+    person = access.access_user(request.user, user_id, "manage")
+    actor: User = request.user  # type: ignore[assignment]
+    try:
+        if active:
+            services.user_reactivate(actor=actor, origin=Origin.of(request), user=person)
+            messages.success(
+                request, _("%(name)s is active again.") % {"name": person.display_name}
+            )
+        else:
+            services.user_deactivate(actor=actor, origin=Origin.of(request), user=person)
+            messages.success(
+                request,
+                _("%(name)s is deactivated; their sessions and tokens have ended.")
+                % {"name": person.display_name},
+            )
+    except services.ServiceError as exc:
+        messages.error(request, exc.message)
+    return redirect("people-admin")

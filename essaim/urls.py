@@ -1,0 +1,13 @@
+from django.urls import include, path
+
+from essaim.api import api
+from essaim.governance.views import audit_page
+from essaim.web import views as web_views
+
+urlpatterns = [
+    path("", web_views.home, name="home"),
+    path("", include("essaim.accounts.urls")),
+    path("manage/audit/", audit_page, name="audit"),
+    path("i18n/language/", web_views.language_switch, name="language-switch"),
+    path("api/v1/", api.urls),
+]

@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from essaim import access
+from essaim.accounts.models import Role
+
+# The domains of the navigation, in order; a url of None is a section still to come.
+SECTIONS: list[tuple[str, Any, str | None]] = [
+    ("home", _("Home"), "home"),
+    ("communities", _("Communities"), None),
+    ("questions", _("Questions"), None),
+    ("chat", _("Chat"), None),
+    ("directory", _("Directory"), None),
+    ("search", _("Search"), None),
+    ("notifications", _("Notifications"), None),
+]
+
+
+def shell(request: HttpRequest) -> dict[str, Any]:
+    user = request.user
+    nav = [
+        {"key": key, "label": label, "url": reverse(name) if name else None}
+        for key, label, name in SECTIONS
+    ]
+    return {
+        "nav": nav,
+        "current_section": getattr(request, "section", ""),
+        "can_manage_people": access.is_admin(user),
+        "can_read_audit": access.has_role(user, Role.COMPLIANCE),
+    }

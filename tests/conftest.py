@@ -1,0 +1,137 @@
+"""Shared test fixtures: the personas every test uses, API clients, cache isolation.
+
+The personas are the ones of ../shared/STYLE.md. Later issues give them their
+community roles (the owner owns, the member belongs, the animator animates …).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+from django.conf import settings
+from django.core.cache import cache
+from django.test import Client
+
+from essaim.accounts import services
+from essaim.accounts.models import Role, TokenScope, User, UserKind, UserRole
+
+PASSWORD = "correct horse battery staple"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    settings.PASSWORD_HASHERS = ["tests.hashers.QuickArgon2PasswordHasher"]
+    redis_url = os.environ.get("REDIS_URL")
+    if redis_url:
+        # One Redis database per xdist worker, so that clearing the cache between tests
+        # never touches another worker's keys.
+        worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+        index = 1 + int(worker.removeprefix("gw") or 0) % 15
+        parts = urlsplit(redis_url)
+        settings.CACHES["default"]["LOCATION"] = urlunsplit(parts._replace(path=f"/{index}"))
+
+
+@pytest.fixture(autouse=True)
+def _clean_cache() -> Iterator[None]:
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@dataclass
+class Personas:
+    owner: User
+    member: User
+    outsider: User
+    external: User
+    animator: User
+    moderator: User
+    compliance: User
+    admin: User
+    deactivated: User
+
+    def all(self) -> list[User]:
+        return [getattr(self, name) for name in self.__dataclass_fields__]
+
+    def items(self) -> list[tuple[str, User]]:
+        return [(name, getattr(self, name)) for name in self.__dataclass_fields__]
+
+
+def make_user(name: str, *, kind: UserKind = UserKind.EMPLOYEE, **fields: object) -> User:
+    return User.objects.create_user(
+        f"{name}@essaim.test", PASSWORD, display_name=name.capitalize(), kind=kind, **fields
+    )
+
+
+@pytest.fixture
+def personas(db: None) -> Personas:
+    people = Personas(
+        owner=make_user("owner"),
+        member=make_user("member"),
+        outsider=make_user("outsider"),
+        external=make_user("external", kind=UserKind.EXTERNAL),
+        animator=make_user("animator"),
+        moderator=make_user("moderator"),
+        compliance=make_user("compliance"),
+        admin=make_user("admin", is_admin=True),
+        deactivated=make_user("deactivated", is_active=False),
+    )
+    UserRole.objects.create(user=people.moderator, role=Role.MODERATOR)
+    UserRole.objects.create(user=people.compliance, role=Role.COMPLIANCE)
+    return people
+
+
+@pytest.fixture
+def signed_in() -> Callable[[User], Client]:
+    """A browser-like client signed in as the given person (CSRF enforced)."""
+
+    def make(user: User) -> Client:
+        client = Client(enforce_csrf_checks=True)
+        client.force_login(user)
+        return client
+
+    return make
+
+
+@pytest.fixture
+def token_client(db: None) -> Callable[..., Client]:
+    """A program's client: ``Authorization: Bearer`` with a fresh token of that person."""
+
+    def make(user: User, scope: TokenScope = TokenScope.WRITE) -> Client:
+        _token, secret = services.token_create(
+            user=user, name="test", scope=scope, password=PASSWORD
+        )
+        return Client(headers={"Authorization": f"Bearer {secret}"})
+
+    return make
+
+
+CSRF_SECRET = "k" * 32  # any 32-character secret is valid when cookie and header agree
+
+
+@pytest.fixture
+def api_session(signed_in: Callable[[User], Client]) -> Callable[[User], Client]:
+    """A signed-in browser session that sends the CSRF header like Essaim's own pages do."""
+
+    def make(user: User) -> Client:
+        client = signed_in(user)
+        client.cookies["csrftoken"] = CSRF_SECRET
+        client.defaults["HTTP_X_CSRFTOKEN"] = CSRF_SECRET
+        return client
+
+    return make
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    skipped = terminalreporter.stats.get("skipped", [])
+    if any("BROWSER TESTS SKIPPED" in str(getattr(r, "longrepr", "")) for r in skipped):
+        terminalreporter.write_sep("!", "BROWSER TESTS WERE SKIPPED", red=True, bold=True)
+        terminalreporter.write_line(
+            "Debian's chromium is not installed: the web pages were NOT tested in a browser.\n"
+            "Install it (apt-get install chromium) and run `make test` again; CI always does.",
+            red=True,
+            bold=True,
+        )

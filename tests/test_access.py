@@ -1,0 +1,109 @@
+"""The one policy: its three forms agree, and hidden looks exactly like missing.
+
+Every protected type joins OBJECTS below when it arrives.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from django.contrib.auth.models import AnonymousUser
+from django.db.models import Model
+from django.test import Client
+
+from essaim import access
+from essaim.accounts import services
+from essaim.accounts.models import ApiToken, User
+from essaim.governance.models import AuditEntry
+from essaim.http import CLI
+from tests.conftest import PASSWORD, Personas
+
+
+def objects_of(personas: Personas) -> list[Model]:
+    """One object of every protected type, made the way the app makes them."""
+    token, _ = services.token_create(
+        user=personas.member, name="t", scope="read", password=PASSWORD
+    )
+    services.user_deactivate(actor=personas.admin, origin=CLI, user=personas.outsider)
+    services.user_reactivate(actor=personas.admin, origin=CLI, user=personas.outsider)
+    entries = list(AuditEntry.objects.all())
+    return [*personas.all(), token, *entries]
+
+
+def test_the_three_forms_agree_for_every_persona_and_object(personas: Personas) -> None:
+    objects = objects_of(personas)
+    viewers: list[User | AnonymousUser] = [*personas.all(), AnonymousUser()]
+    checked = 0
+    for viewer in viewers:
+        for obj in objects:
+            model = type(obj)
+            allowed = access.can(viewer, access.VIEW, obj)
+            listed = access.visible(viewer, model._default_manager.filter(pk=obj.pk)).exists()
+            receives = (
+                isinstance(viewer, User) and access.audience(obj).filter(pk=viewer.pk).exists()
+            )
+            assert allowed == listed == receives, (viewer, obj, allowed, listed, receives)
+            checked += 1
+        bulk = access.can_many(viewer, [o for o in objects if isinstance(o, User)])
+        assert all(
+            bulk[o.pk] == access.can(viewer, access.VIEW, o) for o in objects if isinstance(o, User)
+        )
+    assert checked == len(viewers) * len(objects)
+
+
+def test_what_each_persona_sees(personas: Personas) -> None:
+    token = services.token_create(user=personas.member, name="t", scope="read", password=PASSWORD)[
+        0
+    ]
+    entry = services.user_deactivate(actor=personas.admin, origin=CLI, user=personas.outsider) and (
+        AuditEntry.objects.get()
+    )
+    assert access.can(personas.member, "view", personas.owner)
+    assert not access.can(personas.external, "view", personas.owner)
+    assert access.can(personas.external, "view", personas.external)
+    assert not access.can(personas.deactivated, "view", personas.deactivated)
+    assert [p for p in personas.all() if access.can(p, "view", token)] == [personas.member]
+    assert {p.pk for p in personas.all() if access.can(p, "view", entry)} == {
+        personas.admin.pk,
+        personas.compliance.pk,
+    }
+    assert not access.can(AnonymousUser(), "view", personas.member)
+
+
+def test_only_administrators_manage_people(personas: Personas) -> None:
+    managers = [name for name, p in personas.items() if access.can(p, "manage", personas.member)]
+    assert managers == ["admin"]
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/api/v1/users/{id}", "/api/v1/audit/{id}", "/api/v1/tokens/{id}"],
+)
+def test_hidden_and_missing_objects_get_byte_identical_404s(
+    personas: Personas, token_client: Callable[..., Client], path: str
+) -> None:
+    hidden = {
+        "/api/v1/users/{id}": personas.owner.pk,
+        "/api/v1/audit/{id}": services.user_deactivate(
+            actor=personas.admin, origin=CLI, user=personas.outsider
+        )
+        and AuditEntry.objects.get().pk,
+        "/api/v1/tokens/{id}": services.token_create(
+            user=personas.member, name="t", scope="read", password=PASSWORD
+        )[0].pk,
+    }[path]
+    client = token_client(personas.external)
+    method = client.delete if "tokens" in path else client.get
+    for lang in ("en", "fr"):
+        seen = method(path.format(id=hidden), headers={"Accept-Language": lang})
+        missing = method(path.format(id=999_999), headers={"Accept-Language": lang})
+        assert seen.status_code == missing.status_code == 404
+        assert seen.content == missing.content
+    assert ApiToken.objects.filter(revoked_at=None).count() == 2  # nothing was revoked
+
+
+def test_access_helpers_raise_not_found_for_bad_ids(personas: Personas) -> None:
+    for bad in (None, "abc", -1, 10**12):
+        with pytest.raises(access.NotFound):
+            access.access_user(personas.member, bad)

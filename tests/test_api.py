@@ -1,0 +1,197 @@
+"""The API's conventions: authentication, the error shape, validation, pagination."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.test import Client
+from ninja.utils import normalize_path
+
+from essaim.accounts.models import ApiToken, TokenScope, User
+from essaim.api import api
+from tests.conftest import PASSWORD, Personas
+
+ME = "/api/v1/me"
+
+
+def error_of(response) -> dict:  # type: ignore[no-untyped-def]
+    body = response.json()
+    assert set(body) == {"error"}
+    assert set(body["error"]) == {"code", "message", "fields"}
+    return body["error"]
+
+
+@pytest.mark.django_db
+def test_anonymous_requests_get_401_in_the_error_shape() -> None:
+    response = Client().get(ME)
+    assert response.status_code == 401
+    assert error_of(response)["code"] == "unauthenticated"
+    assert response["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_me_answers_the_session_user(personas: Personas, api_session) -> None:  # type: ignore[no-untyped-def]
+    body = api_session(personas.compliance).get(ME).json()
+    assert body["email"] == "compliance@essaim.test"
+    assert body["roles"] == ["compliance"]
+    assert "password" not in body
+
+
+def test_me_answers_the_token_user(personas: Personas, token_client) -> None:  # type: ignore[no-untyped-def]
+    assert token_client(personas.member).get(ME).json()["display_name"] == "Member"
+
+
+def test_a_wrong_or_revoked_token_is_401(personas: Personas, token_client) -> None:  # type: ignore[no-untyped-def]
+    assert Client(headers={"Authorization": "Bearer ess_nope"}).get(ME).status_code == 401
+    client = token_client(personas.member)
+    ApiToken.objects.update(revoked_at="2026-01-01T00:00:00Z")
+    assert client.get(ME).status_code == 401
+
+
+def test_a_read_only_token_cannot_write(personas: Personas, token_client) -> None:  # type: ignore[no-untyped-def]
+    client = token_client(personas.member, TokenScope.READ)
+    assert client.get(ME).status_code == 200
+    response = client.patch(ME, {"display_name": "Changed"}, content_type="application/json")
+    assert response.status_code == 403
+    assert error_of(response)["code"] == "forbidden"
+    personas.member.refresh_from_db()
+    assert personas.member.display_name == "Member"
+
+
+def test_patch_me_changes_name_and_language(personas: Personas, api_session) -> None:  # type: ignore[no-untyped-def]
+    client = api_session(personas.member)
+    response = client.patch(
+        ME, {"display_name": "  Marie  ", "language": "fr"}, content_type="application/json"
+    )
+    assert response.status_code == 200, response.content
+    personas.member.refresh_from_db()
+    assert (personas.member.display_name, personas.member.language) == ("Marie", "fr")
+
+
+@pytest.mark.parametrize(
+    ("payload", "field"),
+    [
+        ({"display_name": "x" * 151}, "display_name"),
+        ({"display_name": ""}, "display_name"),
+        ({"display_name": 42}, "display_name"),
+        ({"language": "de"}, "language"),
+        ({"is_admin": True}, "is_admin"),
+        ({"email": "takeover@evil.test"}, "email"),
+    ],
+)
+def test_bad_input_is_422_with_the_field_and_changes_nothing(
+    personas: Personas,
+    api_session,
+    payload: dict,
+    field: str,  # type: ignore[no-untyped-def]
+) -> None:
+    client = api_session(personas.member)
+    response = client.patch(ME, payload, content_type="application/json")
+    assert response.status_code == 422
+    error = error_of(response)
+    assert error["code"] == "invalid"
+    assert field in error["fields"], error
+    member = User.objects.get(pk=personas.member.pk)
+    assert (member.display_name, member.language, member.is_admin, member.email) == (
+        "Member",
+        "",
+        False,
+        "member@essaim.test",
+    )
+
+
+def test_malformed_json_is_a_4xx_in_the_error_shape(personas: Personas, api_session) -> None:  # type: ignore[no-untyped-def]
+    response = api_session(personas.member).patch(ME, "{not json", content_type="application/json")
+    assert 400 <= response.status_code < 500
+    error_of(response)
+
+
+def test_csrf_failure_is_403_with_a_clear_message(personas: Personas, signed_in) -> None:  # type: ignore[no-untyped-def]
+    client = signed_in(personas.member)  # a session cookie but no CSRF token
+    response = client.patch(ME, {"display_name": "Forged"}, content_type="application/json")
+    assert response.status_code == 403
+    error = error_of(response)
+    assert error["code"] == "csrf_failed"
+    assert "X-CSRFToken" in error["message"]
+    personas.member.refresh_from_db()
+    assert personas.member.display_name == "Member"
+
+
+def test_token_creation_needs_the_password_and_shows_the_secret_once(
+    personas: Personas,
+    api_session,  # type: ignore[no-untyped-def]
+) -> None:
+    client = api_session(personas.member)
+    refused = client.post(
+        "/api/v1/tokens", {"name": "ci", "password": "wrong"}, content_type="application/json"
+    )
+    assert refused.status_code == 422
+    assert error_of(refused)["code"] == "reauthentication_failed"
+    assert not ApiToken.objects.exists()
+
+    created = client.post(
+        "/api/v1/tokens",
+        {"name": "ci", "scope": "read-write", "password": PASSWORD},
+        content_type="application/json",
+    )
+    assert created.status_code == 201
+    secret = created.json()["secret"]
+    token = ApiToken.objects.get()
+    assert secret not in token.key_hash and token.key_hash != secret
+    listed = client.get("/api/v1/tokens").json()
+    assert "secret" not in json.dumps(listed) and secret not in json.dumps(listed)
+    assert Client(headers={"Authorization": f"Bearer {secret}"}).get(ME).status_code == 200
+
+
+def test_revoking_a_token_ends_it_and_others_cannot(
+    personas: Personas, api_session, token_client
+) -> None:  # type: ignore[no-untyped-def]
+    program = token_client(personas.member)
+    token = ApiToken.objects.get(user=personas.member)
+    assert api_session(personas.outsider).delete(f"/api/v1/tokens/{token.pk}").status_code == 404
+    assert program.get(ME).status_code == 200
+    assert api_session(personas.member).delete(f"/api/v1/tokens/{token.pk}").status_code == 204
+    assert program.get(ME).status_code == 401
+
+
+def test_lists_use_cursor_pagination(personas: Personas, api_session, token_client) -> None:  # type: ignore[no-untyped-def]
+    for _ in range(5):
+        token_client(personas.member)
+    client = api_session(personas.member)
+    first = client.get("/api/v1/tokens?page_size=2").json()
+    assert set(first) == {"results", "next", "previous"}
+    seen = [t["id"] for t in first["results"]]
+    next_url = first["next"]
+    while next_url:
+        assert "cursor=" in next_url
+        page = client.get(next_url).json()
+        seen += [t["id"] for t in page["results"]]
+        next_url = page["next"]
+    assert seen == sorted(ApiToken.objects.values_list("id", flat=True), reverse=True)
+    bad = client.get("/api/v1/tokens?cursor=%%%")
+    assert bad.status_code == 422
+    error_of(bad)
+
+
+def test_every_api_route_is_in_the_openapi_document(db: None) -> None:
+    schema = Client().get("/api/v1/openapi.json").json()
+    documented = {
+        (path.rstrip("/"), method.upper())
+        for path, ops in schema["paths"].items()
+        for method in ops
+    }
+    routes = {
+        (normalize_path(f"/api/v1/{prefix}/{path}").rstrip("/"), method)
+        for prefix, router in api._routers
+        for path, path_view in router.path_operations.items()
+        for operation in path_view.operations
+        for method in operation.methods
+    }
+    assert len(routes) > 10
+    assert routes == documented, routes ^ documented
+
+
+def test_the_docs_page_is_served(personas: Personas, signed_in) -> None:  # type: ignore[no-untyped-def]
+    response = signed_in(personas.member).get("/api/v1/docs")
+    assert response.status_code == 200
+    assert b"swagger" in response.content.lower()

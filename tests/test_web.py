@@ -1,0 +1,136 @@
+"""The web shell: security headers, the CSP, caching, languages, audit and people pages."""
+
+from __future__ import annotations
+
+from django.test import Client
+
+from essaim.accounts.models import User
+from essaim.governance.models import AuditEntry
+from tests.conftest import Personas
+
+
+def test_pages_carry_security_headers_and_a_csp_without_inline_scripts(
+    personas: Personas, signed_in
+) -> None:  # type: ignore[no-untyped-def]
+    for response in (Client().get("/accounts/login/"), signed_in(personas.member).get("/")):
+        assert response.status_code == 200
+        csp = response["Content-Security-Policy"]
+        script_src = next(d for d in csp.split(";") if d.strip().startswith("script-src"))
+        assert "'unsafe-inline'" not in script_src and "'unsafe-eval'" not in script_src
+        assert "frame-ancestors 'none'" in csp
+        assert response["X-Content-Type-Options"] == "nosniff"
+        assert response["X-Frame-Options"] == "DENY"
+        assert response["Referrer-Policy"] == "same-origin"
+        assert b"<script>" not in response.content  # every script is a file
+
+
+def test_personal_pages_are_never_cached_by_shared_caches(
+    personas: Personas, signed_in, token_client
+) -> None:  # type: ignore[no-untyped-def]
+    for response in (
+        signed_in(personas.member).get("/"),
+        token_client(personas.member).get("/api/v1/me"),
+    ):
+        assert "no-store" in response["Cache-Control"] and "private" in response["Cache-Control"]
+        assert "Cookie" in response["Vary"]
+
+
+def test_the_home_page_needs_sign_in(db: None) -> None:
+    response = Client().get("/")
+    assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
+
+
+def test_the_shell_shows_the_navigation_of_every_domain(personas: Personas, signed_in) -> None:  # type: ignore[no-untyped-def]
+    page = signed_in(personas.member).get("/", headers={"Accept-Language": "en"}).content.decode()
+    for section in (
+        "Home",
+        "Communities",
+        "Questions",
+        "Chat",
+        "Directory",
+        "Search",
+        "Notifications",
+    ):
+        assert section in page
+    assert '<main id="main"' in page and "<nav" in page and "<header" in page
+
+
+def test_language_follows_the_browser_then_the_persons_choice(
+    personas: Personas, signed_in
+) -> None:  # type: ignore[no-untyped-def]
+    assert (
+        'lang="fr"'
+        in Client().get("/accounts/login/", headers={"Accept-Language": "fr"}).content.decode()
+    )
+    assert (
+        "Mot de passe"
+        in Client()
+        .get("/accounts/login/", headers={"Accept-Language": "fr-FR,fr;q=0.9"})
+        .content.decode()
+    )
+    client = signed_in(personas.member)
+    client.cookies["csrftoken"] = "k" * 32
+    response = client.post(
+        "/i18n/language/", {"language": "fr", "next": "/"}, HTTP_X_CSRFTOKEN="k" * 32
+    )
+    assert response.status_code == 302
+    assert User.objects.get(pk=personas.member.pk).language == "fr"
+    # The saved choice wins over the browser's language.
+    assert 'lang="fr"' in client.get("/", headers={"Accept-Language": "en"}).content.decode()
+    bad = client.post("/i18n/language/", {"language": "xx"}, HTTP_X_CSRFTOKEN="k" * 32)
+    assert bad.status_code == 400
+
+
+def test_a_form_without_csrf_token_gets_a_clear_403(personas: Personas, signed_in) -> None:  # type: ignore[no-untyped-def]
+    response = signed_in(personas.member).post("/settings/", {"display_name": "Forged"})
+    assert response.status_code == 403
+    assert User.objects.get(pk=personas.member.pk).display_name == "Member"
+
+
+def test_settings_form_rejects_bad_input_and_saves_good(personas: Personas, signed_in) -> None:  # type: ignore[no-untyped-def]
+    client = signed_in(personas.member)
+    client.cookies["csrftoken"] = "k" * 32
+    bad = client.post(
+        "/settings/", {"display_name": "x" * 500, "language": "fr"}, HTTP_X_CSRFTOKEN="k" * 32
+    )
+    assert bad.status_code == 400
+    assert User.objects.get(pk=personas.member.pk).display_name == "Member"
+    good = client.post(
+        "/settings/", {"display_name": "Marie", "language": ""}, HTTP_X_CSRFTOKEN="k" * 32
+    )
+    assert good.status_code == 302
+    assert User.objects.get(pk=personas.member.pk).display_name == "Marie"
+
+
+def test_audit_and_people_pages_are_for_their_roles_only(personas: Personas, signed_in) -> None:  # type: ignore[no-untyped-def]
+    admin = signed_in(personas.admin)
+    admin.cookies["csrftoken"] = "k" * 32
+    response = admin.post(
+        f"/manage/people/{personas.owner.pk}/deactivate/", HTTP_X_CSRFTOKEN="k" * 32
+    )
+    assert response.status_code == 302
+    assert not User.objects.get(pk=personas.owner.pk).is_active
+    assert AuditEntry.objects.filter(action="user.deactivate").count() == 1
+    for allowed in (personas.admin, personas.compliance):
+        page = signed_in(allowed).get("/manage/audit/")
+        assert page.status_code == 200 and "user.deactivate" in page.content.decode()
+    assert signed_in(personas.admin).get("/manage/people/?q=memb").status_code == 200
+    for name in ("member", "moderator", "external"):
+        client = signed_in(getattr(personas, name))
+        assert client.get("/manage/audit/").status_code == 404
+        assert client.get("/manage/people/").status_code == 404
+    compliance = signed_in(personas.compliance)
+    assert compliance.get("/manage/people/").status_code == 404
+
+
+def test_audit_api_is_for_administrators_and_compliance(personas: Personas, token_client) -> None:  # type: ignore[no-untyped-def]
+    admin = token_client(personas.admin)
+    admin.post(
+        f"/api/v1/users/{personas.owner.pk}/roles", {"role": "hr"}, content_type="application/json"
+    )
+    for reader in (personas.admin, personas.compliance):
+        entries = token_client(reader).get("/api/v1/audit").json()["results"]
+        assert [e["action"] for e in entries] == ["role.grant"]
+        assert entries[0]["data"] == {"role": "hr"}
+    for name in ("member", "moderator", "external", "owner"):
+        assert token_client(getattr(personas, name)).get("/api/v1/audit").status_code == 403
