@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import os
+import re
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -19,10 +22,15 @@ ESSAIM = [sys.executable, "-m", "essaim.cli"]
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def run(args: list[str], env: dict[str, str], **kwargs) -> subprocess.CompletedProcess[str]:  # type: ignore[no-untyped-def]
+def embedded(env: dict[str, str]) -> dict[str, str]:
+    """The environment of the embedded default (no PostgreSQL, no Redis) plus ``env``."""
     clean = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
+    return {**clean, **env}
+
+
+def run(args: list[str], env: dict[str, str], **kwargs) -> subprocess.CompletedProcess[str]:  # type: ignore[no-untyped-def]
     return subprocess.run(
-        args, env={**clean, **env}, cwd=ROOT, capture_output=True, text=True, timeout=120, **kwargs
+        args, env=embedded(env), cwd=ROOT, capture_output=True, text=True, timeout=120, **kwargs
     )
 
 
@@ -84,6 +92,32 @@ def test_essaim_alone_lists_its_commands() -> None:
         assert command in result.stdout
 
 
+def wait_for_page(url: str, server: subprocess.Popen[str]) -> str:
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                return str(response.read().decode())
+        except OSError:
+            if time.monotonic() > deadline or server.poll() is not None:
+                raise
+            time.sleep(0.2)
+
+
+def wait_for_task(database: Path) -> str:
+    """The status of the one queued task, once it is no longer waiting (30 s at most)."""
+    deadline = time.monotonic() + 30
+    status = "NONE"
+    while time.monotonic() < deadline:
+        with sqlite3.connect(database) as db:
+            row = db.execute("select status from django_tasks_database_dbtaskresult").fetchone()
+        status = row[0] if row else "NONE"
+        if status not in {"NONE", "READY", "RUNNING"}:
+            break
+        time.sleep(0.2)
+    return status
+
+
 def test_serve_starts_the_server_and_worker_on_the_embedded_default(tmp_path: Path) -> None:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -98,28 +132,28 @@ def test_serve_starts_the_server_and_worker_on_the_embedded_default(tmp_path: Pa
     assert create.returncode == 0, create.stderr
     server = subprocess.Popen(
         [*ESSAIM, "serve"],
-        env={**os.environ, **env},
+        env=embedded(env),
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
     )
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(
-                    f"http://127.0.0.1:{port}/accounts/login/", timeout=2
-                ) as r:
-                    page = r.read().decode()
-                break
-            except OSError:
-                if time.monotonic() > deadline or server.poll() is not None:
-                    raise
-                time.sleep(0.2)
+        base = f"http://127.0.0.1:{port}"
+        page = wait_for_page(f"{base}/accounts/login/", server)
         assert 'name="password"' in page
-        assert (tmp_path / "essaim.sqlite3").exists()
+        # A password reset queues an e-mail task: the in-process worker must run it.
+        browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor())
+        form = browser.open(f"{base}/accounts/password-reset/", timeout=5).read().decode()
+        csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form)
+        assert csrf
+        data = urllib.parse.urlencode(
+            {"csrfmiddlewaretoken": csrf.group(1), "email": "a@essaim.test"}
+        )
+        browser.open(f"{base}/accounts/password-reset/", data=data.encode(), timeout=5)
+        assert wait_for_task(tmp_path / "essaim.sqlite3") == "SUCCESSFUL"
     finally:
         server.terminate()
         output = server.communicate(timeout=10)[0]
+    assert "/accounts/reset/" in output  # the console e-mail backend printed the mail
     assert f"http://127.0.0.1:{port}/" in output
