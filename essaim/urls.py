@@ -11,3 +11,5 @@ urlpatterns = [
     path("i18n/language/", web_views.language_switch, name="language-switch"),
     path("api/v1/", api.urls),
 ]
+
+handler400 = "essaim.web.views.bad_request"

@@ -195,3 +195,32 @@ def test_the_docs_page_is_served(personas: Personas, signed_in) -> None:  # type
     response = signed_in(personas.member).get("/api/v1/docs")
     assert response.status_code == 200
     assert b"swagger" in response.content.lower()
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "status", "code"),
+    [
+        ("post", "/api/v1/tokens", {}, 422, "invalid"),  # missing fields
+        ("post", "/api/v1/tokens", [1, 2], 422, "invalid"),  # wrong type of body
+        ("get", "/api/v1/users/abc", None, 422, "invalid"),  # wrong type of id
+        ("get", "/api/v1/no-such-route", None, 404, "not_found"),
+        ("put", "/api/v1/me", {}, 405, "method_not_allowed"),
+        ("patch", "/api/v1/me", {"display_name": "x" * 3_000_000}, 413, "too_large"),
+    ],
+)
+def test_every_4xx_has_the_error_shape(
+    personas: Personas,
+    api_session,
+    method: str,
+    path: str,
+    body,
+    status: int,
+    code: str,  # type: ignore[no-untyped-def]
+) -> None:
+    client = api_session(personas.member)
+    kwargs = {} if body is None else {"data": body, "content_type": "application/json"}
+    response = getattr(client, method)(path, **kwargs)
+    assert response.status_code == status
+    assert error_of(response)["code"] == code
+    assert User.objects.get(pk=personas.member.pk).display_name == "Member"
+    assert not ApiToken.objects.exists()

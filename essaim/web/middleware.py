@@ -53,3 +53,43 @@ def user_language(get_response: Handler) -> Handler:
         return get_response(request)
 
     return middleware
+
+
+API_PREFIX = "/api/"
+API_ERROR_CODES = {
+    400: "bad_request",
+    401: "unauthenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "too_large",
+    429: "throttled",
+}
+
+
+def api_error_shape(get_response: Handler) -> Handler:
+    """Under /api/, every 4xx has the API's error shape — also those answered before a
+    route runs (unknown path, wrong method, body too large)."""
+
+    def middleware(request: HttpRequest) -> HttpResponse:
+        response = get_response(request)
+        if (
+            request.path.startswith(API_PREFIX)
+            and 400 <= response.status_code < 500
+            and not response.get("Content-Type", "").startswith("application/json")
+        ):
+            from essaim.api_base import error_response
+
+            code = API_ERROR_CODES.get(response.status_code, "error")
+            shaped = error_response(response.status_code, code, http_reason(response))
+            for header in ("Allow", "Retry-After", "WWW-Authenticate"):
+                if header in response:
+                    shaped[header] = response[header]
+            return shaped
+        return response
+
+    return middleware
+
+
+def http_reason(response: HttpResponse) -> str:
+    return f"{response.reason_phrase}."

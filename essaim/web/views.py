@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import render
 from django.utils.translation import gettext as _
@@ -15,6 +16,12 @@ from essaim.accounts.services import user_update_self
 def home(request: HttpRequest) -> HttpResponse:
     request.section = "home"  # type: ignore[attr-defined]
     return render(request, "web/home.html")
+
+
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """400s raised before a view runs; a body over DATA_UPLOAD_MAX_MEMORY_SIZE is 413."""
+    status = 413 if isinstance(exception, RequestDataTooBig) else 400
+    return render(request, "400.html", status=status)
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
