@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.test import Client
+from django.test import Client, override_settings
 
 from essaim.accounts.models import User
 from essaim.governance.models import AuditEntry
@@ -134,3 +134,22 @@ def test_audit_api_is_for_administrators_and_compliance(personas: Personas, toke
         assert entries[0]["data"] == {"role": "hr"}
     for name in ("member", "moderator", "external", "owner"):
         assert token_client(getattr(personas, name)).get("/api/v1/audit").status_code == 403
+
+
+def test_health_reports_the_database_and_cache(db: None) -> None:
+    response = Client().get("/health/")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "database": "ok", "cache": "ok"}
+
+
+def test_health_is_503_when_the_cache_is_down(db: None) -> None:
+    unreachable = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens on port 1
+        }
+    }
+    with override_settings(CACHES=unreachable):
+        response = Client().get("/health/")
+    assert response.status_code == 503
+    assert response.json()["cache"] == "unavailable"

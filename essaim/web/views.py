@@ -2,8 +2,10 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.core.exceptions import RequestDataTooBig
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.db import DatabaseError, connection
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -16,6 +18,27 @@ from essaim.accounts.services import user_update_self
 def home(request: HttpRequest) -> HttpResponse:
     request.section = "home"  # type: ignore[attr-defined]
     return render(request, "web/home.html")
+
+
+def health(request: HttpRequest) -> JsonResponse:
+    """For load balancers and monitoring: 200 when the database and the cache answer,
+    503 otherwise. Says nothing about any person or content."""
+    checks = {"database": "ok", "cache": "ok"}
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except DatabaseError:
+        checks["database"] = "unavailable"
+    try:
+        cache.set("health", "ok", timeout=5)
+        if cache.get("health") != "ok":
+            checks["cache"] = "unavailable"
+    except Exception:  # any backend error (Redis down, …) means unavailable
+        checks["cache"] = "unavailable"
+    healthy = all(state == "ok" for state in checks.values())
+    return JsonResponse(
+        {"status": "ok" if healthy else "unavailable", **checks}, status=200 if healthy else 503
+    )
 
 
 def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
