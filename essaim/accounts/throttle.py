@@ -25,33 +25,33 @@ class Throttle:
         digest = hashlib.sha256(value.encode()).hexdigest()[:32]
         return f"throttle:{self.scope}:{kind}:{digest}:{bucket}", (bucket + 1) * self.window
 
-    def _count(self, kind: str, value: str) -> int:
+    def _add(self, kind: str, value: str, delta: int = 1) -> int:
         key, _ = self._key(kind, value)
-        return int(cache.get(key, 0))
+        if delta > 0 and cache.add(key, delta, timeout=self.window):
+            return delta
+        try:
+            return int(cache.incr(key, delta))
+        except ValueError:  # expired meanwhile
+            cache.add(key, max(delta, 0), timeout=self.window)
+            return max(delta, 0)
 
-    def _add(self, kind: str, value: str) -> None:
-        key, _ = self._key(kind, value)
-        if not cache.add(key, 1, timeout=self.window):
-            try:
-                cache.incr(key)
-            except ValueError:  # expired between add and incr
-                cache.add(key, 1, timeout=self.window)
-
-    def retry_after(self, *, account: str, address: str) -> int:
-        """Seconds to wait before another attempt, 0 if allowed now."""
-        over = self._count(
-            "account", normalize_email(account)
-        ) >= settings.LOGIN_FAILURES_PER_ACCOUNT or (
-            self._count("address", address) >= settings.LOGIN_FAILURES_PER_ADDRESS
-        )
-        if not over:
+    def attempt(self, *, account: str, address: str) -> int:
+        """Count this attempt *before* it is checked, so that parallel attempts cannot
+        slip past the limit; seconds to wait when over it, 0 when allowed."""
+        per_account = self._add("account", normalize_email(account))
+        per_address = self._add("address", address)
+        if (
+            per_account <= settings.LOGIN_FAILURES_PER_ACCOUNT
+            and per_address <= settings.LOGIN_FAILURES_PER_ADDRESS
+        ):
             return 0
         _, window_end = self._key("address", address)
         return max(1, window_end - int(time.time()))
 
-    def failure(self, *, account: str, address: str) -> None:
-        self._add("account", normalize_email(account))
-        self._add("address", address)
+    def forgive(self, *, account: str, address: str) -> None:
+        """A successful sign-in does not count against the limits."""
+        self._add("account", normalize_email(account), -1)
+        self._add("address", address, -1)
 
 
 def login_throttle() -> Throttle:

@@ -29,7 +29,7 @@ def too_many_attempts(request: HttpRequest, retry_after: int) -> HttpResponse:
 
 
 def throttled_post(request: HttpRequest, throttle: Throttle, account: str) -> HttpResponse | None:
-    wait = throttle.retry_after(account=account, address=client_ip(request))
+    wait = throttle.attempt(account=account, address=client_ip(request))
     return too_many_attempts(request, wait) if wait else None
 
 
@@ -44,8 +44,8 @@ class SignInView(auth_views.LoginView):
         if refused := throttled_post(request, throttle, account):
             return refused
         response = super().post(request, *args, **kwargs)
-        if not request.user.is_authenticated:
-            throttle.failure(account=account, address=client_ip(request))
+        if request.user.is_authenticated:
+            throttle.forgive(account=account, address=client_ip(request))
         return response
 
 
@@ -62,8 +62,6 @@ class PasswordResetView(auth_views.PasswordResetView):
         throttle = reset_throttle()
         if refused := throttled_post(request, throttle, account):
             return refused
-        # Every request counts: each one may send an e-mail.
-        throttle.failure(account=account, address=client_ip(request))
         return super().post(request, *args, **kwargs)
 
 

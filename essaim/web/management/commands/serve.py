@@ -6,6 +6,7 @@ from argparse import ArgumentParser
 from typing import Any
 
 import uvicorn
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from essaim.worker import TaskWorker
@@ -42,6 +43,8 @@ class Command(BaseCommand):
     def handle(
         self, *args: Any, host: str, port: int, processes: int, no_worker: bool, **options: Any
     ) -> None:
+        if processes > 1 and not settings.REDIS_URL:
+            raise CommandError("--processes above 1 needs REDIS_URL: rate limits must be shared")
         if processes > 1 and not no_worker:
             raise CommandError("--processes above 1 needs --no-worker and `essaim worker` apart")
         if not no_worker:
