@@ -24,6 +24,10 @@ def error_of(response) -> dict:  # type: ignore[no-untyped-def]
 
 @pytest.mark.django_db
 def test_anonymous_requests_get_401_in_the_error_shape() -> None:
+    write = Client(enforce_csrf_checks=True).post(
+        "/api/v1/tokens", {}, content_type="application/json"
+    )
+    assert write.status_code == 401
     response = Client().get(ME)
     assert response.status_code == 401
     assert error_of(response)["code"] == "unauthenticated"
