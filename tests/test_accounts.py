@@ -240,3 +240,14 @@ def test_password_reset_requests_are_throttled(personas: Personas) -> None:
         Client().post("/accounts/password-reset/", {"email": "member@essaim.test"})
     refused = Client().post("/accounts/password-reset/", {"email": "member@essaim.test"})
     assert refused.status_code == 429 and refused["Retry-After"]
+
+
+def test_reactivation_does_not_revive_a_session_that_raced_the_deactivation(
+    personas: Personas,
+) -> None:
+    browser = Client()
+    browser.force_login(personas.deactivated)  # a sign-in that committed after deactivation
+    assert UserSession.objects.filter(user=personas.deactivated).exists()
+    services.user_reactivate(actor=personas.admin, origin=CLI, user=personas.deactivated)
+    assert browser.get("/").status_code == 302
+    assert not UserSession.objects.filter(user=personas.deactivated).exists()

@@ -139,6 +139,8 @@ def user_reactivate(*, actor: User, origin: Origin, user: User) -> User:
         user.is_active = True
         user.deactivated_at = None
         user.save(update_fields=["is_active", "deactivated_at"])
+        # A sign-in that raced the deactivation must not come back to life.
+        _end_sessions(user)
         audit_record(actor=actor, action="user.reactivate", target=user, origin=origin)
     return user
 
