@@ -7,11 +7,14 @@ community roles (the owner owns, the member belongs, the animator animates …).
 from __future__ import annotations
 
 import os
+import socket
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.handlers import Message
 from django.conf import settings
 from django.core.cache import cache
 from django.test import Client
@@ -135,3 +138,25 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
             red=True,
             bold=True,
         )
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[Controller]:
+    """A real SMTP server on loopback that keeps what it receives."""
+    received: list = []
+
+    class Keep(Message):
+        def handle_message(self, message) -> None:  # type: ignore[no-untyped-def]
+            received.append(message)
+
+    controller = Controller(Keep(), hostname="127.0.0.1", port=free_port())
+    controller.start()
+    controller.received = received  # type: ignore[attr-defined]
+    yield controller
+    controller.stop()

@@ -41,17 +41,22 @@ class Model:
     def active(self, viewer: User | None) -> bool:
         return viewer is not None and self.users[viewer.pk].is_active
 
+    def reads_audit(self, viewer: User | None) -> bool:
+        if viewer is None or not self.active(viewer):
+            return False
+        me = self.users[viewer.pk]
+        return me.is_admin or Role.COMPLIANCE in {r.role for r in me.role_set.all()}
+
     def sees(self, viewer: User | None, obj: DjangoModel) -> bool:
         if viewer is None or not self.active(viewer):
             return False
         me = self.users[viewer.pk]
-        roles = {r.role for r in me.role_set.all()}
         if isinstance(obj, User):
             return me.kind == UserKind.EMPLOYEE or me.pk == obj.pk or me.is_admin
         if isinstance(obj, ApiToken):
             return obj.user_id == me.pk
         if isinstance(obj, AuditEntry):
-            return me.is_admin or Role.COMPLIANCE in roles
+            return self.reads_audit(viewer)
         raise AssertionError(f"no model for {type(obj).__name__}")
 
 
@@ -119,18 +124,56 @@ def check_everything(model: Model, rng: random.Random) -> int:
     for _ in range(4):
         viewer = rng.choice(viewers)
         obj = rng.choice([o for o in objects if type(o) in API_PATHS])
-        client = Client()
-        if viewer is not None:
-            client.force_login(viewer)
-        status = client.get(API_PATHS[type(obj)].format(obj.pk)).status_code
+        status = as_client(viewer, rng).get(API_PATHS[type(obj)].format(obj.pk)).status_code
         if not model.active(viewer):
             assert status == 401, (viewer, obj, status)
-        elif isinstance(obj, AuditEntry) and not model.sees(viewer, obj):
-            assert status == 404, (viewer, obj, status)
         else:
             assert status == (200 if model.sees(viewer, obj) else 404), (viewer, obj, status)
         probes += 1
+    for _ in range(2):
+        viewer = rng.choice(viewers)
+        client = as_client(viewer, rng)
+        for kind, path in LIST_PATHS.items():
+            expected = {o.pk for o in kind._default_manager.all() if model.sees(viewer, o)}
+            got = every_id(client, path)
+            if not model.active(viewer):
+                assert got == 401, (viewer, path, got)
+            elif kind is AuditEntry and not model.reads_audit(viewer):
+                assert got == 403, (viewer, path, got)  # the log is for its readers only
+            else:
+                assert got == expected, (viewer, path)
+            probes += 1
     return probes
+
+
+LIST_PATHS = {User: "/api/v1/users", ApiToken: "/api/v1/tokens", AuditEntry: "/api/v1/audit"}
+
+
+def as_client(viewer: User | None, rng: random.Random) -> Client:
+    """A session, or for an active person sometimes a bearer token, or nobody."""
+    if viewer is None:
+        return Client()
+    if viewer.is_active and rng.random() < 0.5:
+        _token, secret = services.token_create(
+            user=viewer, name="probe", scope=TokenScope.READ, password=PASSWORD
+        )
+        return Client(headers={"Authorization": f"Bearer {secret}"})
+    client = Client()
+    client.force_login(viewer)
+    return client
+
+
+def every_id(client: Client, path: str) -> set[int] | int:
+    """The ids of every page of a list, or the status code if it is refused."""
+    ids: set[int] = set()
+    url: str | None = f"{path}?page_size=200"
+    while url:
+        response = client.get(url)
+        if response.status_code != 200:
+            return response.status_code
+        ids |= {item["id"] for item in response.json()["results"]}
+        url = response.json()["next"]
+    return ids
 
 
 @pytest.mark.parametrize("which", ["fixed", "fresh"])

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import re
-import socket
-from collections.abc import Iterator
 
 import pytest
 from aiosmtpd.controller import Controller
-from aiosmtpd.handlers import Message
 from django.contrib.sessions.models import Session
 from django.core import mail
 from django.test import Client, override_settings
+from django_tasks_db.models import DBTaskResult
 
 from essaim.accounts import services
 from essaim.accounts.models import ApiToken, User, UserSession
@@ -175,47 +173,118 @@ def test_people_management_is_for_administrators_only(personas: Personas, api_se
     assert admin.post(f"/api/v1/users/{personas.admin.pk}/deactivate").status_code == 403
 
 
+def worker_runs() -> None:
+    TaskWorker(batch=True, interval=0).run()
+
+
+def link_in(message: mail.EmailMessage, kind: str) -> str:
+    """The path of the one-time link in an e-mail (links point at SITE_URL)."""
+    found = re.search(rf"http://\S+(/accounts/{kind}/\S+/)", message.body)
+    assert found, message.body
+    return found.group(1)
+
+
+def choose_password(client: Client, path: str, password: str):  # type: ignore[no-untyped-def]
+    form = client.get(path, follow=True)
+    assert form.status_code == 200 and "new_password1" in form.content.decode()
+    return client.post(
+        form.redirect_chain[-1][0], {"new_password1": password, "new_password2": password}
+    )
+
+
 # The worker manages its own connections and transactions, as in production.
 @pytest.mark.django_db(transaction=True)
-def test_password_reset_mail_goes_through_the_worker_and_the_link_works(personas: Personas) -> None:
+def test_password_reset_mail_goes_through_the_worker_and_the_link_works(
+    personas: Personas, signed_in, token_client
+) -> None:  # type: ignore[no-untyped-def]
+    old_session, old_token = signed_in(personas.member), token_client(personas.member)
     response = Client().post("/accounts/password-reset/", {"email": "member@essaim.test"})
     same = Client().post("/accounts/password-reset/", {"email": "nobody@essaim.test"})
     assert response.status_code == same.status_code == 302
     assert response["Location"] == same["Location"]
+    # Known or not, each request queues the same one task: no timing tells them apart.
+    assert DBTaskResult.objects.count() == 2
     assert not mail.outbox  # queued, not sent inline
-    TaskWorker(batch=True, interval=0).run()
+    worker_runs()
     assert len(mail.outbox) == 1 and mail.outbox[0].to == ["member@essaim.test"]
-    link = re.search(r"http://\S+/accounts/reset/\S+/", mail.outbox[0].body)
-    assert link, mail.outbox[0].body
-    client = Client()
-    form = client.get(link.group(0).split("127.0.0.1:8000", 1)[-1], follow=True)
-    assert form.status_code == 200
     new = "a brand new passphrase 42"
-    done = client.post(form.redirect_chain[-1][0], {"new_password1": new, "new_password2": new})
+    done = choose_password(Client(), link_in(mail.outbox[0], "reset"), new)
     assert done.status_code == 302
     assert User.objects.get(pk=personas.member.pk).check_password(new)
+    # Whoever knew the old password loses what they opened with it.
+    assert old_session.get("/").status_code == 302
+    assert old_token.get("/api/v1/me").status_code == 401
+    assert AuditEntry.objects.filter(action="user.password_set", target_id=personas.member.pk)
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+@pytest.mark.django_db(transaction=True)
+def test_a_reset_link_dies_with_the_deactivation(personas: Personas) -> None:
+    Client().post("/accounts/password-reset/", {"email": "member@essaim.test"})
+    worker_runs()
+    services.user_deactivate(actor=personas.admin, origin=CLI, user=personas.member)
+    page = Client().get(link_in(mail.outbox[0], "reset"), follow=True)
+    assert "new_password1" not in page.content.decode()
+    assert User.objects.get(pk=personas.member.pk).check_password(PASSWORD)
+    Client().post("/accounts/password-reset/", {"email": "member@essaim.test"})
+    worker_runs()
+    assert len(mail.outbox) == 1  # and a deactivated account gets no new link
 
 
-@pytest.fixture
-def smtp_server() -> Iterator[Controller]:
-    """A real SMTP server on loopback that keeps what it receives."""
-    received: list = []
+@pytest.mark.django_db(transaction=True)
+def test_an_account_made_by_an_administrator_gets_an_invitation(
+    personas: Personas, api_session
+) -> None:  # type: ignore[no-untyped-def]
+    body = {"email": "new.hire@essaim.test", "display_name": "New Hire", "language": "fr"}
+    admin = api_session(personas.admin)
+    created = admin.post("/api/v1/users", body, content_type="application/json")
+    assert created.status_code == 201
+    worker_runs()
+    (invitation,) = mail.outbox
+    assert invitation.to == ["new.hire@essaim.test"] and "Essaim" in invitation.subject
+    assert "Bonjour New Hire" in invitation.body  # in the language the admin chose
+    path = link_in(invitation, "welcome")
+    # A reset link and an invitation link are not interchangeable.
+    assert (
+        "new_password1"
+        not in Client().get(path.replace("/welcome/", "/reset/"), follow=True).content.decode()
+    )
+    assert choose_password(Client(), path, "my first passphrase 7").status_code == 302
+    assert sign_in(Client(), "new.hire@essaim.test", "my first passphrase 7").status_code == 302
+    assert "new_password1" not in Client().get(path, follow=True).content.decode()  # used once
 
-    class Keep(Message):
-        def handle_message(self, message) -> None:  # type: ignore[no-untyped-def]
-            received.append(message)
 
-    controller = Controller(Keep(), hostname="127.0.0.1", port=free_port())
-    controller.start()
-    controller.received = received  # type: ignore[attr-defined]
-    yield controller
-    controller.stop()
+@pytest.mark.django_db(transaction=True)
+def test_an_account_that_never_had_a_password_can_ask_for_a_link(personas: Personas) -> None:
+    services.user_create(actor=None, origin=CLI, email="nopass@essaim.test", display_name="No")
+    Client().post("/accounts/password-reset/", {"email": "NoPass@essaim.test"})
+    worker_runs()
+    assert [m.to for m in mail.outbox] == [["nopass@essaim.test"]]
+
+
+def test_changing_the_password_keeps_this_session_and_ends_the_others(
+    personas: Personas, signed_in, token_client
+) -> None:  # type: ignore[no-untyped-def]
+    here = Client()
+    assert sign_in(here, "member@essaim.test", PASSWORD).status_code == 302
+    elsewhere, token = signed_in(personas.member), token_client(personas.member)
+    new = "another long passphrase 9"
+    wrong = here.post(
+        "/settings/password/",
+        {"old_password": "not it", "new_password1": new, "new_password2": new},
+    )
+    assert wrong.status_code == 400
+    assert elsewhere.get("/").status_code == 200 and User.objects.get(
+        pk=personas.member.pk
+    ).check_password(PASSWORD)
+    changed = here.post(
+        "/settings/password/",
+        {"old_password": PASSWORD, "new_password1": new, "new_password2": new},
+    )
+    assert changed.status_code == 302
+    assert here.get("/").status_code == 200
+    assert elsewhere.get("/").status_code == 302
+    assert token.get("/api/v1/me").status_code == 401
+    assert sign_in(Client(), "member@essaim.test", new).status_code == 302
 
 
 @pytest.mark.django_db(transaction=True)

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import base64
+import datetime
+import enum
 import json
+import typing
 
 import pytest
 from django.test import Client
@@ -10,6 +14,7 @@ from ninja.utils import normalize_path
 
 from essaim.accounts.models import ApiToken, TokenScope, User
 from essaim.api import api
+from essaim.api_base import InSchema
 from tests.conftest import PASSWORD, Personas
 
 ME = "/api/v1/me"
@@ -78,6 +83,9 @@ def test_patch_me_changes_name_and_language(personas: Personas, api_session) -> 
         ({"display_name": "x" * 151}, "display_name"),
         ({"display_name": ""}, "display_name"),
         ({"display_name": 42}, "display_name"),
+        ({"display_name": "\u200b\u200d"}, "display_name"),  # only invisible characters
+        ({"display_name": "Eve\nAdmin"}, "display_name"),
+        ({"language": ["fr"]}, "language"),
         ({"language": "de"}, "language"),
         ({"is_admin": True}, "is_admin"),
         ({"email": "takeover@evil.test"}, "email"),
@@ -172,9 +180,77 @@ def test_lists_use_cursor_pagination(personas: Personas, api_session, token_clie
         seen += [t["id"] for t in page["results"]]
         next_url = page["next"]
     assert seen == sorted(ApiToken.objects.values_list("id", flat=True), reverse=True)
-    bad = client.get("/api/v1/tokens?cursor=%%%")
-    assert bad.status_code == 422
-    error_of(bad)
+
+
+def cursor(raw: str) -> str:
+    return base64.b64encode(raw.encode()).decode()
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "cursor=%%%",
+        f"cursor={cursor('o=-100')}",  # negative offset
+        f"cursor={cursor('o=999999')}",
+        f"cursor={cursor('p=abc')}",  # a position that is not an id
+        f"cursor={cursor('r=maybe')}",
+        "cursor=" + base64.b64encode("p=é".encode()).decode(),
+        "page_size=0",
+        "page_size=-1",
+        "page_size=100000",
+        "page_size=two",
+    ],
+)
+def test_a_forged_cursor_or_page_size_is_422(personas: Personas, api_session, query: str) -> None:  # type: ignore[no-untyped-def]
+    for path in ("/api/v1/tokens", "/api/v1/users"):
+        bad = api_session(personas.admin).get(f"{path}?{query}")
+        assert bad.status_code == 422, (path, query, bad.content[:200])
+        assert error_of(bad)["code"] == "invalid"
+
+
+def test_types_are_strict_and_enums_still_take_their_json_strings(
+    personas: Personas, api_session
+) -> None:  # type: ignore[no-untyped-def]
+    admin = api_session(personas.admin)
+
+    def create(**fields: object):  # type: ignore[no-untyped-def]
+        body = {"email": "new@essaim.test", "display_name": "New", **fields}
+        return admin.post("/api/v1/users", body, content_type="application/json")
+
+    for bad in (
+        {"is_admin": "yes"},
+        {"is_admin": 1},
+        {"display_name": 7},
+        {"kind": "customer"},
+        {"email": "a,b@essaim.test"},
+        {"email": "new@@essaim.test"},
+        {"email": "new essaim.test"},
+    ):
+        response = create(**bad)
+        assert response.status_code == 422, (bad, response.json())
+        assert set(error_of(response)["fields"]) <= {"is_admin", "display_name", "kind", "email"}
+    assert not User.objects.filter(email__startswith="new").exists()
+    created = create(kind="external", is_admin=False)
+    assert created.status_code == 201 and created.json()["kind"] == "external"
+
+
+def test_every_body_schema_lets_json_strings_reach_enum_and_date_fields() -> None:
+    """InSchema is strict; JSON has no enum or date type, so such fields must opt out."""
+
+    def subclasses(cls: type) -> list[type]:
+        return [cls, *(sub for direct in cls.__subclasses__() for sub in subclasses(direct))]
+
+    import essaim.api  # noqa: F401  (registers every router and its schemas)
+
+    for schema in subclasses(InSchema):
+        for name, field in schema.model_fields.items():  # type: ignore[attr-defined]
+            kinds = [field.annotation, *typing.get_args(field.annotation)]
+            if any(
+                isinstance(kind, type) and issubclass(kind, enum.Enum | datetime.date)
+                for kind in kinds
+            ):
+                strict = [m for m in field.metadata if hasattr(m, "strict")]
+                assert strict and not strict[0].strict, f"{schema.__name__}.{name}"
 
 
 def test_every_api_route_is_in_the_openapi_document(db: None) -> None:

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import re
+from datetime import timedelta
+
 from django.test import Client, override_settings
+from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 
 from essaim.accounts.models import User
+from essaim.accounts.tasks import send_password_link
 from essaim.governance.models import AuditEntry
 from tests.conftest import Personas
 
@@ -21,7 +27,11 @@ def test_pages_carry_security_headers_and_a_csp_without_inline_scripts(
         assert response["X-Content-Type-Options"] == "nosniff"
         assert response["X-Frame-Options"] == "DENY"
         assert response["Referrer-Policy"] == "same-origin"
-        assert b"<script>" not in response.content  # every script is a file
+        scripts = re.findall(r"<script\b[^>]*>(.*?)</script\s*>", response.text, re.I | re.S)
+        tags = re.findall(r"<script\b[^>]*>", response.text, re.I)
+        assert scripts and all(not body.strip() for body in scripts)  # every script is a file
+        assert all(re.search(r"\ssrc=", tag) for tag in tags), tags
+        assert not re.search(r"\son[a-z]+\s*=", response.text, re.I)  # no inline handlers
 
 
 def test_personal_pages_are_never_cached_by_shared_caches(
@@ -136,10 +146,27 @@ def test_audit_api_is_for_administrators_and_compliance(personas: Personas, toke
         assert token_client(getattr(personas, name)).get("/api/v1/audit").status_code == 403
 
 
-def test_health_reports_the_database_and_cache(db: None) -> None:
+def test_health_reports_the_database_cache_and_task_queue(db: None) -> None:
     response = Client().get("/health/")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": "ok", "cache": "ok"}
+    assert response.json() == {
+        "status": "ok",
+        "database": "ok",
+        "cache": "ok",
+        "tasks": "ok",
+        "oldest_waiting_task_seconds": 0,
+    }
+
+
+def test_health_says_degraded_when_no_worker_takes_the_tasks(db: None) -> None:
+    send_password_link.enqueue(email="x@essaim.test", language="en", purpose="reset")
+    fresh = Client().get("/health/").json()
+    assert fresh["status"] == "ok" and fresh["oldest_waiting_task_seconds"] < 60
+    DBTaskResult.objects.update(enqueued_at=timezone.now() - timedelta(minutes=10))
+    stuck = Client().get("/health/")
+    assert stuck.status_code == 200  # the web still serves: no reason to leave the pool
+    assert stuck.json()["status"] == "degraded" and stuck.json()["tasks"] == "delayed"
+    assert stuck.json()["oldest_waiting_task_seconds"] >= 600
 
 
 def test_health_is_503_when_the_cache_is_down(db: None) -> None:

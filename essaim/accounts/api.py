@@ -7,11 +7,11 @@ from typing import Any, Literal
 
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
-from ninja.pagination import CursorPagination, paginate
+from ninja.pagination import paginate
 from ninja.responses import Status
 
 from essaim import access
-from essaim.api_base import InSchema, viewer
+from essaim.api_base import CursorPages, InSchema, viewer
 from essaim.http import Origin
 
 from . import selectors, services
@@ -50,15 +50,15 @@ class UserOut(Schema):
 
 
 class UserCreateIn(InSchema):
-    email: str = Field(max_length=EMAIL_MAX, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    email: str = Field(max_length=EMAIL_MAX)
     display_name: str = Field(min_length=1, max_length=NAME_MAX)
-    kind: UserKind = UserKind.EMPLOYEE
+    kind: UserKind = Field(UserKind.EMPLOYEE, strict=False)
     is_admin: bool = False
     language: Language = ""
 
 
 class RoleIn(InSchema):
-    role: Role
+    role: Role = Field(strict=False)
 
 
 class TokenOut(Schema):
@@ -73,7 +73,7 @@ class TokenOut(Schema):
 
 class TokenCreateIn(InSchema):
     name: str = Field(min_length=1, max_length=100)
-    scope: TokenScope = TokenScope.READ
+    scope: TokenScope = Field(TokenScope.READ, strict=False)
     password: str = Field(
         min_length=1,
         max_length=4096,
@@ -96,7 +96,7 @@ def me_update(request: HttpRequest, payload: MeIn) -> User:
 
 
 @router.get("/tokens", response=list[TokenOut], summary="My API tokens")
-@paginate(CursorPagination, ordering=("-id",))
+@paginate(CursorPages, ordering=("-id",))
 def token_list(request: HttpRequest) -> object:
     return selectors.token_list(fetched_by=viewer(request))
 
@@ -120,7 +120,7 @@ def token_revoke(request: HttpRequest, token_id: int) -> Status[Any]:
 
 
 @router.get("/users", response=list[UserOut], summary="People I can see")
-@paginate(CursorPagination, ordering=("-id",))
+@paginate(CursorPages, ordering=("-id",))
 def user_list(request: HttpRequest, q: str = Query("", max_length=100)) -> object:  # type: ignore[type-arg]
     return selectors.user_list(fetched_by=viewer(request), query=q).order_by("-id")
 

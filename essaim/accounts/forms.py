@@ -61,8 +61,8 @@ class TokenCreateForm(forms.Form):
 
 
 class QueuedPasswordResetForm(PasswordResetForm):
-    """Queues the reset e-mail for the background worker instead of sending it inline,
-    so the answer takes the same time whether the e-mail is known or not."""
+    """Queues one task per request, whatever the e-mail: the worker looks the account
+    up, so the answer takes the same time whether the e-mail is known or not."""
 
     email = forms.EmailField(
         label=_("E-mail"),
@@ -71,7 +71,8 @@ class QueuedPasswordResetForm(PasswordResetForm):
     )
 
     def save(self, *args: Any, **kwargs: Any) -> None:
-        from .tasks import send_password_reset
+        from .tasks import send_password_link
 
-        for user in self.get_users(self.cleaned_data["email"]):
-            send_password_reset.enqueue(user_id=user.pk, language=translation.get_language())
+        send_password_link.enqueue(
+            email=self.cleaned_data["email"], language=translation.get_language(), purpose="reset"
+        )

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import unicodedata
 
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.contrib.sessions.models import Session
 from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -28,6 +30,7 @@ from .models import (
     UserSession,
     normalize_email,
 )
+from .tasks import send_password_link
 
 TOKEN_PREFIX = "ess_"  # noqa: S105  (a marker, not a secret)
 
@@ -47,6 +50,20 @@ def _require(allowed: bool) -> None:
         raise access.Forbidden
 
 
+def _clean_display_name(name: str) -> str:
+    """Trimmed; refused when it has no visible character (only spaces or zero-width
+    marks, which would make a person impossible to tell apart) or a control character."""
+    name = name.strip()
+    categories = [unicodedata.category(char) for char in name]
+    if "Cc" in categories:
+        raise ServiceError(
+            _("A display name cannot contain control characters."), field="display_name"
+        )
+    if not any(category[0] in "LNPS" for category in categories):
+        raise ServiceError(_("A display name is required."), field="display_name")
+    return name
+
+
 def user_create(
     *,
     actor: User | None,
@@ -62,19 +79,19 @@ def user_create(
     if actor is not None:
         _require(access.is_admin(actor))
     email = normalize_email(email)
-    if not display_name.strip():
-        raise ServiceError(_("A display name is required."), field="display_name")
+    try:
+        validate_email(email)
+    except ValidationError as exc:
+        raise ServiceError(_("Enter a valid e-mail address."), field="email") from exc
+    display_name = _clean_display_name(display_name)
     if password is not None:
-        try:
-            validate_password(password, User(email=email, display_name=display_name))
-        except ValidationError as exc:
-            raise ServiceError(" ".join(exc.messages), field="password") from exc
+        _validate_password(password, User(email=email, display_name=display_name))
     try:
         with transaction.atomic():
             user = User.objects.create_user(
                 email,
                 password,
-                display_name=display_name.strip(),
+                display_name=display_name,
                 kind=kind,
                 is_admin=is_admin,
                 language=language,
@@ -86,6 +103,12 @@ def user_create(
                 origin=origin,
                 data={"kind": kind, "is_admin": is_admin},
             )
+            if password is None and actor is not None:
+                # Queued in the same transaction: no invitation for an account that
+                # was not created, no account created without its invitation.
+                send_password_link.enqueue(
+                    email=user.email, language=language or actor.language, purpose="invitation"
+                )
     except IntegrityError as exc:
         raise ServiceError(
             _("An account with this e-mail exists."), code="conflict", field="email"
@@ -97,19 +120,45 @@ def user_update_self(
     *, user: User, display_name: str | None = None, language: str | None = None
 ) -> User:
     if display_name is not None:
-        if not display_name.strip():
-            raise ServiceError(_("A display name is required."), field="display_name")
-        user.display_name = display_name.strip()
+        user.display_name = _clean_display_name(display_name)
     if language is not None:
         user.language = language
     user.save(update_fields=["display_name", "language"])
     return user
 
 
-def _end_sessions(user: User) -> None:
-    keys = list(UserSession.objects.filter(user=user).values_list("session_key", flat=True))
+def _end_sessions(user: User, *, keep: str | None = None) -> None:
+    """End every session of ``user`` but the one whose key is ``keep``."""
+    sessions = UserSession.objects.filter(user=user).exclude(session_key=keep or "")
+    keys = list(sessions.values_list("session_key", flat=True))
     Session.objects.filter(session_key__in=keys).delete()
-    UserSession.objects.filter(user=user).delete()
+    sessions.delete()
+
+
+def _validate_password(password: str, user: User) -> None:
+    try:
+        validate_password(password, user)
+    except ValidationError as exc:
+        raise ServiceError(" ".join(exc.messages), field="password") from exc
+
+
+def password_set(
+    *, user: User, password: str, origin: Origin, keep_session: str | None = None
+) -> User:
+    """Set a new password (reset link, invitation or change in the settings). Whoever
+    knew the old one may have opened sessions or made tokens: they all end, except
+    ``keep_session``, the session of a person who changed their own password."""
+    if not access.is_active(user):
+        raise access.Forbidden
+    _validate_password(password, user)
+    with transaction.atomic():
+        user = User.objects.select_for_update().get(pk=user.pk)
+        user.set_password(password)
+        user.save(update_fields=["password"])
+        ApiToken.objects.filter(user=user, revoked_at=None).update(revoked_at=timezone.now())
+        _end_sessions(user, keep=keep_session)
+        audit_record(actor=user, action="user.password_set", target=user, origin=origin)
+    return user
 
 
 def user_deactivate(*, actor: User, origin: Origin, user: User) -> User:

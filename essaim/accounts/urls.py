@@ -2,6 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from . import views
+from .tokens import invitation_token_generator
 
 urlpatterns = [
     path("accounts/login/", views.SignInView.as_view(), name="login"),
@@ -14,10 +15,15 @@ urlpatterns = [
     ),
     path(
         "accounts/reset/<uidb64>/<token>/",
-        auth_views.PasswordResetConfirmView.as_view(
-            template_name="accounts/password_reset_confirm.html"
-        ),
+        views.SetPasswordView.as_view(),
         name="password_reset_confirm",
+    ),
+    path(
+        "accounts/welcome/<uidb64>/<token>/",
+        views.SetPasswordView.as_view(
+            token_generator=invitation_token_generator, extra_context={"invitation": True}
+        ),
+        name="invitation_accept",
     ),
     path(
         "accounts/reset/done/",
@@ -27,6 +33,7 @@ urlpatterns = [
         name="password_reset_complete",
     ),
     path("settings/", views.settings_page, name="settings"),
+    path("settings/password/", views.password_change_page, name="password-change"),
     path("settings/tokens/", views.tokens_page, name="tokens"),
     path("settings/tokens/<int:token_id>/revoke/", views.token_revoke, name="token-revoke"),
     path("manage/people/", views.people_admin, name="people-admin"),

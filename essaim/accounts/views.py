@@ -6,8 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
+from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import PasswordChangeForm
+from django.contrib.auth.views import INTERNAL_RESET_SESSION_TOKEN
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -65,6 +68,56 @@ class PasswordResetView(auth_views.PasswordResetView):
         return super().post(request, *args, **kwargs)
 
 
+class SetPasswordView(auth_views.PasswordResetConfirmView):
+    """The page a reset or invitation link opens. The password is set by the service,
+    which also ends the account's sessions and tokens."""
+
+    template_name = "accounts/password_reset_confirm.html"
+
+    def get_user(self, uidb64: str) -> User | None:
+        user = super().get_user(uidb64)
+        # A deactivated account's link is dead, even if it was sent before.
+        return user if user is not None and access.is_active(user) else None
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        services.password_set(
+            user=self.user,
+            password=form.cleaned_data["new_password1"],
+            origin=Origin.of(self.request),
+        )
+        del self.request.session[INTERNAL_RESET_SESSION_TOKEN]
+        return redirect(self.get_success_url())
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def password_change_page(request: HttpRequest) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    # The current password is a sign-in secret: guesses count as sign-in attempts.
+    if request.method == "POST" and (
+        refused := throttled_post(request, login_throttle(), user.email)
+    ):
+        return refused
+    form = PasswordChangeForm(user, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user = services.password_set(
+            user=user,
+            password=form.cleaned_data["new_password1"],
+            origin=Origin.of(request),
+            keep_session=request.session.session_key,
+        )
+        update_session_auth_hash(request, user)
+        login_throttle().forgive(account=user.email, address=client_ip(request))
+        messages.success(
+            request,
+            _("Your password is changed. Your other sessions and your API tokens have ended."),
+        )
+        return redirect("settings")
+    return render(
+        request, "accounts/password_change.html", {"form": form}, status=400 if form.errors else 200
+    )
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def settings_page(request: HttpRequest) -> HttpResponse:
@@ -73,13 +126,17 @@ def settings_page(request: HttpRequest) -> HttpResponse:
         request.POST or None, initial={"display_name": user.display_name, "language": user.language}
     )
     if request.method == "POST" and form.is_valid():
-        services.user_update_self(
-            user=user,
-            display_name=form.cleaned_data["display_name"],
-            language=form.cleaned_data["language"],
-        )
-        messages.success(request, _("Your settings are saved."))
-        return redirect("settings")
+        try:
+            services.user_update_self(
+                user=user,
+                display_name=form.cleaned_data["display_name"],
+                language=form.cleaned_data["language"],
+            )
+        except services.ServiceError as exc:
+            form.add_error(exc.field, exc.message)
+        else:
+            messages.success(request, _("Your settings are saved."))
+            return redirect("settings")
     return render(
         request, "accounts/settings.html", {"form": form}, status=400 if form.errors else 200
     )

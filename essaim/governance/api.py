@@ -5,11 +5,11 @@ from typing import Any
 
 from django.http import HttpRequest
 from ninja import Query, Router, Schema
-from ninja.pagination import CursorPagination, paginate
+from ninja.pagination import paginate
 
 from essaim import access
 from essaim.accounts.models import Role
-from essaim.api_base import viewer
+from essaim.api_base import CursorPages, viewer
 
 from . import selectors
 from .models import AuditEntry
@@ -32,7 +32,7 @@ class AuditOut(Schema):
 
 
 @router.get("", response=list[AuditOut], summary="The audit log (administrators, compliance)")
-@paginate(CursorPagination, ordering=("-id",))
+@paginate(CursorPages, ordering=("-id",))
 def audit_list(request: HttpRequest, action: str = Query("", max_length=64)) -> object:  # type: ignore[type-arg]
     if not access.has_role(viewer(request), Role.COMPLIANCE):
         raise access.Forbidden

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 from django.views.i18n import set_language
 
 from essaim.accounts.services import user_update_self
+from essaim.worker import BACKLOG_ALERT_SECONDS, oldest_waiting_task_age
 
 
 @login_required
@@ -21,12 +22,16 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 def health(request: HttpRequest) -> JsonResponse:
-    """For load balancers and monitoring: 200 when the database and the cache answer,
-    503 otherwise. Says nothing about any person or content."""
-    checks = {"database": "ok", "cache": "ok"}
+    """For load balancers and monitoring: 503 when the database or the cache does not
+    answer. Tasks that wait too long (no worker taking them) make the status
+    "degraded" but keep 200: the web still serves. Says nothing about any person."""
+    checks: dict[str, str | int] = {"database": "ok", "cache": "ok"}
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
+        waited = int(oldest_waiting_task_age())
+        checks["tasks"] = "delayed" if waited > BACKLOG_ALERT_SECONDS else "ok"
+        checks["oldest_waiting_task_seconds"] = waited
     except DatabaseError:
         checks["database"] = "unavailable"
     try:
@@ -35,10 +40,10 @@ def health(request: HttpRequest) -> JsonResponse:
             checks["cache"] = "unavailable"
     except Exception:  # any backend error (Redis down, …) means unavailable
         checks["cache"] = "unavailable"
-    healthy = all(state == "ok" for state in checks.values())
-    return JsonResponse(
-        {"status": "ok" if healthy else "unavailable", **checks}, status=200 if healthy else 503
-    )
+    if "unavailable" in checks.values():
+        return JsonResponse({"status": "unavailable", **checks}, status=503)
+    status = "degraded" if checks["tasks"] == "delayed" else "ok"
+    return JsonResponse({"status": status, **checks})
 
 
 def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:

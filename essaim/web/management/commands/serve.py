@@ -48,7 +48,9 @@ class Command(BaseCommand):
         if processes > 1 and not no_worker:
             raise CommandError("--processes above 1 needs --no-worker and `essaim worker` apart")
         if not no_worker:
-            threading.Thread(target=TaskWorker().run, name="essaim-worker", daemon=True).start()
+            threading.Thread(
+                target=TaskWorker().supervise, name="essaim-worker", daemon=True
+            ).start()
         self.stdout.write(self.style.SUCCESS(f"Essaim is running on http://{host}:{port}/"))
         from essaim.demo import DEMO_ADMIN_EMAIL, DEMO_PASSWORD, demo_exists
 

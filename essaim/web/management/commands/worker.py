@@ -27,4 +27,4 @@ class Command(BaseCommand):
     def handle(self, *args: Any, interval: float, batch: bool, **options: Any) -> None:
         worker = TaskWorker(interval=interval, batch=batch)
         worker.configure_signals()
-        worker.run()
+        worker.supervise()
