@@ -119,3 +119,29 @@ def test_pages_raise_no_console_error_or_csp_violation(
         page.goto(path)
         expect(page.locator("main h1")).to_be_visible()
     assert console_errors == []
+
+
+@pytest.mark.parametrize(("width", "height"), [(1280, 800), (375, 740)])
+def test_member_changes_the_password_from_the_settings(
+    new_page: NewPage,
+    personas: Personas,
+    screenshot: Screenshot,
+    console_errors: list[str],
+    width: int,
+    height: int,
+) -> None:
+    page = new_page(width, height)
+    sign_in(page, personas.member.email)
+    page.goto("/settings/")
+    page.get_by_role("link", name="Password").click()
+    expect(page.get_by_role("heading", name="Change your password")).to_be_visible()
+    page.get_by_label("Old password").fill(PASSWORD)
+    page.get_by_label("New password", exact=True).fill("a fresh passphrase 314")
+    page.get_by_label("New password confirmation").fill("a fresh passphrase 314")
+    assert fits_the_width(page)
+    screenshot(page, f"password-change-{width}")
+    page.get_by_role("button", name="Change the password").click()
+    expect(page.get_by_text("Your password is changed.")).to_be_visible()
+    expect(page).to_have_url(re.compile(r"/settings/$"))  # still signed in
+    screenshot(page, f"password-changed-{width}")
+    assert console_errors == []
