@@ -24,6 +24,7 @@ from django.http import Http404
 from typing_extensions import TypeIs
 
 from essaim.accounts.models import ApiToken, Role, User, UserKind
+from essaim.directory.models import ProfileFieldValue, Visibility
 from essaim.governance.models import AuditEntry
 
 Viewer = User | AnonymousUser
@@ -72,10 +73,12 @@ class Rule(Generic[M]):
 
 class UserRule(Rule[User]):
     """People: employees see everyone; an external user sees only themselves until
-    the communities issue adds "people who share an external community with me"."""
+    the communities issue adds "people who share an external community with me".
+    "edit_profile": the person, administrators and HR; "edit_org" (job, unit, site,
+    manager): administrators and HR; "manage" (accounts, roles): administrators."""
 
     model = User
-    actions = frozenset({VIEW, "manage"})
+    actions = frozenset({VIEW, "manage", "edit_profile", "edit_org"})
 
     def can(self, user: Viewer, action: str, obj: User) -> bool:
         if not is_active(user):
@@ -84,6 +87,10 @@ class UserRule(Rule[User]):
             return user.kind == UserKind.EMPLOYEE or user.pk == obj.pk or is_admin(user)
         if action == "manage":
             return is_admin(user)
+        if action == "edit_profile":
+            return user.pk == obj.pk or has_role(user, Role.HR)
+        if action == "edit_org":
+            return has_role(user, Role.HR)
         raise ValueError(f"unknown action {action!r} on users")
 
     def visible(self, user: Viewer, qs: QuerySet[User]) -> QuerySet[User]:
@@ -135,8 +142,81 @@ class ApiTokenRule(Rule[ApiToken]):
         return active_users().filter(pk=obj.user_id)
 
 
+# --- Profile fields ---------------------------------------------------------------------
+# Who reads each part of a profile, beyond the person themself, administrators and HR.
+# Custom fields carry their own visibility (ProfileField.visibility).
+PROFILE_FIELDS: dict[str, Visibility] = {
+    "display_name": Visibility.EVERYONE,
+    "photo": Visibility.EVERYONE,
+    "job_title": Visibility.EVERYONE,
+    "pronouns": Visibility.EVERYONE,
+    "presence": Visibility.EVERYONE,
+    "org_unit": Visibility.EMPLOYEES,
+    "site": Visibility.EMPLOYEES,
+    "manager": Visibility.EMPLOYEES,
+    "phone": Visibility.EMPLOYEES,
+    "mobile_phone": Visibility.EMPLOYEES,
+    "email": Visibility.EMPLOYEES,
+    "timezone": Visibility.EMPLOYEES,
+    "bio": Visibility.EMPLOYEES,
+    "topics": Visibility.EMPLOYEES,
+    "languages": Visibility.EMPLOYEES,
+    "follows": Visibility.EMPLOYEES,
+}
+
+
+def readable_visibilities(user: Viewer, person: User | None = None) -> frozenset[Visibility]:
+    """The field visibilities ``user`` reads on ``person``'s profile (on anyone's when
+    ``person`` is None), provided ``user`` may see the person at all."""
+    if not is_active(user):
+        return frozenset()
+    if has_role(user, Role.HR) or (person is not None and person.pk == user.pk):
+        return frozenset(Visibility)
+    if user.kind == UserKind.EMPLOYEE:
+        return frozenset({Visibility.EVERYONE, Visibility.EMPLOYEES})
+    return frozenset({Visibility.EVERYONE})
+
+
+def sees_field(user: Viewer, person: User, field: str | Visibility) -> bool:
+    """Whether ``user`` reads a profile field of ``person``: a built-in field by name, or
+    a custom field by its visibility."""
+    visibility = PROFILE_FIELDS[field] if field in PROFILE_FIELDS else Visibility(field)
+    return can(user, VIEW, person) and visibility in readable_visibilities(user, person)
+
+
+class ProfileFieldValueRule(Rule[ProfileFieldValue]):
+    """A custom field's value: whoever sees the person and reads the field's visibility."""
+
+    model = ProfileFieldValue
+    actions = frozenset({VIEW})
+
+    def can(self, user: Viewer, action: str, obj: ProfileFieldValue) -> bool:
+        if action != VIEW:
+            raise ValueError(f"unknown action {action!r} on profile field values")
+        return sees_field(user, obj.user, obj.field.visibility)
+
+    def visible(self, user: Viewer, qs: QuerySet[ProfileFieldValue]) -> QuerySet[ProfileFieldValue]:
+        people = RULES[User].visible(user, User.objects.all())
+        if not is_active(user):
+            return qs.none()
+        own = Q(user=user)
+        return qs.filter(user__in=people).filter(
+            own | Q(field__visibility__in=readable_visibilities(user))
+        )
+
+    def audience(self, obj: ProfileFieldValue) -> QuerySet[User]:
+        readers = RULES[User].audience(obj.user)
+        everyone_reads = Q(pk=obj.user_id) | Q(is_admin=True) | Q(role_set__role=Role.HR)
+        if obj.field.visibility == Visibility.EVERYONE:
+            return readers
+        if obj.field.visibility == Visibility.EMPLOYEES:
+            return readers.filter(everyone_reads | Q(kind=UserKind.EMPLOYEE)).distinct()
+        return readers.filter(everyone_reads).distinct()
+
+
 RULES: dict[type[Model], Rule[Any]] = {
-    rule.model: rule for rule in (UserRule(), AuditEntryRule(), ApiTokenRule())
+    rule.model: rule
+    for rule in (UserRule(), AuditEntryRule(), ApiTokenRule(), ProfileFieldValueRule())
 }
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+from dataclasses import dataclass
 from typing import Any
 
 import pydantic
@@ -72,3 +74,41 @@ class CursorPages(CursorPagination):
         except (ValueError, DjangoValidationError) as exc:
             # A position that does not fit the ordering field (text for an id…).
             raise _invalid_cursor() from exc
+
+
+# Ranked results (a search) are paged by position, like a web search engine's pages, up
+# to this depth; the cursor stays opaque so that clients treat it as in every list.
+MAX_SEARCH_DEPTH = 1000
+
+
+@dataclass
+class OffsetPage:
+    request: HttpRequest
+    offset: int
+    size: int
+
+    def _link(self, offset: int) -> str:
+        query = self.request.GET.copy()
+        query["cursor"] = base64.urlsafe_b64encode(f"o={offset}".encode()).decode()
+        return self.request.build_absolute_uri(f"{self.request.path}?{query.urlencode()}")
+
+    def links(self, total: int) -> dict[str, str | None]:
+        end = self.offset + self.size
+        return {
+            "next": self._link(end) if end < min(total, MAX_SEARCH_DEPTH) else None,
+            "previous": self._link(max(0, self.offset - self.size)) if self.offset else None,
+        }
+
+
+def offset_page(request: HttpRequest, cursor: str | None, size: int) -> OffsetPage:
+    """The page a ranked-results cursor points at; a forged cursor is a 422."""
+    if not cursor:
+        return OffsetPage(request, 0, size)
+    try:
+        key, value = base64.urlsafe_b64decode(cursor.encode()).decode().split("=")
+        offset = int(value)
+    except (ValueError, UnicodeError) as exc:
+        raise _invalid_cursor() from exc
+    if key != "o" or not 0 <= offset < MAX_SEARCH_DEPTH:
+        raise _invalid_cursor()
+    return OffsetPage(request, offset, size)

@@ -30,6 +30,8 @@ from django.db import transaction
 from faker import Faker
 
 from essaim.accounts.models import Role, User, UserKind, UserRole
+from essaim.directory import index as directory_index
+from essaim.directory import services as directory_services
 from essaim.directory.models import OrgUnit, Profile, Site
 
 DEMO_ADMIN_EMAIL = "camille.laurent@essaim.test"
@@ -634,6 +636,8 @@ def build_organisation(
         user_ids = _create_users(people, password_hash)
         _create_profiles(people, user_ids, unit_ids, site_ids)
         _grant_roles(people, user_ids)
+        directory_services.rebuild_paths()
+        directory_index.reindex(user_ids)
     return DemoSummary(
         users=len(people),
         employees=len(people) - len(EXTERNALS),

@@ -7,6 +7,7 @@ from essaim.web import views as web_views
 urlpatterns = [
     path("", web_views.home, name="home"),
     path("", include("essaim.accounts.urls")),
+    path("", include("essaim.directory.urls")),
     path("manage/audit/", audit_page, name="audit"),
     path("health/", web_views.health, name="health"),
     path("i18n/language/", web_views.language_switch, name="language-switch"),

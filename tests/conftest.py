@@ -21,6 +21,8 @@ from django.test import Client
 
 from essaim.accounts import services
 from essaim.accounts.models import Role, TokenScope, User, UserKind, UserRole
+from essaim.directory import index as directory_index
+from essaim.directory.models import Profile
 
 PASSWORD = "correct horse battery staple"
 
@@ -53,6 +55,7 @@ class Personas:
     animator: User
     moderator: User
     compliance: User
+    hr: User
     admin: User
     deactivated: User
 
@@ -64,9 +67,13 @@ class Personas:
 
 
 def make_user(name: str, *, kind: UserKind = UserKind.EMPLOYEE, **fields: object) -> User:
-    return User.objects.create_user(
+    """A person as the app makes them: with a profile, findable in the directory."""
+    user = User.objects.create_user(
         f"{name}@essaim.test", PASSWORD, display_name=name.capitalize(), kind=kind, **fields
     )
+    Profile.objects.create(user=user, manager_path=f"/{user.pk}/")
+    directory_index.reindex([user.pk])
+    return user
 
 
 @pytest.fixture
@@ -79,11 +86,13 @@ def personas(db: None) -> Personas:
         animator=make_user("animator"),
         moderator=make_user("moderator"),
         compliance=make_user("compliance"),
+        hr=make_user("hr"),
         admin=make_user("admin", is_admin=True),
         deactivated=make_user("deactivated", is_active=False),
     )
     UserRole.objects.create(user=people.moderator, role=Role.MODERATOR)
     UserRole.objects.create(user=people.compliance, role=Role.COMPLIANCE)
+    UserRole.objects.create(user=people.hr, role=Role.HR)
     return people
 
 

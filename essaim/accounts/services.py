@@ -17,6 +17,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from essaim import access
+from essaim.directory import index as directory_index
+from essaim.directory.models import Profile
 from essaim.governance.services import audit_record
 from essaim.http import Origin
 
@@ -96,6 +98,9 @@ def user_create(
                 is_admin=is_admin,
                 language=language,
             )
+            # Everyone has a profile and is findable from the start.
+            Profile.objects.create(user=user, manager_path=f"/{user.pk}/")
+            directory_index.reindex([user.pk])
             audit_record(
                 actor=actor,
                 action="user.create",
@@ -123,7 +128,9 @@ def user_update_self(
         user.display_name = _clean_display_name(display_name)
     if language is not None:
         user.language = language
-    user.save(update_fields=["display_name", "language"])
+    with transaction.atomic():
+        user.save(update_fields=["display_name", "language"])
+        directory_index.reindex([user.pk])
     return user
 
 

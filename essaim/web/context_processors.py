@@ -15,7 +15,7 @@ SECTIONS: list[tuple[str, Any, str | None]] = [
     ("communities", _("Communities"), None),
     ("questions", _("Questions"), None),
     ("chat", _("Chat"), None),
-    ("directory", _("Directory"), None),
+    ("directory", _("Directory"), "directory"),
     ("search", _("Search"), None),
     ("notifications", _("Notifications"), None),
 ]

@@ -38,3 +38,7 @@ if (navigator.clipboard) {
     });
   }
 }
+
+// On a phone the sections scroll sideways: bring the current one into view.
+const currentSection = document.querySelector(".mainnav [aria-current='page']");
+if (currentSection) currentSection.scrollIntoView({ block: "nearest", inline: "center" });

@@ -1,0 +1,572 @@
+"""Every read of the directory. People come from access.visible, so a search, a facet
+count or an org chart never holds someone the viewer may not see, and words of fields
+the viewer may not read never match."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import (
+    Case,
+    Count,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    Max,
+    Prefetch,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
+
+from essaim import access
+from essaim.accounts.models import User
+
+from .models import (
+    Endorsement,
+    Follow,
+    OrgUnit,
+    PersonToken,
+    Profile,
+    ProfileField,
+    ProfileFieldValue,
+    ProfileTopic,
+    Site,
+    SkillLevel,
+    SpokenLanguage,
+    TokenVariant,
+    Topic,
+    TopicKind,
+    VariantKind,
+)
+from .text import LANGUAGES, deletions, edit_distance, normalize, typos_allowed, words
+
+MAX_TERMS = 6
+FACET_SIZE = 12
+EXPERT_KINDS = (TopicKind.SKILL, TopicKind.EXPERTISE)
+
+
+def people(viewer: access.Viewer) -> QuerySet[User]:
+    """The active people the viewer may see."""
+    return access.visible(viewer, User.objects.filter(is_active=True))
+
+
+def with_profile(people: QuerySet[User]) -> QuerySet[User]:
+    """What a person card shows, in a fixed number of queries for any page."""
+    return people.select_related("profile__org_unit", "profile__site").prefetch_related(
+        Prefetch(
+            "topics",
+            queryset=ProfileTopic.objects.filter(kind__in=EXPERT_KINDS)
+            .select_related("topic")
+            .order_by("-level", "topic__name"),
+        )
+    )
+
+
+@dataclass
+class PeopleQuery:
+    text: str = ""
+    org_units: list[int] = field(default_factory=list)
+    sites: list[int] = field(default_factory=list)
+    skills: list[int] = field(default_factory=list)
+    expertise: list[int] = field(default_factory=list)
+    languages: list[str] = field(default_factory=list)
+    sort: str = "relevance"  # or "name"
+
+    def has_filters(self) -> bool:
+        return bool(self.org_units or self.sites or self.skills or self.expertise or self.languages)
+
+
+@dataclass
+class FacetValue:
+    value: int | str
+    label: str
+    count: int
+
+
+@dataclass
+class PeoplePage:
+    results: list[User]
+    total: int
+    facets: dict[str, list[FacetValue]]
+    # Words searched as typed and the words they were corrected to, for "did you mean".
+    corrections: dict[str, list[str]]
+
+
+def _filtered(viewer: access.Viewer, query: PeopleQuery) -> QuerySet[User]:
+    found = people(viewer)
+    if query.org_units:
+        paths = OrgUnit.objects.filter(pk__in=query.org_units).values_list("path", flat=True)
+        below = Q()
+        for path in paths:
+            below |= Q(path__startswith=path)
+        found = (
+            found.filter(profile__org_unit__in=OrgUnit.objects.filter(below))
+            if paths
+            else found.none()
+        )
+    if query.sites:
+        found = found.filter(profile__site__in=query.sites)
+    for kind, topic_ids in (
+        (TopicKind.SKILL, query.skills),
+        (TopicKind.EXPERTISE, query.expertise),
+    ):
+        for topic_id in topic_ids:  # every one of them
+            found = found.filter(topics__kind=kind, topics__topic_id=topic_id)
+    if query.languages:
+        found = found.filter(spoken_languages__language__in=query.languages)
+    return found.distinct() if query.languages or query.skills or query.expertise else found
+
+
+@dataclass
+class _Term:
+    word: str
+    fuzzy: list[str]
+
+
+def _terms(text: str) -> list[_Term]:
+    """The query's words, each with the index words one typo away when nothing in
+    the index starts with it."""
+    terms = []
+    for word in dict.fromkeys(words(text)):
+        fuzzy: list[str] = []
+        if (
+            typos_allowed(word)
+            and not TokenVariant.objects.filter(variant=word, kind=VariantKind.PREFIX).exists()
+        ):
+            candidates = TokenVariant.objects.filter(
+                variant__in=deletions(word), kind=VariantKind.DELETION
+            ).values_list("token", flat=True)[:1000]
+            fuzzy = sorted({c for c in candidates if edit_distance(word, c) <= typos_allowed(word)})
+        terms.append(_Term(word, fuzzy))
+    return terms[:MAX_TERMS]
+
+
+def _hits(viewer: access.Viewer, candidates: QuerySet[User], terms: list[_Term]) -> Any:
+    """People matching every term, one row each with its relevance score."""
+    readable = access.readable_visibilities(viewer)
+    any_term = Q()
+    scores = {}
+    for i, term in enumerate(terms):
+        prefix = Q(
+            token__in=TokenVariant.objects.filter(
+                variant=term.word, kind=VariantKind.PREFIX
+            ).values("token")
+        )
+        fuzzy = Q(token__in=term.fuzzy)
+        any_term |= prefix | fuzzy
+        scores[f"s{i}"] = Max(
+            Case(
+                When(token=term.word, then=F("weight") * 3),
+                When(prefix, then=F("weight") * 2),
+                When(fuzzy, then=F("weight")),
+                default=Value(0),
+                output_field=IntegerField(),
+            )
+        )
+    hits = (
+        PersonToken.objects.filter(any_term, visibility__in=readable, user__in=candidates)
+        .values("user_id", "user__profile__sort_name")
+        .annotate(**scores)
+        .filter(**{f"{name}__gt": 0 for name in scores})
+    )
+    total = ExpressionWrapper(
+        sum((F(name) for name in scores), Value(0)), output_field=IntegerField()
+    )
+    return hits.annotate(score=total)
+
+
+def people_search(
+    viewer: access.Viewer, query: PeopleQuery, *, offset: int = 0, limit: int = 20
+) -> PeoplePage:
+    candidates = _filtered(viewer, query)
+    terms = _terms(query.text)
+    if terms:
+        hits = _hits(viewer, candidates, terms)
+        order: tuple[str, ...] = ("-score", "user__profile__sort_name", "user_id")
+        if query.sort == "name":
+            order = ("user__profile__sort_name", "user_id")
+        ids = [row["user_id"] for row in hits.order_by(*order)[offset : offset + limit]]
+        total = hits.count()
+        matched: Any = hits.values("user_id")
+    else:
+        ids = list(
+            candidates.order_by("profile__sort_name", "id").values_list("id", flat=True)[
+                offset : offset + limit
+            ]
+        )
+        total = candidates.count()
+        matched = candidates.values("id")
+    by_id = {u.pk: u for u in with_profile(User.objects.filter(pk__in=ids))}
+    facets = (
+        _facets(viewer, matched)
+        if access.readable_visibilities(viewer) >= {access.PROFILE_FIELDS["site"]}
+        else {}
+    )
+    return PeoplePage(
+        results=[by_id[i] for i in ids if i in by_id],
+        total=total,
+        facets=facets,
+        corrections={t.word: t.fuzzy for t in terms if t.fuzzy},
+    )
+
+
+def _facets(viewer: access.Viewer, matched: Any) -> dict[str, list[FacetValue]]:
+    """Counts over the whole match, not the page; for viewers who read these fields."""
+    profiles = Profile.objects.filter(user_id__in=matched)
+
+    def counted(
+        rows: Any, value: str, label: str, labels: Callable[[Any], str] | None = None
+    ) -> list[FacetValue]:
+        return [
+            FacetValue(row[value], labels(row[value]) if labels else row[label], row["n"])
+            for row in rows.annotate(n=Count("id")).order_by("-n", label)[:FACET_SIZE]
+            if row[value] is not None
+        ]
+
+    topics = ProfileTopic.objects.filter(user_id__in=matched)
+    return {
+        "org_unit": counted(
+            profiles.values("org_unit", "org_unit__name"), "org_unit", "org_unit__name"
+        ),
+        "site": counted(profiles.values("site", "site__name"), "site", "site__name"),
+        "skill": counted(
+            topics.filter(kind=TopicKind.SKILL).values("topic", "topic__name"),
+            "topic",
+            "topic__name",
+        ),
+        "expertise": counted(
+            topics.filter(kind=TopicKind.EXPERTISE).values("topic", "topic__name"),
+            "topic",
+            "topic__name",
+        ),
+        "language": counted(
+            SpokenLanguage.objects.filter(user_id__in=matched).values("language"),
+            "language",
+            "language",
+            lambda code: LANGUAGES.get(code, code),
+        ),
+    }
+
+
+# --- One person ------------------------------------------------------------------------
+
+
+@dataclass
+class PersonView:
+    """A profile as one viewer may read it: fields they may not read are left out."""
+
+    person: User
+    readable: frozenset[str]  # names of the built-in fields (access.PROFILE_FIELDS)
+    topics: dict[str, list[ProfileTopic]]
+    languages: list[SpokenLanguage]
+    fields: list[ProfileFieldValue]
+    endorsements: dict[int, int]  # topic id → number of colleagues who endorsed it
+    endorsed_by_viewer: set[int]
+    followers: int
+    following: int
+    viewer_follows: bool
+
+    def shows(self, name: str) -> bool:
+        return name in self.readable
+
+
+def person_view(viewer: access.Viewer, person_id: object) -> PersonView:
+    person = access.access_user(viewer, person_id)  # 404 alike for missing and hidden people
+    person = (
+        with_profile(User.objects.filter(pk=person.pk)).select_related("profile__manager").get()
+    )
+    readable = frozenset(
+        name for name in access.PROFILE_FIELDS if access.sees_field(viewer, person, name)
+    )
+    topics: dict[str, list[ProfileTopic]] = defaultdict(list)
+    languages: list[SpokenLanguage] = []
+    endorsements: dict[int, int] = {}
+    endorsed: set[int] = set()
+    if "topics" in readable:
+        for held in (
+            ProfileTopic.objects.filter(user=person)
+            .select_related("topic")
+            .order_by("kind", "-level", "topic__name")
+        ):
+            topics[held.kind].append(held)
+        counts = Endorsement.objects.filter(person=person, endorser__in=people(viewer))
+        endorsements = dict(
+            counts.values_list("topic").annotate(n=Count("id")).values_list("topic", "n")
+        )
+        endorsed = set(counts.filter(endorser_id=viewer.pk).values_list("topic", flat=True))
+    if "languages" in readable:
+        languages = list(SpokenLanguage.objects.filter(user=person).order_by("language"))
+    fields = list(
+        access.visible(viewer, ProfileFieldValue.objects.filter(user=person))
+        .select_related("field")
+        .order_by("field__position", "field_id")
+    )
+    follows = "follows" in readable
+    return PersonView(
+        person=person,
+        readable=readable,
+        topics=dict(topics),
+        languages=languages,
+        fields=fields,
+        endorsements=endorsements,
+        endorsed_by_viewer=endorsed,
+        followers=people(viewer).filter(following__followed=person).count() if follows else 0,
+        following=people(viewer).filter(followers__follower=person).count() if follows else 0,
+        viewer_follows=Follow.objects.filter(follower_id=viewer.pk, followed=person).exists(),
+    )
+
+
+def followers(viewer: access.Viewer, person: User) -> QuerySet[User]:
+    if not access.sees_field(viewer, person, "follows"):
+        raise access.NotFound
+    return people(viewer).filter(following__followed=person)
+
+
+def following(viewer: access.Viewer, person: User) -> QuerySet[User]:
+    if not access.sees_field(viewer, person, "follows"):
+        raise access.NotFound
+    return people(viewer).filter(followers__follower=person)
+
+
+def people_like(viewer: access.Viewer, person: User, *, limit: int = 8) -> list[User]:
+    """People who share the most skills and areas of expertise, then the same unit."""
+    if not access.sees_field(viewer, person, "topics"):
+        return []
+    mine = ProfileTopic.objects.filter(user=person, kind__in=EXPERT_KINDS).values("topic")
+    shared = dict(
+        ProfileTopic.objects.filter(topic__in=mine, kind__in=EXPERT_KINDS)
+        .filter(user__in=people(viewer))
+        .exclude(user=person)
+        .values("user")
+        .annotate(n=Count("topic", distinct=True))
+        .order_by("-n")
+        .values_list("user", "n")[:200]
+    )
+    unit = Profile.objects.filter(user=person).values_list("org_unit", flat=True).first()
+    colleagues = set(
+        people(viewer)
+        .filter(profile__org_unit=unit)
+        .exclude(pk=person.pk)
+        .values_list("id", flat=True)[:200]
+        if unit
+        else []
+    )
+    score = {pk: 2 * shared.get(pk, 0) + (pk in colleagues) for pk in set(shared) | colleagues}
+    best = sorted(score, key=lambda pk: -score[pk])[: limit * 3]
+    found = {u.pk: u for u in with_profile(User.objects.filter(pk__in=best))}
+    return sorted(found.values(), key=lambda u: (-score[u.pk], normalize(u.display_name)))[:limit]
+
+
+# --- Organisation ---------------------------------------------------------------------
+
+
+@dataclass
+class OrgChart:
+    person: User
+    chain: list[User]  # from the top down to the direct manager
+    peers: list[User]
+    reports: list[User]
+    report_counts: dict[int, int]  # person id → number of direct reports
+
+
+MAX_PEERS = 100
+
+
+def org_chart(viewer: access.Viewer, person_id: object) -> OrgChart:
+    person = access.access_user(viewer, person_id)
+    if not access.sees_field(viewer, person, "manager"):
+        raise access.NotFound
+    person = with_profile(User.objects.filter(pk=person.pk)).get()
+    profile = getattr(person, "profile", None)
+    chain_ids = profile.manager_ids() if profile else []
+    manager_id = chain_ids[-1] if chain_ids else None
+    chain_by_id = {u.pk: u for u in with_profile(people(viewer).filter(pk__in=chain_ids))}
+    peers = list(
+        with_profile(
+            people(viewer).filter(profile__manager_id=manager_id).exclude(pk=person.pk)
+        ).order_by("profile__sort_name", "id")[:MAX_PEERS]
+        if manager_id
+        else []
+    )
+    reports = list(
+        with_profile(people(viewer).filter(profile__manager=person)).order_by(
+            "profile__sort_name", "id"
+        )
+    )
+    shown = [person.pk, *(u.pk for u in peers), *(u.pk for u in reports)]
+    counts = dict(
+        people(viewer)
+        .filter(profile__manager_id__in=shown)
+        .values_list("profile__manager_id")
+        .annotate(n=Count("id"))
+        .values_list("profile__manager_id", "n")
+    )
+    return OrgChart(
+        person=person,
+        chain=[chain_by_id[pk] for pk in chain_ids if pk in chain_by_id],
+        peers=peers,
+        reports=reports,
+        report_counts=counts,
+    )
+
+
+@dataclass
+class UnitView:
+    unit: OrgUnit
+    ancestors: list[OrgUnit]
+    children: list[tuple[OrgUnit, int]]  # each child with the number of people below it
+    members: list[User]
+    total: int  # people in the unit and below
+
+
+def org_units(viewer: access.Viewer) -> QuerySet[OrgUnit]:
+    """The organisation is for employees (and administrators)."""
+    if not access.readable_visibilities(viewer) >= {access.PROFILE_FIELDS["org_unit"]}:
+        return OrgUnit.objects.none()
+    return OrgUnit.objects.all()
+
+
+def unit_view(viewer: access.Viewer, unit_id: object, *, limit: int = 200) -> UnitView:
+    try:
+        unit = org_units(viewer).get(pk=str(unit_id))
+    except (OrgUnit.DoesNotExist, ValueError, TypeError):
+        raise access.NotFound from None
+    ancestors = {u.pk: u for u in OrgUnit.objects.filter(pk__in=unit.ancestor_ids())}
+    children = list(OrgUnit.objects.filter(parent=unit).order_by("name"))
+    visible_people = people(viewer)
+    below: dict[int, int] = defaultdict(int)
+    rows = (
+        visible_people.filter(profile__org_unit__path__startswith=unit.path)
+        .values_list("profile__org_unit__path")
+        .annotate(n=Count("id"))
+        .values_list("profile__org_unit__path", "n")
+    )
+    for path, n in rows:
+        for child in children:
+            if path.startswith(child.path):
+                below[child.pk] += n
+    members = list(
+        with_profile(visible_people.filter(profile__org_unit=unit)).order_by(
+            "profile__sort_name", "id"
+        )[:limit]
+    )
+    return UnitView(
+        unit=unit,
+        ancestors=[ancestors[pk] for pk in unit.ancestor_ids() if pk in ancestors],
+        children=[(child, below[child.pk]) for child in children],
+        members=members,
+        total=sum(n for _, n in rows),
+    )
+
+
+def sites(viewer: access.Viewer) -> QuerySet[Site]:
+    if not access.readable_visibilities(viewer) >= {access.PROFILE_FIELDS["site"]}:
+        return Site.objects.none()
+    return Site.objects.order_by("name")
+
+
+# --- Expertise ------------------------------------------------------------------------
+
+
+@dataclass
+class Evidence:
+    kind: str  # "skill", "expertise", "endorsements"; later "answers", "articles"…
+    label: str
+    points: float
+
+
+@dataclass
+class Expert:
+    person: User
+    score: float
+    evidence: list[Evidence]
+
+
+# A source gives, for the topics asked about and the people the viewer may see, each
+# person's evidence. Later issues add theirs (accepted answers, articles, posts).
+ExpertiseSource = Callable[[list[Topic], QuerySet[User]], dict[int, list[Evidence]]]
+
+
+def _declared(topics: list[Topic], candidates: QuerySet[User]) -> dict[int, list[Evidence]]:
+    found: dict[int, list[Evidence]] = defaultdict(list)
+    names = {t.pk: t.name for t in topics}
+    rows = ProfileTopic.objects.filter(
+        topic__in=names, kind__in=EXPERT_KINDS, user__in=candidates
+    ).values_list("user_id", "topic_id", "kind", "level")
+    for user_id, topic_id, kind, level in rows:
+        if kind == TopicKind.SKILL and level is not None:
+            label = f"{names[topic_id]} ({SkillLevel(level).label})"
+            found[user_id].append(Evidence("skill", label, float(level)))
+        else:
+            found[user_id].append(Evidence("expertise", names[topic_id], 4.0))
+    return found
+
+
+def _endorsed(topics: list[Topic], candidates: QuerySet[User]) -> dict[int, list[Evidence]]:
+    rows = (
+        Endorsement.objects.filter(topic__in=topics, person__in=candidates)
+        .values_list("person_id")
+        .annotate(n=Count("id"))
+        .values_list("person_id", "n")
+    )
+    # Each endorsement counts half a level, five at most: colleagues confirm, they do
+    # not outrank what a person knows.
+    return {person_id: [Evidence("endorsements", str(n), min(n, 5) * 0.5)] for person_id, n in rows}
+
+
+EXPERTISE_SOURCES: list[ExpertiseSource] = [_declared, _endorsed]
+
+
+def matching_topics(text: str) -> list[Topic]:
+    """Topics whose words cover every word of ``text`` (by prefix, or one typo away)."""
+    terms = _terms(text)
+    if not terms:
+        return []
+    found = []
+    for topic in Topic.objects.all().only("id", "name", "key"):
+        topic_words = words(topic.key)
+        if all(any(w.startswith(t.word) or w in t.fuzzy for w in topic_words) for t in terms):
+            found.append(topic)
+    return found
+
+
+def experts(
+    viewer: access.Viewer, text: str, *, limit: int = 20
+) -> tuple[list[Topic], list[Expert]]:
+    """Who knows ``text``: people ranked by the evidence every source gives."""
+    if not access.readable_visibilities(viewer) >= {access.PROFILE_FIELDS["topics"]}:
+        return [], []
+    topics = matching_topics(text)
+    if not topics:
+        return [], []
+    candidates = people(viewer)
+    evidence: dict[int, list[Evidence]] = defaultdict(list)
+    for source in EXPERTISE_SOURCES:
+        for user_id, items in source(topics, candidates).items():
+            evidence[user_id].extend(items)
+    score = {pk: sum(e.points for e in items) for pk, items in evidence.items()}
+    best = sorted(score, key=lambda pk: -score[pk])[: limit * 2]
+    found = {u.pk: u for u in with_profile(User.objects.filter(pk__in=best))}
+    ranked = sorted(found.values(), key=lambda u: (-score[u.pk], normalize(u.display_name)))[:limit]
+    return topics, [Expert(u, score[u.pk], evidence[u.pk]) for u in ranked]
+
+
+def topic_by_name(name: str) -> Topic | None:
+    return Topic.objects.filter(key=normalize(" ".join(name.split()))).first()
+
+
+def photo_name(viewer: access.Viewer, person: User) -> str:
+    """The stored photo of a person the viewer may see, or ""."""
+    if not access.sees_field(viewer, person, "photo"):
+        return ""
+    return Profile.objects.filter(user=person).values_list("photo", flat=True).first() or ""
+
+
+def profile_fields(viewer: access.Viewer) -> QuerySet[ProfileField]:
+    """The custom fields whose values the viewer may read on others' profiles."""
+    return ProfileField.objects.filter(visibility__in=access.readable_visibilities(viewer))

@@ -1,0 +1,41 @@
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("people/", views.directory, name="directory"),
+    path("people/experts/", views.experts, name="experts"),
+    path("people/status/", views.status_set, name="status-set"),
+    path("people/<int:person_id>/", views.profile, name="person"),
+    path("people/<int:person_id>/edit/", views.profile_edit, name="person-edit"),
+    path("people/<int:person_id>/photo/", views.photo_upload, name="person-photo"),
+    path("people/<int:person_id>/photo/remove/", views.photo_remove, name="person-photo-remove"),
+    path("people/<int:person_id>/org-chart/", views.org_chart, name="org-chart"),
+    path("people/<int:person_id>/follow/", views.follow, {"on": True}, name="person-follow"),
+    path("people/<int:person_id>/unfollow/", views.follow, {"on": False}, name="person-unfollow"),
+    path(
+        "people/<int:person_id>/followers/",
+        views.follows,
+        {"direction": "followers"},
+        name="person-followers",
+    ),
+    path(
+        "people/<int:person_id>/following/",
+        views.follows,
+        {"direction": "following"},
+        name="person-following",
+    ),
+    path(
+        "people/<int:person_id>/endorse/<int:topic_id>/",
+        views.endorse,
+        {"on": True},
+        name="person-endorse",
+    ),
+    path(
+        "people/<int:person_id>/unendorse/<int:topic_id>/",
+        views.endorse,
+        {"on": False},
+        name="person-unendorse",
+    ),
+    path("org/<int:unit_id>/", views.org_unit, name="org-unit"),
+]
