@@ -15,6 +15,8 @@ from django.test import Client
 from essaim import access
 from essaim.accounts import services
 from essaim.accounts.models import ApiToken, User
+from essaim.directory import services as directory_services
+from essaim.directory.models import FieldKind, ProfileFieldValue, Visibility
 from essaim.governance.models import AuditEntry
 from essaim.http import CLI
 from tests.conftest import PASSWORD, Personas
@@ -27,8 +29,19 @@ def objects_of(personas: Personas) -> list[Model]:
     )
     services.user_deactivate(actor=personas.admin, origin=CLI, user=personas.outsider)
     services.user_reactivate(actor=personas.admin, origin=CLI, user=personas.outsider)
+    values = []
+    for visibility in Visibility:
+        field = directory_services.profile_field_save(
+            actor=personas.admin, origin=CLI, key=f"f-{visibility}", label=visibility,
+            kind=FieldKind.TEXT, visibility=visibility,
+        )  # fmt: skip
+        for person in (personas.member, personas.external):
+            directory_services.field_values_set(
+                actor=person, person=person, origin=CLI, values={field.key: "value"}
+            )
+        values += ProfileFieldValue.objects.filter(field=field)
     entries = list(AuditEntry.objects.all())
-    return [*personas.all(), token, *entries]
+    return [*personas.all(), token, *values, *entries]
 
 
 def test_the_three_forms_agree_for_every_persona_and_object(personas: Personas) -> None:
@@ -107,3 +120,33 @@ def test_access_helpers_raise_not_found_for_bad_ids(personas: Personas) -> None:
     for bad in (None, "abc", -1, 10**12):
         with pytest.raises(access.NotFound):
             access.access_user(personas.member, bad)
+
+
+def test_who_reads_which_profile_fields(personas: Personas) -> None:
+    """The built-in fields of the member's profile, as each persona reads them."""
+    member = personas.member
+
+    def readable(viewer: User) -> set[str]:
+        return {name for name in access.PROFILE_FIELDS if access.sees_field(viewer, member, name)}
+
+    everyone = {n for n, v in access.PROFILE_FIELDS.items() if v == Visibility.EVERYONE}
+    employees = everyone | {
+        n for n, v in access.PROFILE_FIELDS.items() if v == Visibility.EMPLOYEES
+    }
+    assert "phone" in employees and "phone" not in everyone
+    for name, viewer in personas.items():
+        expected = {
+            "external": set(),  # sees no employee at all
+            "deactivated": set(),
+        }.get(name, employees)
+        assert readable(viewer) == expected, name
+    assert readable(AnonymousUser()) == set()  # type: ignore[arg-type]
+    # Everyone reads all of their own profile, an external customer included.
+    external = personas.external
+    assert all(access.sees_field(external, external, n) for n in access.PROFILE_FIELDS)
+    # Only HR, administrators and the person read an administrators-only custom field.
+    admins_only = [
+        name for name, viewer in personas.items()
+        if access.sees_field(viewer, member, Visibility.ADMINS)
+    ]  # fmt: skip
+    assert admins_only == ["member", "hr", "admin"]

@@ -20,6 +20,9 @@ from django.test import Client
 from essaim import access
 from essaim.accounts import services
 from essaim.accounts.models import ApiToken, Role, TokenScope, User, UserKind
+from essaim.directory import selectors
+from essaim.directory import services as directory_services
+from essaim.directory.models import FieldKind, ProfileField, ProfileFieldValue, Visibility
 from essaim.governance.models import AuditEntry
 from essaim.http import CLI
 from tests.conftest import PASSWORD, Personas
@@ -57,6 +60,16 @@ class Model:
             return obj.user_id == me.pk
         if isinstance(obj, AuditEntry):
             return self.reads_audit(viewer)
+        if isinstance(obj, ProfileFieldValue):
+            owner = self.users[obj.user_id]
+            if not self.sees(viewer, owner):
+                return False
+            roles = {r.role for r in me.role_set.all()}
+            if me.pk == owner.pk or me.is_admin or Role.HR in roles:
+                return True
+            return obj.field.visibility == Visibility.EVERYONE or (
+                obj.field.visibility == Visibility.EMPLOYEES and me.kind == UserKind.EMPLOYEE
+            )
         raise AssertionError(f"no model for {type(obj).__name__}")
 
 
@@ -65,8 +78,9 @@ def random_step(rng: random.Random, admin: User) -> None:
     people = list(User.objects.exclude(pk=admin.pk))
     person = rng.choice(people)
     step = rng.choice(
-        ["create", "deactivate", "reactivate", "grant", "revoke", "token", "revoke_token"]
-    )
+        ["create", "deactivate", "reactivate", "grant", "revoke", "token", "revoke_token",
+         "field", "field_visibility"]
+    )  # fmt: skip
     if step == "create":
         n = User.objects.count()
         services.user_create(
@@ -83,6 +97,19 @@ def random_step(rng: random.Random, admin: User) -> None:
         change(actor=admin, origin=CLI, user=person, role=rng.choice(list(Role)))
     elif step == "token" and person.is_active:
         services.token_create(user=person, name="probe", scope=TokenScope.READ, password=PASSWORD)
+    elif step == "field":
+        # A value only this person has, so that a search for it finds them alone.
+        field = rng.choice(list(ProfileField.objects.all()))
+        value = f"v{rng.randrange(10**9)}"
+        directory_services.field_values_set(
+            actor=admin, person=person, origin=CLI, values={field.key: value}
+        )
+    elif step == "field_visibility":
+        field = rng.choice(list(ProfileField.objects.all()))
+        directory_services.profile_field_save(
+            actor=admin, origin=CLI, key=field.key, label=field.label, kind=field.kind,
+            visibility=rng.choice(list(Visibility)),
+        )  # fmt: skip
     elif step == "revoke_token":
         token = ApiToken.objects.filter(revoked_at=None).order_by("?").first()
         if token is not None:
@@ -99,6 +126,7 @@ def check_everything(model: Model, rng: random.Random) -> int:
         *model.users.values(),
         *ApiToken.objects.all(),
         *AuditEntry.objects.all(),
+        *ProfileFieldValue.objects.select_related("field"),
     ]
     viewers: list[User | None] = [*model.users.values(), None]
     audiences = {
@@ -112,7 +140,7 @@ def check_everything(model: Model, rng: random.Random) -> int:
             kind: set(
                 access.visible(as_seen, kind._default_manager.all()).values_list("pk", flat=True)
             )
-            for kind in (User, ApiToken, AuditEntry)
+            for kind in (User, ApiToken, AuditEntry, ProfileFieldValue)
         }
         for obj in objects:
             expected = model.sees(viewer, obj)
@@ -129,6 +157,15 @@ def check_everything(model: Model, rng: random.Random) -> int:
             assert status == 401, (viewer, obj, status)
         else:
             assert status == (200 if model.sees(viewer, obj) else 404), (viewer, obj, status)
+        probes += 1
+    for value in ProfileFieldValue.objects.select_related("field"):
+        # Search: a person is found by a field's value exactly when the viewer reads it.
+        viewer = rng.choice(viewers)
+        as_seen = User.objects.get(pk=viewer.pk) if viewer is not None else AnonymousUser()
+        page = selectors.people_search(as_seen, selectors.PeopleQuery(text=value.value))
+        found = value.user_id in {u.pk for u in page.results}
+        expected = model.sees(viewer, value) and model.users[value.user_id].is_active
+        assert found == expected, (viewer, value.user_id, value.field.visibility)
         probes += 1
     for _ in range(2):
         viewer = rng.choice(viewers)
@@ -185,6 +222,11 @@ def test_random_changes_never_open_a_leak(personas: Personas, which: str) -> Non
     )
     print(f"authorization probe seed: {seed} (replay with ESSAIM_PROBE_SEED={seed})")
     rng = random.Random(seed)
+    for visibility in Visibility:
+        directory_services.profile_field_save(
+            actor=personas.admin, origin=CLI, key=f"f-{visibility}", label=visibility,
+            kind=FieldKind.TEXT, visibility=visibility,
+        )  # fmt: skip
     model = Model()
     probes = check_everything(model, rng)
     for _ in range(STEPS):

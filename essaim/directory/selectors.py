@@ -169,7 +169,9 @@ def _hits(viewer: access.Viewer, candidates: QuerySet[User], terms: list[_Term])
             )
         )
     hits = (
-        PersonToken.objects.filter(any_term, visibility__in=readable, user__in=candidates)
+        PersonToken.objects.filter(any_term, user__in=candidates)
+        # Everyone reads all of their own profile.
+        .filter(Q(visibility__in=readable) | Q(user_id=viewer.pk))
         .values("user_id", "user__profile__sort_name")
         .annotate(**scores)
         .filter(**{f"{name}__gt": 0 for name in scores})
