@@ -125,15 +125,20 @@ def _filtered(viewer: access.Viewer, query: PeopleQuery) -> QuerySet[User]:
 @dataclass
 class _Term:
     word: str
-    fuzzy: list[str]
+    fuzzy: list[str]  # index words one typo away
+    far: list[str]  # two typos away (long words only)
+
+    @property
+    def corrections(self) -> list[str]:
+        return self.fuzzy + self.far
 
 
 def _terms(text: str) -> list[_Term]:
-    """The query's words, each with the index words one typo away when nothing in
+    """The query's words, each with the index words a typo or two away when nothing in
     the index starts with it."""
     terms = []
     for word in dict.fromkeys(words(text)):
-        fuzzy: list[str] = []
+        near: dict[int, list[str]] = {1: [], 2: []}
         if (
             typos_allowed(word)
             and not TokenVariant.objects.filter(variant=word, kind=VariantKind.PREFIX).exists()
@@ -141,8 +146,11 @@ def _terms(text: str) -> list[_Term]:
             candidates = TokenVariant.objects.filter(
                 variant__in=deletions(word), kind=VariantKind.DELETION
             ).values_list("token", flat=True)[:1000]
-            fuzzy = sorted({c for c in candidates if edit_distance(word, c) <= typos_allowed(word)})
-        terms.append(_Term(word, fuzzy))
+            for candidate in sorted(set(candidates)):
+                distance = edit_distance(word, candidate)
+                if 0 < distance <= typos_allowed(word):
+                    near[distance].append(candidate)
+        terms.append(_Term(word, near[1], near[2]))
     return terms[:MAX_TERMS]
 
 
@@ -157,13 +165,14 @@ def _hits(viewer: access.Viewer, candidates: QuerySet[User], terms: list[_Term])
                 variant=term.word, kind=VariantKind.PREFIX
             ).values("token")
         )
-        fuzzy = Q(token__in=term.fuzzy)
-        any_term |= prefix | fuzzy
+        fuzzy, far = Q(token__in=term.fuzzy), Q(token__in=term.far)
+        any_term |= prefix | fuzzy | far
         scores[f"s{i}"] = Max(
             Case(
-                When(token=term.word, then=F("weight") * 3),
-                When(prefix, then=F("weight") * 2),
-                When(fuzzy, then=F("weight")),
+                When(token=term.word, then=F("weight") * 6),
+                When(prefix, then=F("weight") * 4),
+                When(fuzzy, then=F("weight") * 2),
+                When(far, then=F("weight")),
                 default=Value(0),
                 output_field=IntegerField(),
             )
@@ -213,7 +222,7 @@ def people_search(
         results=[by_id[i] for i in ids if i in by_id],
         total=total,
         facets=facets,
-        corrections={t.word: t.fuzzy for t in terms if t.fuzzy},
+        corrections={t.word: t.corrections for t in terms if t.corrections},
     )
 
 
@@ -532,7 +541,7 @@ def matching_topics(text: str) -> list[Topic]:
     found = []
     for topic in Topic.objects.all().only("id", "name", "key"):
         topic_words = words(topic.key)
-        if all(any(w.startswith(t.word) or w in t.fuzzy for w in topic_words) for t in terms):
+        if all(any(w.startswith(t.word) or w in t.corrections for w in topic_words) for t in terms):
             found.append(topic)
     return found
 

@@ -22,6 +22,11 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
+CSP_REPORTER = """
+document.addEventListener("securitypolicyviolation", (e) => console.error(
+  "CSP", e.violatedDirective, `${e.sourceFile}:${e.lineNumber}:${e.columnNumber}`,
+  e.target && e.target.outerHTML ? e.target.outerHTML.slice(0, 160) : String(e.target)));
+"""
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 
@@ -75,6 +80,8 @@ def new_page(
             java_script_enabled=javascript,
         )
         context.set_default_timeout(5000)
+        # Name the element and script behind any CSP violation in the console errors.
+        context.add_init_script(CSP_REPORTER)
         contexts.append(context)
         page = context.new_page()
         page.on("console", on_console)

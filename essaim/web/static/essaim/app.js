@@ -42,3 +42,13 @@ if (navigator.clipboard) {
 // On a phone the sections scroll sideways: bring the current one into view.
 const currentSection = document.querySelector(".mainnav [aria-current='page']");
 if (currentSection) currentSection.scrollIntoView({ block: "nearest", inline: "center" });
+
+// Panels that stay open on wide screens and fold away on phones (directory filters),
+// also after htmx replaced them.
+const wide = window.matchMedia("(min-width: 60rem)");
+function openOnWide(root) {
+  if (!wide.matches) return;
+  for (const panel of root.querySelectorAll("details[data-open-on-wide]")) panel.open = true;
+}
+openOnWide(document);
+document.body.addEventListener("htmx:afterSwap", () => openOnWide(document));
