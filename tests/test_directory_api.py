@@ -5,13 +5,23 @@ from __future__ import annotations
 
 import io
 import re
+from datetime import timedelta
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 from PIL import Image
 
 from essaim.directory import services
-from essaim.directory.models import FieldKind, TopicKind, Visibility
+from essaim.directory.models import (
+    Availability,
+    FieldKind,
+    Profile,
+    ProfileField,
+    TopicKind,
+    Visibility,
+)
+from essaim.governance.models import AuditEntry
 from essaim.http import CLI
 from tests.conftest import Personas
 
@@ -327,3 +337,40 @@ def test_editing_my_profile_on_the_web_page(described: Personas, signed_in) -> N
         assert expected in detail
     bad = browser.post(f"/people/{member.pk}/edit/", {**data, "me-timezone": "Nowhere"})
     assert bad.status_code == 400
+
+
+def test_administrators_define_profile_fields_on_a_page(described: Personas, signed_in) -> None:  # type: ignore[no-untyped-def]
+    assert signed_in(described.hr).get("/manage/profile-fields/").status_code == 404
+    admin = signed_in(described.admin)
+    admin.cookies["csrftoken"] = "k" * 32
+    page = admin.get("/manage/profile-fields/")
+    assert page.status_code == 200 and "salary-band" in page.content.decode()
+    field = {
+        "key": "team",
+        "label": "Team",
+        "kind": "choice",
+        "choices": "Red, Blue",
+        "visibility": "everyone",
+        "position": "3",
+        "csrfmiddlewaretoken": "k" * 32,
+    }
+    assert admin.post("/manage/profile-fields/", field).status_code == 302
+    assert ProfileField.objects.get(key="team").choices == ["Red", "Blue"]
+    refused = admin.post("/manage/profile-fields/", {**field, "choices": ""})
+    assert refused.status_code == 400  # a choice field needs its choices
+    assert AuditEntry.objects.filter(action="profile_field.create").count() == 4
+
+
+def test_a_status_set_until_a_past_time_no_longer_shows(described: Personas, token_client) -> None:  # type: ignore[no-untyped-def]
+    member = described.member
+    services.status_set(
+        actor=member,
+        availability=Availability.DO_NOT_DISTURB,
+        text="In a workshop",
+        until=timezone.now() + timedelta(hours=1),
+    )
+    url = f"/api/v1/people/{member.pk}"
+    assert token_client(described.owner).get(url).json()["status"]["text"] == "In a workshop"
+    Profile.objects.filter(user=member).update(status_until=timezone.now() - timedelta(minutes=1))
+    status = token_client(described.owner).get(url).json()["status"]
+    assert status == {"availability": "auto", "text": "", "until": None}

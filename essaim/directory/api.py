@@ -143,9 +143,9 @@ def detail(viewing: access.Viewer, view: selectors.PersonView) -> dict[str, Any]
         out["manager"] = card(viewing, profile.manager)
     if view.shows("presence"):
         out["status"] = {
-            "availability": profile.availability,
-            "text": profile.status_text,
-            "until": profile.status_until,
+            "availability": profile.current_availability,
+            "text": profile.current_status_text,
+            "until": None if profile.status_expired else profile.status_until,
         }
     if view.shows("topics"):
         out["topics"] = {

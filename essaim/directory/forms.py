@@ -8,7 +8,16 @@ from django import forms
 from django.forms import formset_factory
 from django.utils.translation import gettext_lazy as _
 
-from .models import BIO_MAX, TEXT_MAX, Availability, LanguageLevel, SkillLevel, TopicKind
+from .models import (
+    BIO_MAX,
+    TEXT_MAX,
+    Availability,
+    FieldKind,
+    LanguageLevel,
+    SkillLevel,
+    TopicKind,
+    Visibility,
+)
 from .services import TIMEZONES
 from .text import LANGUAGES
 
@@ -93,3 +102,19 @@ class StatusForm(forms.Form):
 
 class PhotoForm(forms.Form):
     photo = forms.FileField(label=_("Photo"), help_text=_("JPEG, PNG, WebP or GIF, 10 MB at most."))
+
+
+class ProfileFieldForm(forms.Form):
+    key = forms.SlugField(
+        label=_("Key"), max_length=50, help_text=_("For the API and imports, e.g. badge-number.")
+    )
+    label = forms.CharField(label=_("Label"), max_length=80)
+    kind = forms.ChoiceField(label=_("Kind"), choices=FieldKind.choices)
+    choices = forms.CharField(
+        label=_("Choices"),
+        required=False,
+        max_length=4000,
+        help_text=_("For a choice field: the values, separated by commas."),
+    )
+    visibility = forms.ChoiceField(label=_("Visible to"), choices=Visibility.choices)
+    position = forms.IntegerField(label=_("Position"), min_value=0, max_value=1000, initial=0)

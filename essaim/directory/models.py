@@ -11,6 +11,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 TEXT_MAX = 150
@@ -107,6 +108,19 @@ class Profile(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} — {self.job_title}"
+
+    @property
+    def status_expired(self) -> bool:
+        """A status set "until" a time that has passed no longer applies."""
+        return self.status_until is not None and self.status_until <= timezone.now()
+
+    @property
+    def current_availability(self) -> str:
+        return Availability.AUTO if self.status_expired else self.availability
+
+    @property
+    def current_status_text(self) -> str:
+        return "" if self.status_expired else self.status_text
 
     def manager_ids(self) -> list[int]:
         """The manager chain from the top down to the direct manager."""

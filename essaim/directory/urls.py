@@ -38,4 +38,5 @@ urlpatterns = [
         name="person-unendorse",
     ),
     path("org/<int:unit_id>/", views.org_unit, name="org-unit"),
+    path("manage/profile-fields/", views.profile_fields_admin, name="profile-fields-admin"),
 ]

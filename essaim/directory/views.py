@@ -25,6 +25,7 @@ from .forms import (
     OrganisationForm,
     PersonalForm,
     PhotoForm,
+    ProfileFieldForm,
     SkillFormSet,
     StatusForm,
     TopicListsForm,
@@ -433,4 +434,49 @@ def follows(request: HttpRequest, person_id: int, direction: str) -> HttpRespons
         request,
         "directory/follows.html",
         {"person": person, "people": listed, "direction": direction},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def profile_fields_admin(request: HttpRequest) -> HttpResponse:
+    """Administrators define the custom fields of every profile."""
+    me = _me(request)
+    if not access.is_admin(me):
+        raise access.NotFound
+    editing = ProfileField.objects.filter(key=str(request.GET.get("key", ""))[:50]).first()
+    initial = {}
+    if editing is not None:
+        initial = {
+            "key": editing.key,
+            "label": editing.label,
+            "kind": editing.kind,
+            "choices": ", ".join(editing.choices),
+            "visibility": editing.visibility,
+            "position": editing.position,
+        }
+    form = ProfileFieldForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.profile_field_save(
+                actor=me,
+                origin=Origin.of(request),
+                key=data["key"],
+                label=data["label"],
+                kind=FieldKind(data["kind"]),
+                visibility=Visibility(data["visibility"]),
+                choices=data["choices"].split(","),
+                position=data["position"],
+            )
+        except ServiceError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        else:
+            messages.success(
+                request, _("The field “%(label)s” is saved.") % {"label": data["label"]}
+            )
+            return redirect("profile-fields-admin")
+    context = {"form": form, "fields": ProfileField.objects.all(), "editing": editing}
+    return render(
+        request, "directory/profile_fields_admin.html", context, status=400 if form.errors else 200
     )
