@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -444,3 +446,40 @@ def test_a_new_account_has_a_profile_and_is_findable(personas: Personas) -> None
     )
     assert Profile.objects.get(user=person).manager_path == f"/{person.pk}/"
     assert search(personas.member, "zoe") == ["Zoé Zélie"]
+
+
+def test_did_you_mean_never_proposes_a_word_the_viewer_may_not_read(personas: Personas) -> None:
+    admin, member = personas.admin, personas.member
+    services.profile_field_save(
+        actor=admin,
+        origin=CLI,
+        key="badge",
+        label="Badge",
+        kind=FieldKind.TEXT,
+        visibility=Visibility.ADMINS,
+    )
+    services.field_values_set(actor=member, person=member, origin=CLI, values={"badge": "zorglub"})
+    for viewer in (personas.owner, personas.external):
+        page = selectors.people_search(viewer, selectors.PeopleQuery(text="zorglb"))
+        assert (page.total, page.corrections) == (0, {})
+    page = selectors.people_search(admin, selectors.PeopleQuery(text="zorglb"))
+    assert page.corrections == {"zorglb": ["zorglub"]} and page.total == 1
+
+
+def test_reindex_people_rebuilds_the_index_and_drops_dead_words(personas: Personas) -> None:
+    from django.core.management import call_command
+
+    from essaim.directory.models import PersonToken, TokenVariant
+
+    member = personas.member
+    services.profile_update(
+        actor=personas.hr, person=member, origin=CLI, changes={"job_title": "Zeppelinist"}
+    )
+    services.profile_update(
+        actor=personas.hr, person=member, origin=CLI, changes={"job_title": "Pilot"}
+    )
+    assert TokenVariant.objects.filter(token="zeppelinist").exists()
+    PersonToken.objects.all().delete()
+    call_command("reindex_people", stdout=io.StringIO())
+    assert not TokenVariant.objects.filter(token="zeppelinist").exists()
+    assert search(personas.owner, "pilot") == ["Member"]

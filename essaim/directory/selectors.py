@@ -133,30 +133,35 @@ class _Term:
         return self.fuzzy + self.far
 
 
-def _terms(text: str) -> list[_Term]:
-    """The query's words, each with the index words a typo or two away when nothing in
-    the index starts with it."""
+def _readable_words(viewer: access.Viewer) -> QuerySet[PersonToken]:
+    """The index rows the viewer may match: words of fields they read, of people they see."""
+    readable = Q(visibility__in=access.readable_visibilities(viewer)) | Q(user_id=viewer.pk)
+    return PersonToken.objects.filter(readable, user__in=people(viewer))
+
+
+def _terms(viewer: access.Viewer, text: str) -> list[_Term]:
+    """The query's words, each with the index words a typo or two away when nothing the
+    viewer may read starts with it. Only readable words are ever proposed, so neither the
+    results nor the "did you mean" reveal a word of a field the viewer may not read."""
     terms = []
-    for word in dict.fromkeys(words(text)):
+    readable = _readable_words(viewer)
+    for word in list(dict.fromkeys(words(text)))[:MAX_TERMS]:
         near: dict[int, list[str]] = {1: [], 2: []}
-        if (
-            typos_allowed(word)
-            and not TokenVariant.objects.filter(variant=word, kind=VariantKind.PREFIX).exists()
-        ):
+        starting = TokenVariant.objects.filter(variant=word, kind=VariantKind.PREFIX)
+        if typos_allowed(word) and not readable.filter(token__in=starting.values("token")).exists():
             candidates = TokenVariant.objects.filter(
                 variant__in=deletions(word), kind=VariantKind.DELETION
             ).values_list("token", flat=True)[:1000]
-            for candidate in sorted(set(candidates)):
-                distance = edit_distance(word, candidate)
-                if 0 < distance <= typos_allowed(word):
-                    near[distance].append(candidate)
+            close = {c for c in candidates if 0 < edit_distance(word, c) <= typos_allowed(word)}
+            found = readable.filter(token__in=close).values_list("token", flat=True).distinct()
+            for candidate in sorted(found):
+                near[edit_distance(word, candidate)].append(candidate)
         terms.append(_Term(word, near[1], near[2]))
-    return terms[:MAX_TERMS]
+    return terms
 
 
 def _hits(viewer: access.Viewer, candidates: QuerySet[User], terms: list[_Term]) -> Any:
     """People matching every term, one row each with its relevance score."""
-    readable = access.readable_visibilities(viewer)
     any_term = Q()
     scores = {}
     for i, term in enumerate(terms):
@@ -178,9 +183,8 @@ def _hits(viewer: access.Viewer, candidates: QuerySet[User], terms: list[_Term])
             )
         )
     hits = (
-        PersonToken.objects.filter(any_term, user__in=candidates)
-        # Everyone reads all of their own profile.
-        .filter(Q(visibility__in=readable) | Q(user_id=viewer.pk))
+        _readable_words(viewer)
+        .filter(any_term, user__in=candidates)
         .values("user_id", "user__profile__sort_name")
         .annotate(**scores)
         .filter(**{f"{name}__gt": 0 for name in scores})
@@ -195,7 +199,7 @@ def people_search(
     viewer: access.Viewer, query: PeopleQuery, *, offset: int = 0, limit: int = 20
 ) -> PeoplePage:
     candidates = _filtered(viewer, query)
-    terms = _terms(query.text)
+    terms = _terms(viewer, query.text)
     if terms:
         hits = _hits(viewer, candidates, terms)
         order: tuple[str, ...] = ("-score", "user__profile__sort_name", "user_id")
@@ -533,9 +537,9 @@ def _endorsed(topics: list[Topic], candidates: QuerySet[User]) -> dict[int, list
 EXPERTISE_SOURCES: list[ExpertiseSource] = [_declared, _endorsed]
 
 
-def matching_topics(text: str) -> list[Topic]:
+def matching_topics(viewer: access.Viewer, text: str) -> list[Topic]:
     """Topics whose words cover every word of ``text`` (by prefix, or one typo away)."""
-    terms = _terms(text)
+    terms = _terms(viewer, text)
     if not terms:
         return []
     found = []
@@ -552,7 +556,7 @@ def experts(
     """Who knows ``text``: people ranked by the evidence every source gives."""
     if not access.readable_visibilities(viewer) >= {access.PROFILE_FIELDS["topics"]}:
         return [], []
-    topics = matching_topics(text)
+    topics = matching_topics(viewer, text)
     if not topics:
         return [], []
     candidates = people(viewer)

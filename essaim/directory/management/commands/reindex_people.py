@@ -7,7 +7,7 @@ from django.db import transaction
 
 from essaim.accounts.models import User
 from essaim.directory import index
-from essaim.directory.models import Profile
+from essaim.directory.models import PersonToken, Profile, TokenVariant
 
 
 class Command(BaseCommand):
@@ -24,4 +24,6 @@ class Command(BaseCommand):
                 Profile(user_id=pk, manager_path=f"/{pk}/") for pk in missing
             )
             index.reindex(ids)
+            # Words nobody has any more leave the vocabulary (the services only add).
+            TokenVariant.objects.exclude(token__in=PersonToken.objects.values("token")).delete()
         self.stdout.write(self.style.SUCCESS(f"Reindexed {len(ids)} people."))
