@@ -16,6 +16,7 @@ from essaim.directory import services
 from essaim.directory.models import (
     Availability,
     FieldKind,
+    OrgUnit,
     Profile,
     ProfileField,
     TopicKind,
@@ -374,3 +375,28 @@ def test_a_status_set_until_a_past_time_no_longer_shows(described: Personas, tok
     Profile.objects.filter(user=member).update(status_until=timezone.now() - timedelta(minutes=1))
     status = token_client(described.owner).get(url).json()["status"]
     assert status == {"availability": "auto", "text": "", "until": None}
+
+
+def test_hr_shapes_the_organisation_on_a_page(described: Personas, signed_in) -> None:  # type: ignore[no-untyped-def]
+    assert signed_in(described.member).get("/manage/organisation/").status_code == 404
+    hr = signed_in(described.hr)
+    hr.cookies["csrftoken"] = "k" * 32
+    token = {"csrfmiddlewaretoken": "k" * 32}
+    created = hr.post("/manage/organisation/", {**token, "form": "unit", "name": "Finance"})
+    assert created.status_code == 302
+    finance = OrgUnit.objects.get(name="Finance")
+    hr.post(
+        "/manage/organisation/", {**token, "form": "unit", "name": "Audit", "parent": finance.pk}
+    )
+    audit = OrgUnit.objects.get(name="Audit")
+    loop = hr.post(
+        "/manage/organisation/",
+        {**token, "form": "unit", "unit": finance.pk, "name": "Finance", "parent": audit.pk},
+    )
+    assert loop.status_code == 400
+    site = {**token, "form": "site", "name": "Lille", "city": "Lille", "country": "FR"}
+    assert hr.post("/manage/organisation/", site).status_code == 302
+    bad_site = hr.post("/manage/organisation/", {**site, "name": "X", "country": "France"})
+    assert bad_site.status_code == 400
+    page = hr.get("/manage/organisation/").content.decode()
+    assert page.index("Finance") < page.index("Audit") and "Lille" in page

@@ -118,3 +118,23 @@ class ProfileFieldForm(forms.Form):
     )
     visibility = forms.ChoiceField(label=_("Visible to"), choices=Visibility.choices)
     position = forms.IntegerField(label=_("Position"), min_value=0, max_value=1000, initial=0)
+
+
+class OrgUnitForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=TEXT_MAX)
+    parent = forms.TypedChoiceField(label=_("Inside"), required=False, coerce=int, empty_value=None)
+    code = forms.CharField(
+        label=_("Code"), max_length=64, required=False, help_text=_("The HR system's identifier.")
+    )
+
+    def __init__(self, *args: Any, units: list[tuple[int, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["parent"].choices = [("", _("— Top level —")), *units]  # type: ignore[attr-defined]
+
+
+class SiteForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=TEXT_MAX)
+    city = forms.CharField(label=_("City"), max_length=100)
+    country = forms.RegexField(
+        label=_("Country"), regex=r"^[A-Z]{2}$", initial="FR", help_text=_("Two letters: FR, DE…")
+    )

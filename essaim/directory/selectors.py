@@ -446,6 +446,26 @@ def org_units(viewer: access.Viewer) -> QuerySet[OrgUnit]:
     return OrgUnit.objects.all()
 
 
+def org_unit_tree(viewer: access.Viewer) -> list[tuple[OrgUnit, int, int]]:
+    """Every unit in tree order, with its depth and the number of people directly in it."""
+    counts = dict(
+        people(viewer)
+        .filter(profile__org_unit__isnull=False)
+        .values_list("profile__org_unit")
+        .annotate(n=Count("id"))
+        .values_list("profile__org_unit", "n")
+    )
+    units = list(org_units(viewer))
+    by_id = {u.pk: u for u in units}
+
+    def names(unit: OrgUnit) -> list[str]:
+        """Tree order with siblings by name: the chain of names from the root."""
+        return [normalize(by_id[pk].name) for pk in [*unit.ancestor_ids(), unit.pk] if pk in by_id]
+
+    units.sort(key=names)
+    return [(u, len(u.ancestor_ids()), counts.get(u.pk, 0)) for u in units]
+
+
 def unit_view(viewer: access.Viewer, unit_id: object, *, limit: int = 200) -> UnitView:
     try:
         unit = org_units(viewer).get(pk=str(unit_id))

@@ -39,4 +39,5 @@ urlpatterns = [
     ),
     path("org/<int:unit_id>/", views.org_unit, name="org-unit"),
     path("manage/profile-fields/", views.profile_fields_admin, name="profile-fields-admin"),
+    path("manage/organisation/", views.organisation_admin, name="organisation-admin"),
 ]

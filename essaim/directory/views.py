@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from essaim import access
-from essaim.accounts.models import User
+from essaim.accounts.models import Role, User
 from essaim.accounts.services import ServiceError
 from essaim.http import Origin
 
@@ -23,9 +23,11 @@ from . import selectors, services
 from .forms import (
     LanguageFormSet,
     OrganisationForm,
+    OrgUnitForm,
     PersonalForm,
     PhotoForm,
     ProfileFieldForm,
+    SiteForm,
     SkillFormSet,
     StatusForm,
     TopicListsForm,
@@ -480,3 +482,62 @@ def profile_fields_admin(request: HttpRequest) -> HttpResponse:
     return render(
         request, "directory/profile_fields_admin.html", context, status=400 if form.errors else 200
     )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def organisation_admin(request: HttpRequest) -> HttpResponse:
+    """HR and administrators shape the organisation: units (a tree) and sites."""
+    me = _me(request)
+    if not access.has_role(me, Role.HR):
+        raise access.NotFound
+    units = selectors.org_unit_tree(me)
+    choices = [(unit.pk, "\u2003" * depth + unit.name) for unit, depth, _n in units]
+    editing = OrgUnit.objects.filter(pk=_int(request.GET.get("unit")) or 0).first()
+    unit_form = OrgUnitForm(
+        request.POST if request.POST.get("form") == "unit" else None,
+        units=choices,
+        initial={"name": editing.name, "parent": editing.parent_id, "code": editing.code}
+        if editing
+        else {},
+    )
+    site_form = SiteForm(request.POST if request.POST.get("form") == "site" else None)
+    origin = Origin.of(request)
+    try:
+        if unit_form.is_bound and unit_form.is_valid():
+            data = unit_form.cleaned_data
+            parent = OrgUnit.objects.filter(pk=data["parent"]).first()
+            target = OrgUnit.objects.filter(pk=_int(request.POST.get("unit")) or 0).first()
+            services.org_unit_save(
+                actor=me,
+                origin=origin,
+                name=data["name"],
+                parent=parent,
+                code=data["code"],
+                unit=target,
+            )
+            messages.success(request, _("The unit “%(name)s” is saved.") % {"name": data["name"]})
+            return redirect("organisation-admin")
+        if site_form.is_bound and site_form.is_valid():
+            services.site_save(actor=me, origin=origin, **site_form.cleaned_data)
+            messages.success(request, _("The site is saved."))
+            return redirect("organisation-admin")
+    except ServiceError as exc:
+        form = unit_form if unit_form.is_bound else site_form
+        form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+    context = {
+        "units": units,
+        "sites": selectors.sites(me),
+        "unit_form": unit_form,
+        "site_form": site_form,
+        "editing": editing,
+    }
+    invalid = unit_form.errors or site_form.errors
+    return render(
+        request, "directory/organisation_admin.html", context, status=400 if invalid else 200
+    )
+
+
+def _int(value: object) -> int | None:
+    text = str(value or "")
+    return int(text) if text.isdigit() else None

@@ -32,4 +32,5 @@ def shell(request: HttpRequest) -> dict[str, Any]:
         "current_section": getattr(request, "section", ""),
         "can_manage_people": access.is_admin(user),
         "can_read_audit": access.has_role(user, Role.COMPLIANCE),
+        "can_manage_organisation": access.has_role(user, Role.HR),
     }
