@@ -13,6 +13,7 @@ Essaim, the enterprise social network. Commands:
   migrate      create or update the database tables
   demo         load the demo organisation (a French company of about 200 people)
   createuser   create an account (an administrator with --admin)
+  import-people  load or update people, org units, sites and managers from a CSV file
   check        check the configuration (--deploy for production)
   shell        a Python shell with Essaim loaded
 
@@ -26,6 +27,9 @@ def main(argv: list[str] | None = None) -> None:
     if not args or (args[0] in {"-h", "--help", "help"} and len(args) == 1):
         print(OVERVIEW)
         return
+    if "-" in args[0] and not args[0].startswith("-"):
+        # `essaim import-people` runs the management command import_people.
+        args = [args[0].replace("-", "_"), *args[1:]]
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "essaim.settings")
     from django.core.management import execute_from_command_line
 

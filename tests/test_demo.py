@@ -27,7 +27,17 @@ from essaim.demo import (
     build_organisation,
     demo_exists,
 )
-from essaim.directory.models import OrgUnit, Profile, Site
+from essaim.directory import selectors
+from essaim.directory.models import (
+    OrgUnit,
+    Profile,
+    ProfileTopic,
+    Site,
+    SkillLevel,
+    SpokenLanguage,
+    TopicKind,
+)
+from essaim.governance.models import AuditEntry
 
 pytestmark = pytest.mark.django_db
 
@@ -214,3 +224,50 @@ def test_the_command_refuses_a_too_small_organisation() -> None:
     with pytest.raises(CommandError, match="at least"):
         call_command("demo", "--users", "3", stdout=io.StringIO())
     assert not User.objects.exists()
+
+
+def test_the_demo_is_loaded_through_the_people_import() -> None:
+    build_organisation(users=60)
+
+    entry = AuditEntry.objects.get(action="people.import")
+    assert entry.actor is None and entry.data["created"] == 60
+    assert entry.data["units_created"] == OrgUnit.objects.count()
+
+
+def test_people_know_what_fits_their_department_and_speak_their_languages() -> None:
+    build_organisation(users=400)
+
+    staff = employees()
+    with_skills = set(
+        ProfileTopic.objects.filter(kind=TopicKind.SKILL).values_list("user_id", flat=True)
+    )
+    assert {p.user_id for p in staff} <= with_skills
+    assert set(
+        ProfileTopic.objects.filter(kind=TopicKind.SKILL).values_list("level", flat=True)
+    ) <= set(SkillLevel.values)
+    for kind in (
+        TopicKind.EXPERTISE,
+        TopicKind.INTEREST,
+        TopicKind.PROJECT,
+        TopicKind.ASK_ME_ABOUT,
+    ):
+        assert ProfileTopic.objects.filter(kind=kind).exists(), kind
+    # "Who knows IFRS?" finds finance people, and "who knows Kubernetes?" engineers.
+    finance = OrgUnit.objects.get(name="Finance").path
+    viewer = User.objects.get(email=DEMO_ADMIN_EMAIL)
+    _topics, experts = selectors.experts(viewer, "IFRS")
+    assert experts and all(e.person.profile.org_unit.path.startswith(finance) for e in experts)
+    _topics, experts = selectors.experts(viewer, "Kubernetes")
+    units = {e.person.profile.org_unit.path.split("/")[2] for e in experts}
+    assert units <= {
+        str(OrgUnit.objects.get(name=name).pk)
+        for name in ("Recherche & Développement", "Systèmes d'information")
+    }
+    native: dict[int, set[str]] = {}
+    for user_id, language in SpokenLanguage.objects.filter(level="native").values_list(
+        "user_id", "language"
+    ):
+        native.setdefault(user_id, set()).add(language)
+    for profile in staff:
+        expected = "de" if profile.site.country == "DE" else profile.user.language
+        assert expected in native[profile.user_id]  # fr, or en for the internationals
