@@ -25,7 +25,7 @@ import re
 import secrets
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import IO, Any
 
@@ -34,12 +34,11 @@ from django.contrib.contenttypes.models import ContentType
 from django.contrib.sessions.models import Session
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import connection, transaction
-from django.db.models import Model
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from essaim import access
+from essaim import access, bulk
 from essaim.accounts.models import ApiToken, Role, User, UserKind, UserSession, normalize_email
 
 # The rule of a display name lives in accounts.services; reused here rather than copied
@@ -689,11 +688,6 @@ class Plan:
         )
 
 
-def _chunks(items: list[Any], size: int = BATCH) -> Iterator[list[Any]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
 def _check_actor(actor: User | None) -> None:
     """HR and administrators import; None is the command line."""
     if actor is not None and not access.has_role(actor, Role.HR):
@@ -731,7 +725,7 @@ def plan(sheet: Sheet, *, actor: User | None) -> Plan:
         first_row[email] = row.number
         rows.append((row, email))
     existing: dict[str, tuple[int, str, str, bool, bool]] = {}
-    for chunk in _chunks([email for _row, email in rows]):
+    for chunk in bulk.chunks([email for _row, email in rows]):
         for pk, email, name, kind, active, admin in User.objects.filter(
             email__in=chunk
         ).values_list("id", "email", "display_name", "kind", "is_active", "is_admin"):
@@ -789,7 +783,7 @@ def plan(sheet: Sheet, *, actor: User | None) -> Plan:
         outside = sorted(
             {m for _row, m in wanted_managers.values() if m not in keys} - set(existing)
         )
-        for chunk in _chunks(outside):
+        for chunk in bulk.chunks(outside):
             for pk, email in User.objects.filter(email__in=chunk).values_list("id", "email"):
                 keys[email] = pk
                 result.emails[pk] = email
@@ -917,7 +911,7 @@ def _fill_before(result: Plan, existing: dict[str, tuple[int, str, str, bool, bo
     manager_ids: dict[int, int] = {}
     topic_kinds = {str(kind): c for c, kind in TOPIC_COLUMNS.items() if c in columns}
     topics: dict[tuple[int, str], list[tuple[str, int | None]]] = defaultdict(list)
-    for chunk in _chunks([p.key for p in known]):
+    for chunk in bulk.chunks([p.key for p in known]):
         for pk, *values, unit, site, manager in Profile.objects.filter(
             user_id__in=chunk
         ).values_list("user_id", *PROFILE_TEXT, "org_unit_id", "site_id", "manager_id"):
@@ -944,13 +938,13 @@ def _fill_before(result: Plan, existing: dict[str, tuple[int, str, str, bool, bo
         before[pk][column] = tuple(sorted(held))
     if "manager_email" in columns:
         missing = sorted(set(manager_ids.values()) - set(result.emails))
-        for chunk in _chunks(missing):
+        for chunk in bulk.chunks(missing):
             result.emails.update(User.objects.filter(pk__in=chunk).values_list("id", "email"))
         for pk, manager in manager_ids.items():
             before[pk]["manager_email"] = result.emails[manager]
     # Spellings of known topics come from the database, not from the file.
     new_keys = sorted(result.topic_names)
-    for chunk in _chunks(new_keys):
+    for chunk in bulk.chunks(new_keys):
         result.topic_names.update(Topic.objects.filter(key__in=chunk).values_list("key", "name"))
     for person in known:
         person.before = {c: before[person.key][c] for c in person.wanted}
@@ -1007,7 +1001,7 @@ def _write(result: Plan, *, actor: User | None, origin: Origin, meter: _Meter) -
     # Accounts. New ones get an unusable password: they choose one through "forgot
     # password" or an invitation.
     ids: dict[int, int] = {p.key: p.key for p in result.people if p.key > 0}
-    for chunk in _chunks(new):
+    for chunk in bulk.chunks(new):
         users = [
             User(
                 email=p.email,
@@ -1029,7 +1023,7 @@ def _write(result: Plan, *, actor: User | None, origin: Origin, meter: _Meter) -
         if names:
             by_fields[names].append((*(person.wanted[c] for c in names), person.key))
     for names, rows in by_fields.items():
-        _update(User, names, "id", rows)
+        bulk.update(User, names, "id", rows)
     meter.add(len(people) - len(new))
     _write_activity(result, actor, now)
 
@@ -1052,7 +1046,7 @@ def _write(result: Plan, *, actor: User | None, origin: Origin, meter: _Meter) -
     )
     changed_ids = {ids[p.key] for p in people}
     if renamed_units:
-        for chunk in _chunks(renamed_units):
+        for chunk in bulk.chunks(renamed_units):
             changed_ids.update(
                 Profile.objects.filter(org_unit__in=chunk).values_list("user_id", flat=True)
             )
@@ -1063,7 +1057,7 @@ def _write(result: Plan, *, actor: User | None, origin: Origin, meter: _Meter) -
         )
     ordered = sorted(changed_ids)
     meter.total = meter.done + len(ordered) + 1
-    for chunk in _chunks(ordered):
+    for chunk in bulk.chunks(ordered):
         index.reindex(chunk)
         meter.add(len(chunk))
     meter.add(1)
@@ -1144,11 +1138,11 @@ def _write_activity(result: Plan, actor: User | None, now: Any) -> None:
     all the rows at once (calling them row by row would write one audit entry each, and
     user_deactivate is for administrators while HR imports too): the account switches,
     its API tokens are revoked (deactivation) and its sessions end, in this transaction."""
-    for chunk in _chunks(result.deactivate):
+    for chunk in bulk.chunks(result.deactivate):
         User.objects.filter(pk__in=chunk).update(is_active=False, deactivated_at=now)
         ApiToken.objects.filter(user_id__in=chunk, revoked_at=None).update(revoked_at=now)
         _end_sessions(chunk)
-    for chunk in _chunks(result.reactivate):
+    for chunk in bulk.chunks(result.reactivate):
         User.objects.filter(pk__in=chunk).update(is_active=True, deactivated_at=None)
         # A sign-in that raced an earlier deactivation must not come back to life.
         _end_sessions(chunk)
@@ -1157,7 +1151,7 @@ def _write_activity(result: Plan, actor: User | None, now: Any) -> None:
 def _end_sessions(user_ids: list[int]) -> None:
     sessions = UserSession.objects.filter(user_id__in=user_ids)
     keys = list(sessions.values_list("session_key", flat=True))
-    for chunk in _chunks(keys):
+    for chunk in bulk.chunks(keys):
         Session.objects.filter(session_key__in=chunk).delete()
     sessions.delete()
 
@@ -1222,7 +1216,7 @@ def _write_profiles(
             for column in columns:
                 setattr(profile, PROFILE_FIELDS[column], value(person, column))
             made.append(profile)
-    _insert_objects(Profile, made)
+    bulk.insert_objects(Profile, made)
 
     # Existing profiles: the columns that changed, grouped by the set of columns.
     by_fields: dict[tuple[str, ...], list[tuple[Any, ...]]] = defaultdict(list)
@@ -1246,14 +1240,14 @@ def _write_profiles(
             if user_id not in touched and path(user_id) != old:
                 by_fields[("manager_path",)].append((paths[user_id], user_id))
     for fields, rows in by_fields.items():
-        _update(Profile, fields, "user", rows)
+        bulk.update(Profile, fields, "user", rows)
 
 
 def _write_topics(result: Plan, people: list[PersonPlan], ids: dict[int, int]) -> None:
     kinds = [c for c in TOPIC_COLUMNS if c in result.sheet.columns]
     topic_ids: dict[str, int] = {}
     needed = sorted({key for p in people for c in kinds for key, _l in p.wanted.get(c, ())})
-    for chunk in _chunks(needed):
+    for chunk in bulk.chunks(needed):
         topic_ids.update(Topic.objects.filter(key__in=chunk).values_list("key", "id"))
     missing = [k for k in needed if k not in topic_ids]
     # ignore_conflicts: a topic made meanwhile by someone else is as good as ours.
@@ -1262,17 +1256,17 @@ def _write_topics(result: Plan, people: list[PersonPlan], ids: dict[int, int]) -
         batch_size=BATCH,
         ignore_conflicts=True,
     )
-    for chunk in _chunks(missing):
+    for chunk in bulk.chunks(missing):
         topic_ids.update(Topic.objects.filter(key__in=chunk).values_list("key", "id"))
 
     for column in kinds:
         kind = TOPIC_COLUMNS[column]
         holders = [p for p in people if column in p.changed or _new_with(p, column)]
-        for chunk in _chunks(holders):
+        for chunk in bulk.chunks(holders):
             old = [ids[p.key] for p in chunk if p.before is not None]
             if old:
                 ProfileTopic.objects.filter(user_id__in=old, kind=kind).delete()
-            _insert(
+            bulk.insert(
                 ProfileTopic,
                 ("user", "topic", "kind", "level"),
                 [
@@ -1282,11 +1276,11 @@ def _write_topics(result: Plan, people: list[PersonPlan], ids: dict[int, int]) -
                 ],
             )
     holders = [p for p in people if "languages" in p.changed or _new_with(p, "languages")]
-    for chunk in _chunks(holders):
+    for chunk in bulk.chunks(holders):
         old = [ids[p.key] for p in chunk if p.before is not None]
         if old:
             SpokenLanguage.objects.filter(user_id__in=old).delete()
-        _insert(
+        bulk.insert(
             SpokenLanguage,
             ("user", "language", "level"),
             [(ids[p.key], code, level) for p in chunk for code, level in p.wanted["languages"]],
@@ -1295,60 +1289,6 @@ def _write_topics(result: Plan, people: list[PersonPlan], ids: dict[int, int]) -
 
 def _new_with(person: PersonPlan, column: str) -> bool:
     return person.before is None and column in person.wanted
-
-
-def _insert(model: type[Model], fields: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
-    """Insert plain rows (ids, short texts, numbers) with executemany. These tables get
-    several rows per person, and bulk_create spends about 30 µs a row building the SQL:
-    15 s of a 50,000-person import against 2 s here. No signal or default is skipped:
-    these models have neither."""
-    if not rows:
-        return
-    quote = connection.ops.quote_name
-    column_of = {n: f.column for f in model._meta.concrete_fields for n in (f.name, f.attname)}
-    columns = ", ".join(quote(column_of[name]) for name in fields)
-    marks = ", ".join(["%s"] * len(fields))
-    sql = f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES ({marks})"  # noqa: S608
-    with connection.cursor() as cursor:
-        for chunk in _chunks(rows, 5000):
-            cursor.executemany(sql, chunk)
-
-
-def _insert_objects(model: type[Model], objects: list[Any]) -> None:
-    """Insert new model instances without reading their ids back, every concrete field
-    prepared as bulk_create prepares it (defaults, auto_now): 4 s against 1 s for 50,000
-    profiles."""
-    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
-    rows = [
-        tuple(f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields)
-        for obj in objects
-    ]
-    _insert(model, tuple(f.attname for f in fields), rows)
-
-
-def _update(
-    model: type[Model], fields: tuple[str, ...], key: str, rows: list[tuple[Any, ...]]
-) -> None:
-    """UPDATE each row (the values of ``fields``, then the ``key``) with executemany:
-    bulk_update builds a CASE expression per row and took 18 s for 50,000 changed job
-    titles, against under 2 s here. Values go through each field's own preparation."""
-    if not rows:
-        return
-    quote = connection.ops.quote_name
-    by_name = {n: f for f in model._meta.concrete_fields for n in (f.name, f.attname)}
-    columns = [by_name[name] for name in (*fields, key)]
-    assignments = ", ".join(f"{quote(f.column)} = %s" for f in columns[:-1])
-    sql = (
-        f"UPDATE {quote(model._meta.db_table)} SET {assignments} "  # noqa: S608
-        f"WHERE {quote(columns[-1].column)} = %s"
-    )
-    prepared = [
-        tuple(f.get_db_prep_save(v, connection) for f, v in zip(columns, row, strict=True))
-        for row in rows
-    ]
-    with connection.cursor() as cursor:
-        for chunk in _chunks(prepared, 5000):
-            cursor.executemany(sql, chunk)
 
 
 # --- Reports -------------------------------------------------------------------------------

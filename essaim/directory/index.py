@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 
+from essaim import bulk
 from essaim.access import PROFILE_FIELDS
 from essaim.accounts.models import User
 
@@ -48,10 +49,12 @@ def _entries(user_ids: list[int]) -> list[Entry]:
     names = dict(User.objects.filter(pk__in=user_ids).values_list("id", "display_name"))
     for user_id, name in names.items():
         add(user_id, name, WEIGHT_NAME, Visibility.EVERYONE)
-    profiles_to_sort = list(Profile.objects.filter(user_id__in=user_ids).only("id", "user_id"))
-    for profile in profiles_to_sort:
-        profile.sort_name = normalize(names.get(profile.user_id, ""))[:150]
-    Profile.objects.bulk_update(profiles_to_sort, ["sort_name"], batch_size=BATCH)
+    bulk.update(
+        Profile,
+        ("sort_name",),
+        "user_id",
+        [(normalize(name)[:150], user_id) for user_id, name in names.items()],
+    )
     profiles = Profile.objects.filter(user_id__in=user_ids).values_list(
         "user_id", "job_title", "org_unit__name", "site__name", "site__city"
     )
@@ -82,12 +85,10 @@ def reindex(user_ids: Iterable[int]) -> None:
             key = (user_id, word, visibility)
             best[key] = max(best[key], weight)
         PersonToken.objects.filter(user_id__in=chunk).delete()
-        PersonToken.objects.bulk_create(
-            (
-                PersonToken(user_id=u, token=t, visibility=v, weight=w)
-                for (u, t, v), w in best.items()
-            ),
-            batch_size=BATCH,
+        bulk.insert(
+            PersonToken,
+            ("user_id", "token", "visibility", "weight"),
+            [(u, t, v, w) for (u, t, v), w in best.items()],
         )
         _add_to_vocabulary({word for (_, word, _) in best})
 
