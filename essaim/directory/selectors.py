@@ -22,6 +22,7 @@ from django.db.models import (
     Value,
     When,
 )
+from django.db.models.functions import Length
 
 from essaim import access
 from essaim.accounts.models import User
@@ -125,12 +126,22 @@ def _filtered(viewer: access.Viewer, query: PeopleQuery) -> QuerySet[User]:
 @dataclass
 class _Term:
     word: str
+    prefixed: list[str]  # index words that start with it (the word itself included)
     fuzzy: list[str]  # index words one typo away
     far: list[str]  # two typos away (long words only)
 
     @property
     def corrections(self) -> list[str]:
         return self.fuzzy + self.far
+
+    @property
+    def every(self) -> list[str]:
+        return [*self.prefixed, *self.fuzzy, *self.far]
+
+
+# A query word that starts more index words than this (one or two letters) matches the
+# most common of them only; the next letter typed narrows it.
+MAX_PREFIXED = 2000
 
 
 def _readable_words(viewer: access.Viewer) -> QuerySet[PersonToken]:
@@ -140,15 +151,21 @@ def _readable_words(viewer: access.Viewer) -> QuerySet[PersonToken]:
 
 
 def _terms(viewer: access.Viewer, text: str) -> list[_Term]:
-    """The query's words, each with the index words a typo or two away when nothing the
-    viewer may read starts with it. Only readable words are ever proposed, so neither the
-    results nor the "did you mean" reveal a word of a field the viewer may not read."""
+    """The query's words, each with the index words it matches: those it starts, or when
+    none the viewer may read, those a typo or two away. Word lists are resolved here, so
+    the search itself is one indexed lookup of literal words; only words the viewer may
+    read are proposed, so neither the results nor the "did you mean" reveal a word of a
+    field the viewer may not read."""
     terms = []
     readable = _readable_words(viewer)
     for word in list(dict.fromkeys(words(text)))[:MAX_TERMS]:
+        prefixed = list(
+            TokenVariant.objects.filter(variant=word, kind=VariantKind.PREFIX)
+            .order_by(Length("token"), "token")
+            .values_list("token", flat=True)[:MAX_PREFIXED]
+        )
         near: dict[int, list[str]] = {1: [], 2: []}
-        starting = TokenVariant.objects.filter(variant=word, kind=VariantKind.PREFIX)
-        if typos_allowed(word) and not readable.filter(token__in=starting.values("token")).exists():
+        if typos_allowed(word) and not readable.filter(token__in=prefixed).exists():
             candidates = TokenVariant.objects.filter(
                 variant__in=deletions(word), kind=VariantKind.DELETION
             ).values_list("token", flat=True)[:1000]
@@ -156,43 +173,41 @@ def _terms(viewer: access.Viewer, text: str) -> list[_Term]:
             found = readable.filter(token__in=close).values_list("token", flat=True).distinct()
             for candidate in sorted(found):
                 near[edit_distance(word, candidate)].append(candidate)
-        terms.append(_Term(word, near[1], near[2]))
+        terms.append(_Term(word, prefixed, near[1], near[2]))
     return terms
 
 
 def _hits(viewer: access.Viewer, candidates: QuerySet[User], terms: list[_Term]) -> Any:
-    """People matching every term, one row each with its relevance score."""
-    any_term = Q()
+    """People matching every term, one row each with its relevance score: for each word
+    the best of exact, prefix, one typo or two, times the weight of the field."""
     scores = {}
     for i, term in enumerate(terms):
-        prefix = Q(
-            token__in=TokenVariant.objects.filter(
-                variant=term.word, kind=VariantKind.PREFIX
-            ).values("token")
-        )
-        fuzzy, far = Q(token__in=term.fuzzy), Q(token__in=term.far)
-        any_term |= prefix | fuzzy | far
         scores[f"s{i}"] = Max(
             Case(
                 When(token=term.word, then=F("weight") * 6),
-                When(prefix, then=F("weight") * 4),
-                When(fuzzy, then=F("weight") * 2),
-                When(far, then=F("weight")),
+                When(token__in=term.prefixed, then=F("weight") * 4),
+                When(token__in=term.fuzzy, then=F("weight") * 2),
+                When(token__in=term.far, then=F("weight")),
                 default=Value(0),
                 output_field=IntegerField(),
             )
         )
+    readable = Q(visibility__in=access.readable_visibilities(viewer)) | Q(user_id=viewer.pk)
+    every = sorted({word for term in terms for word in term.every})
     hits = (
-        _readable_words(viewer)
-        .filter(any_term, user__in=candidates)
-        .values("user_id", "user__profile__sort_name")
+        PersonToken.objects.filter(readable, token__in=every, user__in=candidates)
+        .values("user_id")
         .annotate(**scores)
         .filter(**{f"{name}__gt": 0 for name in scores})
     )
     total = ExpressionWrapper(
         sum((F(name) for name in scores), Value(0)), output_field=IntegerField()
     )
-    return hits.annotate(score=total)
+    return hits.annotate(score=total).values_list("user_id", "score")
+
+
+# Facet counts run over at most this many of the best matches, given by their ids.
+FACET_IDS_MAX = 5000
 
 
 def people_search(
@@ -201,13 +216,23 @@ def people_search(
     candidates = _filtered(viewer, query)
     terms = _terms(viewer, query.text)
     if terms:
-        hits = _hits(viewer, candidates, terms)
-        order: tuple[str, ...] = ("-score", "user__profile__sort_name", "user_id")
+        # The whole match in one query, ranked here: a page, the total and the facets
+        # all come from it rather than from the same grouped query run again each time.
+        scored = dict(_hits(viewer, candidates, terms))
+        names = dict(
+            Profile.objects.filter(user_id__in=list(scored)).values_list("user_id", "sort_name")
+            if len(scored) <= FACET_IDS_MAX
+            else Profile.objects.filter(user_id__in=candidates).values_list("user_id", "sort_name")
+        )
         if query.sort == "name":
-            order = ("user__profile__sort_name", "user_id")
-        ids = [row["user_id"] for row in hits.order_by(*order)[offset : offset + limit]]
-        total = hits.count()
-        matched: Any = hits.values("user_id")
+            ranked = sorted(scored, key=lambda pk: (names.get(pk, ""), pk))
+        else:
+            ranked = sorted(scored, key=lambda pk: (-scored[pk], names.get(pk, ""), pk))
+        ids = ranked[offset : offset + limit]
+        total = len(ranked)
+        # Beyond a few thousand matches (a word of one or two letters), the counts are
+        # those of the best matches, as a web search engine's "about" figures.
+        matched: Any = ranked[:FACET_IDS_MAX]
     else:
         ids = list(
             candidates.order_by("profile__sort_name", "id").values_list("id", flat=True)[
