@@ -194,6 +194,9 @@ class SearchOut(Schema):
     previous: str | None
     total: int
     facets: dict[str, list[Facet]]
+    facets_partial: bool = Field(
+        description="The facet counts are those of the best 1,000 matches of a larger result."
+    )
     corrections: dict[str, list[str]] = Field(
         description="Words of the query that matched nothing, with the words they were "
         "read as (one typo away)."
@@ -237,6 +240,7 @@ def people_search(request: HttpRequest, filters: Query[SearchFilters]) -> dict[s
         "total": found.total,
         "facets": {key: [vars(v) for v in values] for key, values in found.facets.items()},
         "corrections": found.corrections,
+        "facets_partial": found.facets_partial,
     }
 
 

@@ -12,10 +12,12 @@ from typing import Any
 from django.db.models import (
     Case,
     Count,
+    Exists,
     ExpressionWrapper,
     F,
     IntegerField,
     Max,
+    OuterRef,
     Prefetch,
     Q,
     QuerySet,
@@ -96,6 +98,7 @@ class PeoplePage:
     facets: dict[str, list[FacetValue]]
     # Words searched as typed and the words they were corrected to, for "did you mean".
     corrections: dict[str, list[str]]
+    facets_partial: bool = False  # counted over the best FACET_IDS_MAX matches only
 
 
 def _filtered(viewer: access.Viewer, query: PeopleQuery) -> QuerySet[User]:
@@ -147,7 +150,9 @@ MAX_PREFIXED = 2000
 def _readable_words(viewer: access.Viewer) -> QuerySet[PersonToken]:
     """The index rows the viewer may match: words of fields they read, of people they see."""
     readable = Q(visibility__in=access.readable_visibilities(viewer)) | Q(user_id=viewer.pk)
-    return PersonToken.objects.filter(readable, user__in=people(viewer))
+    return PersonToken.objects.filter(readable).filter(
+        Exists(people(viewer).filter(pk=OuterRef("user_id")))
+    )
 
 
 def _terms(viewer: access.Viewer, text: str) -> list[_Term]:
@@ -195,19 +200,24 @@ def _hits(viewer: access.Viewer, candidates: QuerySet[User], terms: list[_Term])
     readable = Q(visibility__in=access.readable_visibilities(viewer)) | Q(user_id=viewer.pk)
     every = sorted({word for term in terms for word in term.every})
     hits = (
-        PersonToken.objects.filter(readable, token__in=every, user__in=candidates)
-        .values("user_id")
+        # EXISTS, not IN: the planner then starts from the words (an index lookup) and
+        # checks each holder, instead of probing every candidate for every word.
+        PersonToken.objects.filter(readable, token__in=every)
+        .filter(Exists(candidates.filter(pk=OuterRef("user_id"))))
+        .values("user_id", "user__profile__sort_name")
         .annotate(**scores)
         .filter(**{f"{name}__gt": 0 for name in scores})
     )
     total = ExpressionWrapper(
         sum((F(name) for name in scores), Value(0)), output_field=IntegerField()
     )
-    return hits.annotate(score=total).values_list("user_id", "score")
+    return hits.annotate(score=total).values_list("user_id", "score", "user__profile__sort_name")
 
 
-# Facet counts run over at most this many of the best matches, given by their ids.
-FACET_IDS_MAX = 5000
+# Facet counts run over at most this many of the best matches, given by their ids: past
+# it (a word of one or two letters, a big site) they are "about" figures, as a web search
+# engine's, and the page says so.
+FACET_IDS_MAX = 1000
 
 
 def people_search(
@@ -218,20 +228,15 @@ def people_search(
     if terms:
         # The whole match in one query, ranked here: a page, the total and the facets
         # all come from it rather than from the same grouped query run again each time.
-        scored = dict(_hits(viewer, candidates, terms))
-        names = dict(
-            Profile.objects.filter(user_id__in=list(scored)).values_list("user_id", "sort_name")
-            if len(scored) <= FACET_IDS_MAX
-            else Profile.objects.filter(user_id__in=candidates).values_list("user_id", "sort_name")
-        )
+        rows = list(_hits(viewer, candidates, terms))
+        scored = {pk: score for pk, score, _name in rows}
+        names = {pk: name for pk, _score, name in rows}
         if query.sort == "name":
             ranked = sorted(scored, key=lambda pk: (names.get(pk, ""), pk))
         else:
             ranked = sorted(scored, key=lambda pk: (-scored[pk], names.get(pk, ""), pk))
         ids = ranked[offset : offset + limit]
         total = len(ranked)
-        # Beyond a few thousand matches (a word of one or two letters), the counts are
-        # those of the best matches, as a web search engine's "about" figures.
         matched: Any = ranked[:FACET_IDS_MAX]
     else:
         ids = list(
@@ -252,6 +257,7 @@ def people_search(
         total=total,
         facets=facets,
         corrections={t.word: t.corrections for t in terms if t.corrections},
+        facets_partial=bool(terms) and total > FACET_IDS_MAX,
     )
 
 
