@@ -413,7 +413,7 @@ class OrgChartOut(Schema):
 )
 def org_chart(request: HttpRequest, person_id: int) -> dict[str, Any]:
     me = viewer(request)
-    chart = selectors.org_chart(me, person_id)
+    chart = selectors.org_chart(me, person_id, skills=True)
     return {
         "person": card(me, chart.person),
         "chain": [card(me, p) for p in chart.chain],

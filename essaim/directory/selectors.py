@@ -58,9 +58,13 @@ def people(viewer: access.Viewer) -> QuerySet[User]:
     return access.visible(viewer, User.objects.filter(is_active=True))
 
 
-def with_profile(people: QuerySet[User]) -> QuerySet[User]:
-    """What a person card shows, in a fixed number of queries for any page."""
-    return people.select_related("profile__org_unit", "profile__site").prefetch_related(
+def with_profile(people: QuerySet[User], *, skills: bool = True) -> QuerySet[User]:
+    """What a person card shows, in a fixed number of queries for any page (its skills
+    too unless ``skills`` is False, for pages that show none, such as the org chart)."""
+    people = people.select_related("profile__org_unit", "profile__site")
+    if not skills:
+        return people
+    return people.prefetch_related(
         Prefetch(
             "topics",
             queryset=ProfileTopic.objects.filter(kind__in=EXPERT_KINDS)
@@ -423,24 +427,27 @@ class OrgChart:
 MAX_PEERS = 100
 
 
-def org_chart(viewer: access.Viewer, person_id: object) -> OrgChart:
+def org_chart(viewer: access.Viewer, person_id: object, *, skills: bool = False) -> OrgChart:
     person = access.access_user(viewer, person_id)
     if not access.sees_field(viewer, person, "manager"):
         raise access.NotFound
-    person = with_profile(User.objects.filter(pk=person.pk)).get()
+    person = with_profile(User.objects.filter(pk=person.pk), skills=skills).get()
     profile = getattr(person, "profile", None)
     chain_ids = profile.manager_ids() if profile else []
     manager_id = chain_ids[-1] if chain_ids else None
-    chain_by_id = {u.pk: u for u in with_profile(people(viewer).filter(pk__in=chain_ids))}
+    chain_by_id = {
+        u.pk: u for u in with_profile(people(viewer).filter(pk__in=chain_ids), skills=skills)
+    }
     peers = list(
         with_profile(
-            people(viewer).filter(profile__manager_id=manager_id).exclude(pk=person.pk)
+            people(viewer).filter(profile__manager_id=manager_id).exclude(pk=person.pk),
+            skills=skills,
         ).order_by("profile__sort_name", "id")[:MAX_PEERS]
         if manager_id
         else []
     )
     reports = list(
-        with_profile(people(viewer).filter(profile__manager=person)).order_by(
+        with_profile(people(viewer).filter(profile__manager=person), skills=skills).order_by(
             "profile__sort_name", "id"
         )
     )
