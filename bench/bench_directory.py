@@ -440,11 +440,16 @@ def main() -> int:
         database.create(args.database_url, tmp)
         return measure(args)
     finally:
+        # A second SIGTERM (say, from a `timeout` wrapper that forwards the first one) or
+        # a Ctrl-C must not cut the clean-up short and leave the database behind.
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        previous_int = signal.signal(signal.SIGINT, signal.SIG_IGN)
         try:
             database.drop()
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
             signal.signal(signal.SIGTERM, previous)
+            signal.signal(signal.SIGINT, previous_int)
 
 
 def measure(args: argparse.Namespace) -> int:
