@@ -564,3 +564,15 @@ def test_a_file_too_large_is_refused_with_a_clear_message(
     huge = upload(admin, COMPANY * 200)
     assert huge.status_code == 413 and "The file is larger than" in huge.content.decode()
     assert not (media / "imports").exists()
+
+
+@pytest.mark.urls(__name__)
+def test_an_upload_without_its_csrf_token_is_refused_and_stores_nothing(
+    personas: Personas, signed_in: Callable[[User], Client], media: Path
+) -> None:
+    """The upload view skips Django's CSRF middleware only to refuse an oversized body
+    before reading it; the check itself still runs on every upload."""
+    admin = signed_in(personas.admin)  # enforces CSRF, and sends no token
+    response = upload(admin, COMPANY)
+    assert response.status_code == 403
+    assert not (media / "imports").exists() or not any((media / "imports").iterdir())
