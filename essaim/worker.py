@@ -45,11 +45,12 @@ class TaskWorker(Worker):
             worker_id=f"{socket.gethostname()}-{os.getpid()}"[:64],
         )
         self.restarts = 0
+        self.first_pause = 1.0  # seconds before the first restart; doubles up to a minute
 
     def supervise(self) -> None:
         """Run the loop until it returns normally; after a crash, pause and start again
         (1 s, 2 s, 4 s… up to a minute; the pause resets once a loop has run a while)."""
-        pause = 1.0
+        pause = self.first_pause
         while self.running:
             started = time.monotonic()
             try:
@@ -60,7 +61,7 @@ class TaskWorker(Worker):
                 logger.exception("Background worker stopped; restarting in %.0f s", pause)
                 close_old_connections()
             if time.monotonic() - started > MAX_RESTART_PAUSE:
-                pause = 1.0
+                pause = self.first_pause
             time.sleep(pause)
             pause = min(pause * 2, MAX_RESTART_PAUSE)
 

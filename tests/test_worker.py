@@ -36,6 +36,7 @@ def test_the_worker_restarts_after_a_database_fault_and_runs_the_queue(
 ) -> None:
     Client().post("/accounts/password-reset/", {"email": "member@essaim.test"})
     worker = FailingOnce(batch=True, interval=0)
+    worker.first_pause = 0  # the pause is not what is tested: no waiting on the clock
     with caplog.at_level(logging.ERROR, logger="essaim.worker"):
         worker.supervise()  # returns once the batch is done
     assert worker.restarts == 1
