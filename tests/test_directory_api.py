@@ -400,3 +400,22 @@ def test_hr_shapes_the_organisation_on_a_page(described: Personas, signed_in) ->
     assert bad_site.status_code == 400
     page = hr.get("/manage/organisation/").content.decode()
     assert page.index("Finance") < page.index("Audit") and "Lille" in page
+
+
+def test_an_external_customer_cannot_probe_org_unit_or_site_ids(
+    described: Personas, token_client
+) -> None:  # type: ignore[no-untyped-def]
+    unit = services.org_unit_save(actor=described.hr, origin=CLI, name="Legal", parent=None)
+    client = token_client(described.external)
+    me = f"/api/v1/people/{described.external.pk}"
+    for body in ({"org_unit_id": unit.pk}, {"org_unit_id": 999_999}):
+        response = client.patch(me, body, content_type=JSON)
+        assert response.status_code == 422 and response.json()["error"]["fields"] == {
+            "org_unit_id": ["Not found."]
+        }
+    for parent in (unit.pk, 999_999):
+        created = client.post(
+            "/api/v1/org-units", {"name": "X", "parent_id": parent}, content_type=JSON
+        )
+        assert created.status_code == 422
+    assert not OrgUnit.objects.filter(name="X").exists()

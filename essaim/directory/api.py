@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime
 from typing import Any, BinaryIO, Literal, cast
 
+from django.db.models import QuerySet
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Field, File, Query, Router, Schema, UploadedFile
@@ -26,7 +27,6 @@ from .models import (
     FieldKind,
     LanguageLevel,
     OrgUnit,
-    Site,
     Topic,
     TopicKind,
     Visibility,
@@ -269,9 +269,9 @@ def person_update(request: HttpRequest, person_id: int, payload: ProfileIn) -> d
     me = viewer(request)
     person = access.access_user(me, person_id)
     changes = payload.dict(exclude_unset=True)
-    for key, model in (("org_unit_id", OrgUnit), ("site_id", Site)):
+    for key, choices in (("org_unit_id", selectors.org_units), ("site_id", selectors.sites)):
         if key in changes:
-            changes[key[:-3]] = _get(model, changes.pop(key), key)
+            changes[key[:-3]] = _get(choices(me), changes.pop(key), key)
     if "manager_id" in changes:
         manager_id = changes.pop("manager_id")
         changes["manager"] = None if manager_id is None else access.access_user(me, manager_id)
@@ -279,10 +279,12 @@ def person_update(request: HttpRequest, person_id: int, payload: ProfileIn) -> d
     return detail(me, selectors.person_view(me, person.pk))
 
 
-def _get(model: type[OrgUnit] | type[Site], pk: int | None, field: str) -> Any:
+def _get(choices: QuerySet[Any], pk: int | None, field: str) -> Any:
+    """One of the units or sites the viewer may see (selectors.org_units / sites), so
+    that an id's existence shows only to those who may read the organisation."""
     if pk is None:
         return None
-    found = model.objects.filter(pk=pk).first()
+    found = choices.filter(pk=pk).first()
     if found is None:
         raise ServiceError(_("Not found."), field=field)
     return found
@@ -603,7 +605,7 @@ class UnitIn(InSchema):
 
 @router.post("/org-units", response={201: UnitOut}, summary="Create an org unit (HR)")
 def org_unit_create(request: HttpRequest, payload: UnitIn) -> Status[Any]:
-    parent = _get(OrgUnit, payload.parent_id, "parent_id")
+    parent = _get(selectors.org_units(viewer(request)), payload.parent_id, "parent_id")
     unit = services.org_unit_save(
         actor=viewer(request),
         origin=Origin.of(request),
@@ -623,7 +625,7 @@ def org_unit_update(request: HttpRequest, unit_id: int, payload: UnitIn) -> OrgU
         origin=Origin.of(request),
         name=payload.name,
         code=payload.code,
-        parent=_get(OrgUnit, payload.parent_id, "parent_id"),
+        parent=_get(selectors.org_units(me), payload.parent_id, "parent_id"),
         unit=unit,
     )
 

@@ -629,10 +629,6 @@ def experts(
     return topics, [Expert(u, score[u.pk], evidence[u.pk]) for u in ranked]
 
 
-def topic_by_name(name: str) -> Topic | None:
-    return Topic.objects.filter(key=normalize(" ".join(name.split()))).first()
-
-
 def photo_name(viewer: access.Viewer, person: User) -> str:
     """The stored photo of a person the viewer may see, or ""."""
     if not access.sees_field(viewer, person, "photo"):
