@@ -5,11 +5,13 @@ for models that have none."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
 from django.db import connection
 from django.db.models import Model
+from django.db.models.expressions import RawSQL
 
 BATCH = 2000  # rows per IN list: well under the bound parameters SQLite and PostgreSQL take
 
@@ -71,3 +73,11 @@ def update(
     with connection.cursor() as cursor:
         for chunk in chunks(prepared, 5000):
             cursor.executemany(sql, chunk)
+
+
+def id_list(ids: list[int]) -> RawSQL:
+    """A subquery of these ids sent as one parameter, for ``field__in=``: Django prepares
+    each element of a plain list (about 5 µs each, 5 ms for 1,000 ids)."""
+    if connection.vendor == "postgresql":
+        return RawSQL("SELECT unnest(%s::bigint[])", (ids,))
+    return RawSQL("SELECT value FROM json_each(%s)", (json.dumps(ids),))

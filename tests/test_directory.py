@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 
 from essaim import access
 from essaim.accounts.models import User, UserKind
-from essaim.accounts.services import ServiceError, user_deactivate
+from essaim.accounts.services import ServiceError, user_deactivate, user_update_self
 from essaim.directory import selectors, services
 from essaim.directory.models import (
     FieldKind,
@@ -242,11 +242,49 @@ def test_filters_and_facets_count_the_whole_match(
     assert ("German", 2) in {(f.label, f.count) for f in page.facets["language"]}
 
 
+def test_a_new_name_sorts_at_once(personas: Personas, staff: dict[str, User]) -> None:
+    member = personas.member
+    assert search(member, "lyon", sort="name") == ["Éloïse Dubois-Martin", "Laurent Camus"]
+    user_update_self(user=staff["Laurent"], display_name="Albert Camus")
+    assert search(member, "lyon", sort="name") == ["Albert Camus", "Éloïse Dubois-Martin"]
+
+
+def test_a_word_of_one_or_two_letters_matches_the_start_of_names_only(
+    personas: Personas, staff: dict[str, User]
+) -> None:
+    member = personas.member
+    assert search(member, "py") == []  # Python is a skill, not a name
+    assert search(member, "ca") == ["Camille Laurent", "Laurent Camus"]
+    assert search(member, "l") == ["Camille Laurent", "Laurent Camus"]  # not Lyon
+    assert search(member, "é d") == ["Éloïse Dubois-Martin"]
+    assert len(search(member, "ing")) == 3  # three letters match titles too
+
+
+def test_past_the_facet_window_counts_are_over_the_first_results(
+    personas: Personas, staff: dict[str, User], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(selectors, "FACET_IDS_MAX", 2)
+    member = personas.member
+    lyon = Site.objects.get(name="Lyon")
+    direction = OrgUnit.objects.get(name="Direction")
+    for query in (
+        selectors.PeopleQuery(text="ingenieur"),
+        selectors.PeopleQuery(org_units=[direction.pk]),
+    ):
+        page = selectors.people_search(member, query, limit=2)
+        assert page.facets_partial and page.total >= 3
+        assert sum(f.count for f in page.facets["site"]) == 2
+        rest = selectors.people_search(member, query, offset=2, limit=2)
+        assert rest.results and not {u.pk for u in rest.results} & {u.pk for u in page.results}
+    page = selectors.people_search(member, selectors.PeopleQuery(sites=[lyon.pk]))
+    assert page.total == 2 and not page.facets_partial
+
+
 def test_search_takes_a_fixed_number_of_queries(personas: Personas, staff: dict[str, User]) -> None:
     def queries(limit: int) -> int:
         with CaptureQueriesContext(connection) as captured:
             found = selectors.people_search(
-                personas.member, selectors.PeopleQuery(text="i"), limit=limit
+                personas.member, selectors.PeopleQuery(text="ing"), limit=limit
             )
         assert len(found.results) == min(limit, found.total)
         return len(captured)

@@ -195,7 +195,7 @@ class SearchOut(Schema):
     total: int
     facets: dict[str, list[Facet]]
     facets_partial: bool = Field(
-        description="The facet counts are those of the best 1,000 matches of a larger result."
+        description="The facet counts are those of the first 500 results of a larger one."
     )
     corrections: dict[str, list[str]] = Field(
         description="Words of the query that matched nothing, with the words they were "

@@ -38,9 +38,9 @@ BATCH = 2000
 Entry = tuple[int, str, int, str]  # user id, word, weight, visibility
 
 
-def _entries(user_ids: list[int]) -> list[Entry]:
-    """Every (user, word, weight, visibility) of these people, in a fixed number of
-    queries whatever their number."""
+def _entries(user_ids: list[int]) -> tuple[list[Entry], dict[int, str]]:
+    """Every (user, word, weight, visibility) of these people, and their sort names, in
+    a fixed number of queries whatever their number."""
     found: list[Entry] = []
 
     def add(user_id: int, text: str, weight: int, visibility: str) -> None:
@@ -49,12 +49,8 @@ def _entries(user_ids: list[int]) -> list[Entry]:
     names = dict(User.objects.filter(pk__in=user_ids).values_list("id", "display_name"))
     for user_id, name in names.items():
         add(user_id, name, WEIGHT_NAME, Visibility.EVERYONE)
-    bulk.update(
-        Profile,
-        ("sort_name",),
-        "user_id",
-        [(normalize(name)[:150], user_id) for user_id, name in names.items()],
-    )
+    sort_names = {user_id: normalize(name)[:150] for user_id, name in names.items()}
+    bulk.update(Profile, ("sort_name",), "user_id", [(name, pk) for pk, name in sort_names.items()])
     profiles = Profile.objects.filter(user_id__in=user_ids).values_list(
         "user_id", "job_title", "org_unit__name", "site__name", "site__city"
     )
@@ -72,7 +68,7 @@ def _entries(user_ids: list[int]) -> list[Entry]:
     )
     for user_id, value, visibility in values:
         add(user_id, value, WEIGHT_OTHER, visibility)
-    return found
+    return found, sort_names
 
 
 def reindex(user_ids: Iterable[int]) -> None:
@@ -81,14 +77,15 @@ def reindex(user_ids: Iterable[int]) -> None:
     for start in range(0, len(ids), BATCH):
         chunk = ids[start : start + BATCH]
         best: dict[tuple[int, str, str], int] = defaultdict(int)
-        for user_id, word, weight, visibility in _entries(chunk):
+        entries, sort_names = _entries(chunk)
+        for user_id, word, weight, visibility in entries:
             key = (user_id, word, visibility)
             best[key] = max(best[key], weight)
         PersonToken.objects.filter(user_id__in=chunk).delete()
         bulk.insert(
             PersonToken,
-            ("user_id", "token", "visibility", "weight"),
-            [(u, t, v, w) for (u, t, v), w in best.items()],
+            ("user_id", "token", "visibility", "weight", "sort_name"),
+            [(u, t, v, w, sort_names[u]) for (u, t, v), w in best.items()],
         )
         _add_to_vocabulary({word for (_, word, _) in best})
 

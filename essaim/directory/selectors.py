@@ -4,7 +4,7 @@ the viewer may not read never match."""
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,12 +23,14 @@ from django.db.models import (
     QuerySet,
     Value,
     When,
+    Window,
 )
 from django.db.models.functions import Length
 
-from essaim import access
+from essaim import access, bulk
 from essaim.accounts.models import User
 
+from .index import WEIGHT_NAME
 from .models import (
     Endorsement,
     Follow,
@@ -50,6 +52,7 @@ from .text import LANGUAGES, deletions, edit_distance, normalize, typos_allowed,
 
 MAX_TERMS = 6
 FACET_SIZE = 12
+FACET_KEYS = ("org_unit", "site", TopicKind.SKILL, TopicKind.EXPERTISE, "language")
 EXPERT_KINDS = (TopicKind.SKILL, TopicKind.EXPERTISE)
 
 
@@ -138,6 +141,12 @@ class _Term:
     far: list[str]  # two typos away (long words only)
 
     @property
+    def names_only(self) -> bool:
+        """A word of one or two letters matches the start of names only: "m" finds
+        Martin, not every manager, and stays cheap while the next letter is typed."""
+        return len(self.word) <= NAMES_ONLY_LENGTH
+
+    @property
     def corrections(self) -> list[str]:
         return self.fuzzy + self.far
 
@@ -146,6 +155,7 @@ class _Term:
         return [*self.prefixed, *self.fuzzy, *self.far]
 
 
+NAMES_ONLY_LENGTH = 2
 # A query word that starts more index words than this (one or two letters) matches the
 # most common of them only; the next letter typed narrows it.
 MAX_PREFIXED = 2000
@@ -187,41 +197,44 @@ def _terms(viewer: access.Viewer, text: str) -> list[_Term]:
 
 
 def _hits(viewer: access.Viewer, candidates: QuerySet[User], terms: list[_Term]) -> Any:
-    """People matching every term, one row each with its relevance score: for each word
-    the best of exact, prefix, one typo or two, times the weight of the field."""
+    """People matching every term, one row each with its relevance score (for each word
+    the best of exact, prefix, one typo or two, times the weight of the field) and the
+    number of people matched, counted in the same pass."""
     scores = {}
+    matching = Q()
     for i, term in enumerate(terms):
+        held = Q(weight=WEIGHT_NAME) if term.names_only else Q()
+        matching |= held & Q(token__in=term.every)
         scores[f"s{i}"] = Max(
             Case(
-                When(token=term.word, then=F("weight") * 6),
-                When(token__in=term.prefixed, then=F("weight") * 4),
-                When(token__in=term.fuzzy, then=F("weight") * 2),
-                When(token__in=term.far, then=F("weight")),
+                When(held & Q(token=term.word), then=F("weight") * 6),
+                When(held & Q(token__in=term.prefixed), then=F("weight") * 4),
+                When(held & Q(token__in=term.fuzzy), then=F("weight") * 2),
+                When(held & Q(token__in=term.far), then=F("weight")),
                 default=Value(0),
                 output_field=IntegerField(),
             )
         )
     readable = Q(visibility__in=access.readable_visibilities(viewer)) | Q(user_id=viewer.pk)
-    every = sorted({word for term in terms for word in term.every})
-    hits = (
-        # EXISTS, not IN: the planner then starts from the words (an index lookup) and
-        # checks each holder, instead of probing every candidate for every word.
-        PersonToken.objects.filter(readable, token__in=every)
-        .filter(Exists(candidates.filter(pk=OuterRef("user_id"))))
-        .values("user_id", "user__profile__sort_name")
-        .annotate(**scores)
-        .filter(**{f"{name}__gt": 0 for name in scores})
-    )
     total = ExpressionWrapper(
         sum((F(name) for name in scores), Value(0)), output_field=IntegerField()
     )
-    return hits.annotate(score=total).values_list("user_id", "score", "user__profile__sort_name")
+    return (
+        # EXISTS, not IN: the planner then starts from the words (an index lookup) and
+        # checks each holder, instead of probing every candidate for every word.
+        PersonToken.objects.filter(readable, matching)
+        .filter(Exists(candidates.filter(pk=OuterRef("user_id"))))
+        .values("user_id")
+        .annotate(**scores)
+        .filter(**{f"{name}__gt": 0 for name in scores})
+        .annotate(score=total, name=Max("sort_name"), found=Window(Count("*")))
+    )
 
 
-# Facet counts run over at most this many of the best matches, given by their ids: past
+# Facet counts run over at most this many of the first results, given by their ids: past
 # it (a word of one or two letters, a big site) they are "about" figures, as a web search
 # engine's, and the page says so.
-FACET_IDS_MAX = 1000
+FACET_IDS_MAX = 500
 
 
 def people_search(
@@ -230,29 +243,29 @@ def people_search(
     candidates = _filtered(viewer, query)
     terms = _terms(viewer, query.text)
     if terms:
-        # The whole match in one query, ranked here: a page, the total and the facets
-        # all come from it rather than from the same grouped query run again each time.
-        rows = list(_hits(viewer, candidates, terms))
-        scored = {pk: score for pk, score, _name in rows}
-        names = {pk: name for pk, _score, name in rows}
-        if query.sort == "name":
-            ranked = sorted(scored, key=lambda pk: (names.get(pk, ""), pk))
-        else:
-            ranked = sorted(scored, key=lambda pk: (-scored[pk], names.get(pk, ""), pk))
-        ids = ranked[offset : offset + limit]
-        total = len(ranked)
-        matched: Any = ranked[:FACET_IDS_MAX]
+        # Ranked and counted by the database in one pass; the first FACET_IDS_MAX come
+        # back, for the facets, and the page is cut from them.
+        order = ("name", "user_id") if query.sort == "name" else ("-score", "name", "user_id")
+        rows = list(
+            _hits(viewer, candidates, terms)
+            .order_by(*order)
+            .values_list("user_id", "found")[: max(FACET_IDS_MAX, offset + limit)]
+        )
+        matched = [pk for pk, _found in rows]
+        ids = matched[offset : offset + limit]
+        total = rows[0][1] if rows else 0
     else:
-        ids = list(
+        matched = list(
             candidates.order_by("profile__sort_name", "id").values_list("id", flat=True)[
-                offset : offset + limit
+                : max(FACET_IDS_MAX, offset + limit)
             ]
         )
+        ids = matched[offset : offset + limit]
         total = candidates.count()
-        matched = candidates.values("id")
+    matched = bulk.id_list(matched[:FACET_IDS_MAX])
     by_id = {u.pk: u for u in with_profile(User.objects.filter(pk__in=ids))}
     facets = (
-        _facets(viewer, matched)
+        _facets(matched)
         if access.readable_visibilities(viewer) >= {access.PROFILE_FIELDS["site"]}
         else {}
     )
@@ -261,45 +274,45 @@ def people_search(
         total=total,
         facets=facets,
         corrections={t.word: t.corrections for t in terms if t.corrections},
-        facets_partial=bool(terms) and total > FACET_IDS_MAX,
+        facets_partial=total > FACET_IDS_MAX,
     )
 
 
-def _facets(viewer: access.Viewer, matched: Any) -> dict[str, list[FacetValue]]:
-    """Counts over the whole match, not the page; for viewers who read these fields."""
-    profiles = Profile.objects.filter(user_id__in=matched)
-
-    def counted(
-        rows: Any, value: str, label: str, labels: Callable[[Any], str] | None = None
-    ) -> list[FacetValue]:
-        return [
-            FacetValue(row[value], labels(row[value]) if labels else row[label], row["n"])
-            for row in rows.annotate(n=Count("id")).order_by("-n", label)[:FACET_SIZE]
-            if row[value] is not None
-        ]
-
-    topics = ProfileTopic.objects.filter(user_id__in=matched)
+def _facets(matched: Any) -> dict[str, list[FacetValue]]:
+    """Counts over these people (the first results, not just the page), in four grouped
+    queries."""
+    counts: dict[str, Counter[tuple[Any, str]]] = defaultdict(Counter)
+    profiles = Profile.objects.filter(user_id__in=matched).order_by()
+    for key in ("org_unit", "site"):
+        for value, label, n in (
+            profiles.values_list(key, f"{key}__name").annotate(n=Count("id")).order_by()
+        ):
+            if value is not None:
+                counts[key][value, label] = n
+    topics = (
+        ProfileTopic.objects.filter(user_id__in=matched, kind__in=EXPERT_KINDS)
+        .values_list("kind", "topic", "topic__name")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    for kind, topic, name, n in topics:
+        counts[kind][topic, name] = n
+    languages = (
+        SpokenLanguage.objects.filter(user_id__in=matched)
+        .values_list("language")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    for code, n in languages:
+        counts["language"][code, LANGUAGES.get(code, code)] = n
     return {
-        "org_unit": counted(
-            profiles.values("org_unit", "org_unit__name"), "org_unit", "org_unit__name"
-        ),
-        "site": counted(profiles.values("site", "site__name"), "site", "site__name"),
-        "skill": counted(
-            topics.filter(kind=TopicKind.SKILL).values("topic", "topic__name"),
-            "topic",
-            "topic__name",
-        ),
-        "expertise": counted(
-            topics.filter(kind=TopicKind.EXPERTISE).values("topic", "topic__name"),
-            "topic",
-            "topic__name",
-        ),
-        "language": counted(
-            SpokenLanguage.objects.filter(user_id__in=matched).values("language"),
-            "language",
-            "language",
-            lambda code: LANGUAGES.get(code, code),
-        ),
+        key: [
+            FacetValue(value, label, n)
+            for (value, label), n in sorted(
+                counts[key].items(), key=lambda item: (-item[1], item[0][1])
+            )[:FACET_SIZE]
+        ]
+        for key in FACET_KEYS
     }
 
 
