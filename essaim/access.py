@@ -19,12 +19,12 @@ from typing import Any, ClassVar, Generic, TypeVar
 
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
-from django.db.models import Model, Q, QuerySet
+from django.db.models import Exists, Model, OuterRef, Q, QuerySet
 from django.http import Http404
 from typing_extensions import TypeIs
 
 from essaim.accounts.models import ApiToken, Role, User, UserKind
-from essaim.directory.models import ProfileFieldValue, Visibility
+from essaim.directory.models import PersonToken, ProfileFieldValue, Visibility
 from essaim.governance.models import AuditEntry
 
 Viewer = User | AnonymousUser
@@ -57,6 +57,11 @@ def active_users() -> QuerySet[User]:
     return User.objects.filter(is_active=True)
 
 
+def sees_everyone(user: Viewer) -> bool:
+    """Employees and administrators see every person."""
+    return is_active(user) and (user.kind == UserKind.EMPLOYEE or user.is_admin)
+
+
 class Rule(Generic[M]):
     model: ClassVar[type[Model]]
     actions: ClassVar[frozenset[str]]
@@ -84,7 +89,7 @@ class UserRule(Rule[User]):
         if not is_active(user):
             return False
         if action == VIEW:
-            return user.kind == UserKind.EMPLOYEE or user.pk == obj.pk or is_admin(user)
+            return sees_everyone(user) or user.pk == obj.pk
         if action == "manage":
             return is_admin(user)
         if action == "edit_profile":
@@ -96,7 +101,7 @@ class UserRule(Rule[User]):
     def visible(self, user: Viewer, qs: QuerySet[User]) -> QuerySet[User]:
         if not is_active(user):
             return qs.none()
-        if user.kind == UserKind.EMPLOYEE or is_admin(user):
+        if sees_everyone(user):
             return qs
         return qs.filter(id=user.id)
 
@@ -205,18 +210,58 @@ class ProfileFieldValueRule(Rule[ProfileFieldValue]):
         )
 
     def audience(self, obj: ProfileFieldValue) -> QuerySet[User]:
-        readers = RULES[User].audience(obj.user)
-        everyone_reads = Q(pk=obj.user_id) | Q(is_admin=True) | Q(role_set__role=Role.HR)
-        if obj.field.visibility == Visibility.EVERYONE:
-            return readers
-        if obj.field.visibility == Visibility.EMPLOYEES:
-            return readers.filter(everyone_reads | Q(kind=UserKind.EMPLOYEE)).distinct()
-        return readers.filter(everyone_reads).distinct()
+        return _field_readers(obj.user, obj.field.visibility)
+
+
+def _field_readers(person: User, visibility: str) -> QuerySet[User]:
+    """Who reads a field of this visibility on ``person``'s profile."""
+    readers = RULES[User].audience(person)
+    everyone_reads = Q(pk=person.pk) | Q(is_admin=True) | Q(role_set__role=Role.HR)
+    if visibility == Visibility.EVERYONE:
+        return readers
+    if visibility == Visibility.EMPLOYEES:
+        return readers.filter(everyone_reads | Q(kind=UserKind.EMPLOYEE)).distinct()
+    return readers.filter(everyone_reads).distinct()
+
+
+class PersonTokenRule(Rule[PersonToken]):
+    """A word of the people index matches for whoever sees its person and reads the field
+    it comes from. The index holds active people only (directory.index.reindex drops the
+    rows of a deactivated person), so the words a viewer who sees everyone may match are
+    chosen by their visibility alone, without a check of each person."""
+
+    model = PersonToken
+    actions = frozenset({VIEW})
+
+    def can(self, user: Viewer, action: str, obj: PersonToken) -> bool:
+        if action != VIEW:
+            raise ValueError(f"unknown action {action!r} on index words")
+        return obj.user.is_active and sees_field(user, obj.user, obj.visibility)
+
+    def visible(self, user: Viewer, qs: QuerySet[PersonToken]) -> QuerySet[PersonToken]:
+        if not is_active(user):
+            return qs.none()
+        qs = qs.filter(Q(visibility__in=readable_visibilities(user)) | Q(user_id=user.pk))
+        if sees_everyone(user):
+            return qs
+        people = RULES[User].visible(user, active_users())
+        return qs.filter(Exists(people.filter(pk=OuterRef("user_id"))))
+
+    def audience(self, obj: PersonToken) -> QuerySet[User]:
+        if not obj.user.is_active:
+            return User.objects.none()
+        return _field_readers(obj.user, obj.visibility)
 
 
 RULES: dict[type[Model], Rule[Any]] = {
     rule.model: rule
-    for rule in (UserRule(), AuditEntryRule(), ApiTokenRule(), ProfileFieldValueRule())
+    for rule in (
+        UserRule(),
+        AuditEntryRule(),
+        ApiTokenRule(),
+        ProfileFieldValueRule(),
+        PersonTokenRule(),
+    )
 }
 
 

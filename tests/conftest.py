@@ -18,6 +18,7 @@ from aiosmtpd.handlers import Message
 from django.conf import settings
 from django.core.cache import cache
 from django.test import Client
+from django.utils import translation
 
 from essaim.accounts import services
 from essaim.accounts.models import Role, TokenScope, User, UserKind, UserRole
@@ -44,6 +45,15 @@ def _clean_cache() -> Iterator[None]:
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _default_language() -> Iterator[None]:
+    """Each test starts in the default language: a request in French (LocaleMiddleware)
+    leaves French active in the thread, and the next test would read its messages."""
+    translation.deactivate()
+    yield
+    translation.deactivate()
 
 
 @dataclass

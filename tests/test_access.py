@@ -16,7 +16,7 @@ from essaim import access
 from essaim.accounts import services
 from essaim.accounts.models import ApiToken, User
 from essaim.directory import services as directory_services
-from essaim.directory.models import FieldKind, ProfileFieldValue, Visibility
+from essaim.directory.models import FieldKind, PersonToken, ProfileFieldValue, Visibility
 from essaim.governance.models import AuditEntry
 from essaim.http import CLI
 from tests.conftest import PASSWORD, Personas
@@ -41,7 +41,15 @@ def objects_of(personas: Personas) -> list[Model]:
             )
         values += ProfileFieldValue.objects.filter(field=field)
     entries = list(AuditEntry.objects.all())
-    return [*personas.all(), token, *values, *entries]
+    # Index words of every visibility (the custom fields above), of an employee, an
+    # external customer and a reactivated person.
+    words = list(
+        PersonToken.objects.filter(
+            user__in=[personas.member, personas.external, personas.outsider]
+        ).order_by("user_id", "token")
+    )
+    assert {w.visibility for w in words} == set(Visibility)
+    return [*personas.all(), token, *values, *entries, *words]
 
 
 def test_the_three_forms_agree_for_every_persona_and_object(personas: Personas) -> None:

@@ -10,11 +10,17 @@ from django.test.utils import CaptureQueriesContext
 
 from essaim import access
 from essaim.accounts.models import User, UserKind
-from essaim.accounts.services import ServiceError, user_deactivate, user_update_self
+from essaim.accounts.services import (
+    ServiceError,
+    user_deactivate,
+    user_reactivate,
+    user_update_self,
+)
 from essaim.directory import selectors, services
 from essaim.directory.models import (
     FieldKind,
     OrgUnit,
+    PersonToken,
     Profile,
     Site,
     TopicKind,
@@ -294,8 +300,13 @@ def test_search_takes_a_fixed_number_of_queries(personas: Personas, staff: dict[
 
 
 def test_deactivated_people_leave_the_directory(personas: Personas, staff: dict[str, User]) -> None:
-    user_deactivate(actor=personas.admin, origin=CLI, user=staff["Laurent"])
+    laurent = staff["Laurent"]
+    user_deactivate(actor=personas.admin, origin=CLI, user=laurent)
     assert search(personas.member, "laurent") == ["Camille Laurent"]
+    # Out of the index itself: access.PersonTokenRule counts on it.
+    assert not PersonToken.objects.filter(user=laurent).exists()
+    user_reactivate(actor=personas.admin, origin=CLI, user=laurent)
+    assert search(personas.member, "laurent") == ["Camille Laurent", "Laurent Camus"]
 
 
 def test_an_external_customer_finds_nobody_inside_and_no_internal_word_matches(

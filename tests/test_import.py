@@ -342,6 +342,9 @@ def test_active_no_deactivates_and_ends_sessions_and_tokens(
     assert not ApiToken.objects.filter(user=member, revoked_at=None).exists()
     assert not Session.objects.exists()
     assert User.objects.get(pk=personas.deactivated.pk).is_active
+    # The people index holds active people only (access.PersonTokenRule counts on it).
+    assert not PersonToken.objects.filter(user=member).exists()
+    assert PersonToken.objects.filter(user=personas.deactivated, token="deactivated").exists()
     entry = AuditEntry.objects.get(action="people.import")
     assert entry.data["deactivated_ids"] == [member.pk]
     # An empty cell leaves the account as it is.

@@ -182,6 +182,7 @@ def user_deactivate(*, actor: User, origin: Origin, user: User) -> User:
         user.save(update_fields=["is_active", "deactivated_at"])
         ApiToken.objects.filter(user=user, revoked_at=None).update(revoked_at=timezone.now())
         _end_sessions(user)
+        directory_index.reindex([user.pk])  # out of the people index
         audit_record(actor=actor, action="user.deactivate", target=user, origin=origin)
     return user
 
@@ -197,6 +198,7 @@ def user_reactivate(*, actor: User, origin: Origin, user: User) -> User:
         user.save(update_fields=["is_active", "deactivated_at"])
         # A sign-in that raced the deactivation must not come back to life.
         _end_sessions(user)
+        directory_index.reindex([user.pk])
         audit_record(actor=actor, action="user.reactivate", target=user, origin=origin)
     return user
 

@@ -46,24 +46,28 @@ def _entries(user_ids: list[int]) -> tuple[list[Entry], dict[int, str]]:
     def add(user_id: int, text: str, weight: int, visibility: str) -> None:
         found.extend((user_id, word, weight, visibility) for word in words(text))
 
-    names = dict(User.objects.filter(pk__in=user_ids).values_list("id", "display_name"))
+    # Active people only: access.PersonTokenRule counts on it.
+    names = dict(
+        User.objects.filter(pk__in=user_ids, is_active=True).values_list("id", "display_name")
+    )
     for user_id, name in names.items():
         add(user_id, name, WEIGHT_NAME, Visibility.EVERYONE)
     sort_names = {user_id: normalize(name)[:150] for user_id, name in names.items()}
     bulk.update(Profile, ("sort_name",), "user_id", [(name, pk) for pk, name in sort_names.items()])
-    profiles = Profile.objects.filter(user_id__in=user_ids).values_list(
+    active = list(names)
+    profiles = Profile.objects.filter(user_id__in=active).values_list(
         "user_id", "job_title", "org_unit__name", "site__name", "site__city"
     )
     for user_id, title, unit, site, city in profiles:
         add(user_id, title, WEIGHT_TITLE, PROFILE_FIELDS["job_title"])
         add(user_id, unit or "", WEIGHT_PLACE, PROFILE_FIELDS["org_unit"])
         add(user_id, f"{site or ''} {city or ''}", WEIGHT_PLACE, PROFILE_FIELDS["site"])
-    topics = ProfileTopic.objects.filter(user_id__in=user_ids).values_list(
+    topics = ProfileTopic.objects.filter(user_id__in=active).values_list(
         "user_id", "kind", "topic__name"
     )
     for user_id, kind, name in topics:
         add(user_id, name, TOPIC_WEIGHTS.get(kind, WEIGHT_OTHER), PROFILE_FIELDS["topics"])
-    values = ProfileFieldValue.objects.filter(user_id__in=user_ids).values_list(
+    values = ProfileFieldValue.objects.filter(user_id__in=active).values_list(
         "user_id", "value", "field__visibility"
     )
     for user_id, value, visibility in values:

@@ -163,10 +163,7 @@ MAX_PREFIXED = 2000
 
 def _readable_words(viewer: access.Viewer) -> QuerySet[PersonToken]:
     """The index rows the viewer may match: words of fields they read, of people they see."""
-    readable = Q(visibility__in=access.readable_visibilities(viewer)) | Q(user_id=viewer.pk)
-    return PersonToken.objects.filter(readable).filter(
-        Exists(people(viewer).filter(pk=OuterRef("user_id")))
-    )
+    return access.visible(viewer, PersonToken.objects.all())
 
 
 def _terms(viewer: access.Viewer, text: str) -> list[_Term]:
@@ -196,10 +193,13 @@ def _terms(viewer: access.Viewer, text: str) -> list[_Term]:
     return terms
 
 
-def _hits(viewer: access.Viewer, candidates: QuerySet[User], terms: list[_Term]) -> Any:
+def _hits(viewer: access.Viewer, terms: list[_Term], within: QuerySet[User] | None) -> Any:
     """People matching every term, one row each with its relevance score (for each word
     the best of exact, prefix, one typo or two, times the weight of the field) and the
-    number of people matched, counted in the same pass."""
+    number of people matched, counted in the same pass. With filters, the people found are
+    kept ``within`` those they select: checked with EXISTS, not IN, so that the planner
+    starts from the words (an index lookup) and checks each holder, instead of probing
+    every candidate for every word."""
     scores = {}
     matching = Q()
     for i, term in enumerate(terms):
@@ -215,15 +215,13 @@ def _hits(viewer: access.Viewer, candidates: QuerySet[User], terms: list[_Term])
                 output_field=IntegerField(),
             )
         )
-    readable = Q(visibility__in=access.readable_visibilities(viewer)) | Q(user_id=viewer.pk)
     total = ExpressionWrapper(
         sum((F(name) for name in scores), Value(0)), output_field=IntegerField()
     )
     return (
-        # EXISTS, not IN: the planner then starts from the words (an index lookup) and
-        # checks each holder, instead of probing every candidate for every word.
-        PersonToken.objects.filter(readable, matching)
-        .filter(Exists(candidates.filter(pk=OuterRef("user_id"))))
+        _readable_words(viewer)
+        .filter(matching)
+        .filter(Q() if within is None else Exists(within.filter(pk=OuterRef("user_id"))))
         .values("user_id")
         .annotate(**scores)
         .filter(**{f"{name}__gt": 0 for name in scores})
@@ -247,7 +245,7 @@ def people_search(
         # back, for the facets, and the page is cut from them.
         order = ("name", "user_id") if query.sort == "name" else ("-score", "name", "user_id")
         rows = list(
-            _hits(viewer, candidates, terms)
+            _hits(viewer, terms, candidates if query.has_filters() else None)
             .order_by(*order)
             .values_list("user_id", "found")[: max(FACET_IDS_MAX, offset + limit)]
         )
