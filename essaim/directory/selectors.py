@@ -122,15 +122,18 @@ def _filtered(viewer: access.Viewer, query: PeopleQuery) -> QuerySet[User]:
         )
     if query.sites:
         found = found.filter(profile__site__in=query.sites)
+    # EXISTS rather than joins: a person is listed once, without DISTINCT.
     for kind, topic_ids in (
         (TopicKind.SKILL, query.skills),
         (TopicKind.EXPERTISE, query.expertise),
     ):
         for topic_id in topic_ids:  # every one of them
-            found = found.filter(topics__kind=kind, topics__topic_id=topic_id)
+            held = ProfileTopic.objects.filter(user=OuterRef("pk"), kind=kind, topic_id=topic_id)
+            found = found.filter(Exists(held))
     if query.languages:
-        found = found.filter(spoken_languages__language__in=query.languages)
-    return found.distinct() if query.languages or query.skills or query.expertise else found
+        spoken = SpokenLanguage.objects.filter(user=OuterRef("pk"), language__in=query.languages)
+        found = found.filter(Exists(spoken))
+    return found
 
 
 @dataclass
@@ -240,30 +243,22 @@ def people_search(
 ) -> PeoplePage:
     candidates = _filtered(viewer, query)
     terms = _terms(viewer, query.text)
+    # Ranked and counted by the database in one pass; the first FACET_IDS_MAX come back,
+    # for the facets, and the page is cut from them.
     if terms:
-        # Ranked and counted by the database in one pass; the first FACET_IDS_MAX come
-        # back, for the facets, and the page is cut from them.
         order = ("name", "user_id") if query.sort == "name" else ("-score", "name", "user_id")
-        rows = list(
-            _hits(viewer, terms, candidates if query.has_filters() else None)
-            .order_by(*order)
-            .values_list("user_id", "found")[: max(FACET_IDS_MAX, offset + limit)]
-        )
-        matched = [pk for pk, _found in rows]
-        ids = matched[offset : offset + limit]
-        total = rows[0][1] if rows else 0
+        found = _hits(viewer, terms, candidates if query.has_filters() else None)
+        ranked = found.order_by(*order).values_list("user_id", "found")
     else:
-        matched = list(
-            candidates.order_by("profile__sort_name", "id").values_list("id", flat=True)[
-                : max(FACET_IDS_MAX, offset + limit)
-            ]
-        )
-        ids = matched[offset : offset + limit]
-        total = candidates.count()
-    matched = bulk.id_list(matched[:FACET_IDS_MAX])
+        found = candidates.annotate(found=Window(Count("*")))
+        ranked = found.order_by("profile__sort_name", "id").values_list("id", "found")
+    rows = list(ranked[: max(FACET_IDS_MAX, offset + limit)])
+    first = [pk for pk, _found in rows]
+    ids = first[offset : offset + limit]
+    total = rows[0][1] if rows else 0
     by_id = {u.pk: u for u in with_profile(User.objects.filter(pk__in=ids))}
     facets = (
-        _facets(matched)
+        _facets(bulk.id_list(first[:FACET_IDS_MAX]))
         if access.readable_visibilities(viewer) >= {access.PROFILE_FIELDS["site"]}
         else {}
     )
@@ -355,7 +350,9 @@ def person_view(viewer: access.Viewer, person_id: object) -> PersonView:
             .order_by("kind", "-level", "topic__name")
         ):
             topics[held.kind].append(held)
-        counts = Endorsement.objects.filter(person=person, endorser__in=people(viewer))
+        counts = Endorsement.objects.filter(person=person).filter(
+            Exists(people(viewer).filter(pk=OuterRef("endorser_id")))
+        )
         endorsements = dict(
             counts.values_list("topic").annotate(n=Count("id")).values_list("topic", "n")
         )
@@ -401,7 +398,7 @@ def people_like(viewer: access.Viewer, person: User, *, limit: int = 8) -> list[
     mine = ProfileTopic.objects.filter(user=person, kind__in=EXPERT_KINDS).values("topic")
     shared = dict(
         ProfileTopic.objects.filter(topic__in=mine, kind__in=EXPERT_KINDS)
-        .filter(user__in=people(viewer))
+        .filter(Exists(people(viewer).filter(pk=OuterRef("user_id"))))
         .exclude(user=person)
         .values("user")
         .annotate(n=Count("topic", distinct=True))
@@ -579,9 +576,11 @@ ExpertiseSource = Callable[[list[Topic], QuerySet[User]], dict[int, list[Evidenc
 def _declared(topics: list[Topic], candidates: QuerySet[User]) -> dict[int, list[Evidence]]:
     found: dict[int, list[Evidence]] = defaultdict(list)
     names = {t.pk: t.name for t in topics}
-    rows = ProfileTopic.objects.filter(
-        topic__in=names, kind__in=EXPERT_KINDS, user__in=candidates
-    ).values_list("user_id", "topic_id", "kind", "level")
+    rows = (
+        ProfileTopic.objects.filter(topic__in=names, kind__in=EXPERT_KINDS)
+        .filter(Exists(candidates.filter(pk=OuterRef("user_id"))))
+        .values_list("user_id", "topic_id", "kind", "level")
+    )
     for user_id, topic_id, kind, level in rows:
         if kind == TopicKind.SKILL and level is not None:
             label = f"{names[topic_id]} ({SkillLevel(level).label})"
@@ -593,7 +592,8 @@ def _declared(topics: list[Topic], candidates: QuerySet[User]) -> dict[int, list
 
 def _endorsed(topics: list[Topic], candidates: QuerySet[User]) -> dict[int, list[Evidence]]:
     rows = (
-        Endorsement.objects.filter(topic__in=topics, person__in=candidates)
+        Endorsement.objects.filter(topic__in=topics)
+        .filter(Exists(candidates.filter(pk=OuterRef("person_id"))))
         .values_list("person_id")
         .annotate(n=Count("id"))
         .values_list("person_id", "n")
