@@ -115,11 +115,10 @@ def _filtered(viewer: access.Viewer, query: PeopleQuery) -> QuerySet[User]:
         below = Q()
         for path in paths:
             below |= Q(path__startswith=path)
-        found = (
-            found.filter(profile__org_unit__in=OrgUnit.objects.filter(below))
-            if paths
-            else found.none()
-        )
+        # The units' ids as a list: PostgreSQL's statistics then see how many people they
+        # hold (with a subquery it walked all 50,000 profiles in name order, 50 ms).
+        units = list(OrgUnit.objects.filter(below).values_list("id", flat=True)) if paths else []
+        found = found.filter(profile__org_unit__in=units)
     if query.sites:
         found = found.filter(profile__site__in=query.sites)
     # EXISTS rather than joins: a person is listed once, without DISTINCT.
@@ -243,19 +242,22 @@ def people_search(
 ) -> PeoplePage:
     candidates = _filtered(viewer, query)
     terms = _terms(viewer, query.text)
-    # Ranked and counted by the database in one pass; the first FACET_IDS_MAX come back,
-    # for the facets, and the page is cut from them.
+    # The first FACET_IDS_MAX come back, for the facets, and the page is cut from them.
+    fetch = max(FACET_IDS_MAX, offset + limit)
     if terms:
+        # Ranked and counted in one pass: the count needs every match anyway.
         order = ("name", "user_id") if query.sort == "name" else ("-score", "name", "user_id")
         found = _hits(viewer, terms, candidates if query.has_filters() else None)
-        ranked = found.order_by(*order).values_list("user_id", "found")
+        rows = list(found.order_by(*order).values_list("user_id", "found")[:fetch])
+        first = [pk for pk, _found in rows]
+        total = rows[0][1] if rows else 0
     else:
-        found = candidates.annotate(found=Window(Count("*")))
-        ranked = found.order_by("profile__sort_name", "id").values_list("id", "found")
-    rows = list(ranked[: max(FACET_IDS_MAX, offset + limit)])
-    first = [pk for pk, _found in rows]
+        # Two queries: walking the name index stops after ``fetch`` people, and counting
+        # alone needs no order.
+        listed = candidates.order_by("profile__sort_name", "id").values_list("id", flat=True)
+        first = list(listed[:fetch])
+        total = candidates.count()
     ids = first[offset : offset + limit]
-    total = rows[0][1] if rows else 0
     by_id = {u.pk: u for u in with_profile(User.objects.filter(pk__in=ids))}
     facets = (
         _facets(bulk.id_list(first[:FACET_IDS_MAX]))
