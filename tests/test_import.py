@@ -9,11 +9,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.conf import settings
+from django.contrib.sessions.backends.db import SessionStore
 from django.contrib.sessions.models import Session
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.test import Client
 from django.urls import include, path
+from django_tasks_db.models import DBTaskResult
 from pytest_django import Settings
 
 from essaim import access
@@ -470,6 +473,33 @@ def upload(client: Client, text: str | bytes, name: str = "export.csv") -> Any:
     file = io.BytesIO(data)
     file.name = name
     return client.post("/manage/people/import/", {"file": file})
+
+
+@pytest.mark.urls(__name__)
+@pytest.mark.django_db(transaction=True)
+def test_a_double_click_on_apply_queues_the_import_once(
+    personas: Personas, signed_in: Callable[[User], Client], media: Path
+) -> None:
+    admin = signed_in(personas.admin)
+    admin.cookies["csrftoken"] = "k" * 32
+    admin.defaults["HTTP_X_CSRFTOKEN"] = "k" * 32
+    report_url = upload(admin, COMPANY)["Location"]
+    # The second click's request read the session before the first one wrote it back.
+    twin_session = SessionStore()
+    twin_session.update(dict(admin.session))
+    twin_session.create()
+    account_services.session_register(
+        user=personas.admin, session_key=twin_session.session_key or "", origin=CLI
+    )
+    twin = Client(HTTP_X_CSRFTOKEN="k" * 32)
+    twin.cookies["csrftoken"] = "k" * 32
+    twin.cookies[settings.SESSION_COOKIE_NAME] = twin_session.session_key or ""
+
+    assert admin.post(report_url + "apply/").status_code == 302
+    assert twin.post(report_url + "apply/").status_code == 302
+    assert DBTaskResult.objects.filter(task_path__endswith="import_people").count() == 1
+    TaskWorker(batch=True, interval=0).run()
+    assert "Import done" in admin.get(report_url).content.decode()
 
 
 @pytest.mark.urls(__name__)

@@ -35,6 +35,7 @@ SHOWN_ERRORS = 1000
 TOKEN = re.compile(r"[0-9a-f]{32}")
 # The imports this session uploaded: token → id of the task applying it ("" before).
 SESSION_KEY = "people_imports"
+CLAIM_SECONDS = 3600
 
 
 class UploadForm(forms.Form):
@@ -129,6 +130,10 @@ def import_apply(request: HttpRequest, token: str) -> HttpResponse:
     result_id = _known(request, token)
     if result_id and _status(token, result_id)["state"] not in ("refused", "failed"):
         return redirect("people-import-report", token=token)  # already applying or applied
+    # A double click sends two requests that both read the session before either writes
+    # it: the first to claim this attempt (the file and the task before it) queues it.
+    if not cache.add(f"people-import-apply:{token}:{result_id}", True, CLAIM_SECONDS):
+        return redirect("people-import-report", token=token)
     origin = Origin.of(request)
     result = tasks.import_people.enqueue(
         token=token,
