@@ -446,7 +446,8 @@ def profile_fields_admin(request: HttpRequest) -> HttpResponse:
     me = _me(request)
     if not access.is_admin(me):
         raise access.NotFound
-    editing = ProfileField.objects.filter(key=str(request.GET.get("key", ""))[:50]).first()
+    fields = selectors.profile_fields(me)
+    editing = fields.filter(key=str(request.GET.get("key", ""))[:50]).first()
     initial = {}
     if editing is not None:
         initial = {
@@ -478,7 +479,7 @@ def profile_fields_admin(request: HttpRequest) -> HttpResponse:
                 request, _("The field “%(label)s” is saved.") % {"label": data["label"]}
             )
             return redirect("profile-fields-admin")
-    context = {"form": form, "fields": ProfileField.objects.all(), "editing": editing}
+    context = {"form": form, "fields": fields, "editing": editing}
     return render(
         request, "directory/profile_fields_admin.html", context, status=400 if form.errors else 200
     )

@@ -112,3 +112,37 @@ def test_find_filter_open_follow_and_see_the_org_chart(
     chain.get_by_role("link").first.click()
     expect(page.get_by_role("heading", name="3 direct reports")).to_be_visible()
     assert console_errors == [], "\n".join(console_errors)
+
+
+@pytest.mark.parametrize(("width", "height"), [(1280, 900), (375, 740)])
+def test_an_administrator_adds_a_profile_field_and_a_unit(
+    new_page: NewPage,
+    personas: Personas,
+    company: dict[str, User],
+    screenshot: Screenshot,
+    console_errors: list[str],
+    width: int,
+    height: int,
+) -> None:
+    page = new_page(width, height)
+    sign_in(page, personas.admin.email)
+    page.goto("/manage/profile-fields/")
+    page.get_by_label("Key").fill("badge")
+    page.get_by_label("Label").fill("Badge number")
+    page.get_by_label("Visible to").select_option(label="Administrators and HR only")
+    page.get_by_role("button", name="Save the field").click()
+    expect(page.get_by_text("The field “Badge number” is saved.")).to_be_visible()
+    row = page.get_by_role("row", name=re.compile("Badge number"))
+    expect(row).to_contain_text("Administrators and HR only")
+    assert fits_the_width(page)
+    screenshot(page, f"profile-fields-admin-{width}")
+    row.get_by_role("link", name="Edit").click()
+    expect(page.get_by_label("Label")).to_have_value("Badge number")
+
+    page.goto("/manage/organisation/")
+    page.get_by_label("Name").first.fill("Data science")
+    page.get_by_role("button", name="Save the unit").click()
+    expect(page.get_by_role("link", name="Data science", exact=True)).to_be_visible()
+    assert fits_the_width(page)
+    screenshot(page, f"organisation-admin-{width}")
+    assert console_errors == [], "\n".join(console_errors)
