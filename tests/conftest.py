@@ -106,6 +106,17 @@ def personas(db: None) -> Personas:
     return people
 
 
+CSRF_TOKEN = "k" * 32
+
+
+def with_csrf(client: Client) -> Client:
+    """A client whose unsafe requests carry a valid CSRF token (cookie and header), as a
+    page's htmx requests do."""
+    client.cookies["csrftoken"] = CSRF_TOKEN
+    client.defaults["HTTP_X_CSRFTOKEN"] = CSRF_TOKEN
+    return client
+
+
 @pytest.fixture
 def signed_in() -> Callable[[User], Client]:
     """A browser-like client signed in as the given person (CSRF enforced)."""

@@ -36,7 +36,7 @@ from essaim.directory.models import (
 from essaim.governance.models import AuditEntry
 from essaim.http import CLI
 from essaim.worker import TaskWorker
-from tests.conftest import PASSWORD, Personas
+from tests.conftest import PASSWORD, Personas, with_csrf
 
 # The page's routes, whether or not essaim/urls.py includes them yet.
 urlpatterns = [path("", include("essaim.directory.import_views")), path("", include("essaim.urls"))]
@@ -481,8 +481,7 @@ def test_a_double_click_on_apply_queues_the_import_once(
     personas: Personas, signed_in: Callable[[User], Client], media: Path
 ) -> None:
     admin = signed_in(personas.admin)
-    admin.cookies["csrftoken"] = "k" * 32
-    admin.defaults["HTTP_X_CSRFTOKEN"] = "k" * 32
+    with_csrf(admin)
     report_url = upload(admin, COMPANY)["Location"]
     # The second click's request read the session before the first one wrote it back.
     twin_session = SessionStore()
@@ -491,8 +490,7 @@ def test_a_double_click_on_apply_queues_the_import_once(
     account_services.session_register(
         user=personas.admin, session_key=twin_session.session_key or "", origin=CLI
     )
-    twin = Client(HTTP_X_CSRFTOKEN="k" * 32)
-    twin.cookies["csrftoken"] = "k" * 32
+    twin = with_csrf(Client())
     twin.cookies[settings.SESSION_COOKIE_NAME] = twin_session.session_key or ""
 
     assert admin.post(report_url + "apply/").status_code == 302
@@ -508,8 +506,7 @@ def test_an_administrator_uploads_reads_the_report_and_applies(
     personas: Personas, signed_in: Callable[[User], Client], media: Path
 ) -> None:
     admin = signed_in(personas.admin)
-    admin.cookies["csrftoken"] = "k" * 32
-    admin.defaults["HTTP_X_CSRFTOKEN"] = "k" * 32
+    with_csrf(admin)
     assert admin.get("/manage/people/import/").status_code == 200
 
     response = upload(admin, COMPANY, name="../../etc/passwd.csv")
@@ -540,8 +537,7 @@ def test_the_page_reports_errors_with_their_rows_and_offers_no_apply(
     personas: Personas, signed_in: Callable[[User], Client], media: Path
 ) -> None:
     admin = signed_in(personas.admin)
-    admin.cookies["csrftoken"] = "k" * 32
-    admin.defaults["HTTP_X_CSRFTOKEN"] = "k" * 32
+    with_csrf(admin)
     response = upload(admin, HEADER + line(email="bad", display_name="X"))
 
     page = admin.get(response["Location"]).content.decode()
@@ -557,14 +553,12 @@ def test_hr_may_import_and_everyone_else_gets_404(
     UserRole.objects.create(user=personas.owner, role=Role.HR)
     assert signed_in(personas.owner).get("/manage/people/import/").status_code == 200
     admin = signed_in(personas.admin)
-    admin.cookies["csrftoken"] = "k" * 32
-    admin.defaults["HTTP_X_CSRFTOKEN"] = "k" * 32
+    with_csrf(admin)
     report_url = upload(admin, COMPANY)["Location"]
 
     for user in (personas.member, personas.compliance, personas.external, personas.moderator):
         client = signed_in(user)
-        client.cookies["csrftoken"] = "k" * 32
-        client.defaults["HTTP_X_CSRFTOKEN"] = "k" * 32
+        with_csrf(client)
         assert client.get("/manage/people/import/").status_code == 404
         assert upload(client, COMPANY).status_code == 404
         assert client.get(report_url).status_code == 404
@@ -586,8 +580,7 @@ def test_a_file_too_large_is_refused_with_a_clear_message(
 ) -> None:
     monkeypatch.setattr(import_views, "MAX_BYTES", 1000)
     admin = signed_in(personas.admin)
-    admin.cookies["csrftoken"] = "k" * 32
-    admin.defaults["HTTP_X_CSRFTOKEN"] = "k" * 32
+    with_csrf(admin)
 
     response = upload(admin, COMPANY * 3)
 
