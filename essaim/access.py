@@ -24,6 +24,9 @@ from django.http import Http404
 from typing_extensions import TypeIs
 
 from essaim.accounts.models import ApiToken, Role, User, UserKind
+from essaim.communities.models import RUNNERS, WRITERS, Community, Invitation, Membership
+from essaim.communities.models import Role as CommunityRole
+from essaim.communities.models import Visibility as CommunityVisibility
 from essaim.directory.models import PersonToken, ProfileFieldValue, Visibility
 from essaim.governance.models import AuditEntry
 
@@ -31,6 +34,8 @@ Viewer = User | AnonymousUser
 M = TypeVar("M", bound=Model)
 
 VIEW = "view"
+# Communities every employee reads and may join.
+OPEN_TO_EMPLOYEES = (CommunityVisibility.PUBLIC, CommunityVisibility.EXTERNAL)
 
 
 class NotFound(Http404):
@@ -77,8 +82,8 @@ class Rule(Generic[M]):
 
 
 class UserRule(Rule[User]):
-    """People: employees see everyone; an external user sees only themselves until
-    the communities issue adds "people who share an external community with me".
+    """People: employees see everyone; an external user sees themselves and the members
+    of the external communities they belong to.
     "edit_profile": the person, administrators and HR; "edit_org" (job, unit, site,
     manager): administrators and HR; "manage" (accounts, roles): administrators."""
 
@@ -89,7 +94,11 @@ class UserRule(Rule[User]):
         if not is_active(user):
             return False
         if action == VIEW:
-            return sees_everyone(user) or user.pk == obj.pk
+            if sees_everyone(user) or user.pk == obj.pk:
+                return True
+            return Membership.objects.filter(
+                user=obj, community__in=_external_communities_of(user)
+            ).exists()
         if action == "manage":
             return is_admin(user)
         if action == "edit_profile":
@@ -103,10 +112,27 @@ class UserRule(Rule[User]):
             return qs.none()
         if sees_everyone(user):
             return qs
-        return qs.filter(id=user.id)
+        shared = Membership.objects.filter(
+            user=OuterRef("pk"), community__in=_external_communities_of(user)
+        )
+        return qs.filter(Q(id=user.id) | Exists(shared))
 
     def audience(self, obj: User) -> QuerySet[User]:
-        return active_users().filter(Q(kind=UserKind.EMPLOYEE) | Q(pk=obj.pk) | Q(is_admin=True))
+        shared = Membership.objects.filter(
+            user=OuterRef("pk"), community__in=_external_communities_of(obj)
+        )
+        return active_users().filter(insiders() | Q(pk=obj.pk) | Exists(shared))
+
+
+def insiders() -> Q:
+    """The users who see every person (employees and administrators), as a filter."""
+    return Q(kind=UserKind.EMPLOYEE) | Q(is_admin=True)
+
+
+def _external_communities_of(user: User) -> QuerySet[Membership]:
+    return Membership.objects.filter(
+        user=user, community__visibility=CommunityVisibility.EXTERNAL
+    ).values("community")
 
 
 class AuditEntryRule(Rule[AuditEntry]):
@@ -253,6 +279,144 @@ class PersonTokenRule(Rule[PersonToken]):
         return _field_readers(obj.user, obj.visibility)
 
 
+# --- Communities ------------------------------------------------------------------------
+
+
+def community_role(user: Viewer, community: Community) -> str | None:
+    """The viewer's role in the community, None when they are not a member."""
+    if not is_active(user):
+        return None
+    return (
+        Membership.objects.filter(user=user, community=community)
+        .values_list("role", flat=True)
+        .first()
+    )
+
+
+def _invited(user: User, community: Community) -> bool:
+    return Invitation.objects.filter(user=user, community=community).exists()
+
+
+class CommunityRule(Rule[Community]):
+    """Who sees a community, reads its content and acts in it.
+
+    - view (it exists: name, description, owners and animators): employees and
+      administrators see every community but the secret ones, which only their members
+      and invitees see (anyone else gets the 404 of a community that does not exist); an
+      external user sees the external communities they belong to or are invited to, and
+      nothing else.
+    - read (its content and its members): members; and every employee for public and
+      external communities. "join": an employee, for public and external ones; "request":
+      an employee, for private ones; both while it is not archived and they are not in.
+    - post: owners, animators and members (not readers), while it is not archived.
+    - manage (members, invitations, requests): owners and animators, and administrators
+      who see it, while it is not archived. configure (settings, archive and restore):
+      owners, and administrators who see it."""
+
+    model = Community
+    actions = frozenset({VIEW, "read", "join", "request", "post", "manage", "configure"})
+
+    def can(self, user: Viewer, action: str, obj: Community) -> bool:
+        if action not in self.actions:
+            raise ValueError(f"unknown action {action!r} on communities")
+        if not is_active(user):
+            return False
+        role = community_role(user, obj)
+        insider = sees_everyone(user)
+        external = obj.visibility == CommunityVisibility.EXTERNAL
+        if action == VIEW:
+            if not insider:
+                return external and (role is not None or _invited(user, obj))
+            if obj.visibility == CommunityVisibility.SECRET:
+                return role is not None or _invited(user, obj)
+            return True
+        if action == "read":
+            if not insider:
+                return external and role is not None
+            return role is not None or obj.visibility in OPEN_TO_EMPLOYEES
+        if action in ("join", "request"):
+            wanted = OPEN_TO_EMPLOYEES if action == "join" else (CommunityVisibility.PRIVATE,)
+            return insider and role is None and not obj.archived and obj.visibility in wanted
+        if action == "post":
+            return role in WRITERS and not obj.archived
+        if action == "manage":
+            runs = role in RUNNERS or (is_admin(user) and self.can(user, VIEW, obj))
+            return runs and not obj.archived
+        return role == CommunityRole.OWNER or (is_admin(user) and self.can(user, VIEW, obj))
+
+    def visible(self, user: Viewer, qs: QuerySet[Community]) -> QuerySet[Community]:
+        if not is_active(user):
+            return qs.none()
+        linked = Q(pk__in=Membership.objects.filter(user=user).values("community")) | Q(
+            pk__in=Invitation.objects.filter(user=user).values("community")
+        )
+        if sees_everyone(user):
+            return qs.filter(~Q(visibility=CommunityVisibility.SECRET) | linked)
+        return qs.filter(linked, visibility=CommunityVisibility.EXTERNAL)
+
+    def audience(self, obj: Community) -> QuerySet[User]:
+        linked = Q(pk__in=obj.memberships.values("user")) | Q(pk__in=obj.invitations.values("user"))
+        if obj.visibility == CommunityVisibility.SECRET:
+            return active_users().filter(insiders() & linked)
+        if obj.visibility == CommunityVisibility.EXTERNAL:
+            return active_users().filter(insiders() | linked)
+        return active_users().filter(insiders())
+
+
+def readable_communities(user: Viewer) -> Q:
+    """The communities whose content and members ``user`` reads, as a filter on
+    communities (CommunityRule's "read")."""
+    if not is_active(user):
+        return Q(pk__in=[])
+    mine = Q(pk__in=Membership.objects.filter(user=user).values("community"))
+    if sees_everyone(user):
+        return mine | Q(visibility__in=OPEN_TO_EMPLOYEES)
+    return mine & Q(visibility=CommunityVisibility.EXTERNAL)
+
+
+def community_readers(community: Community) -> QuerySet[User]:
+    """The users who read the community's content (CommunityRule's "read")."""
+    members = Q(pk__in=community.memberships.values("user"))
+    if community.visibility == CommunityVisibility.PUBLIC:
+        return active_users().filter(insiders())
+    if community.visibility == CommunityVisibility.EXTERNAL:
+        return active_users().filter(insiders() | members)
+    return active_users().filter(insiders() & members)
+
+
+class MembershipRule(Rule[Membership]):
+    """Who is in a community: its owners and animators for whoever sees the community
+    (they are whom to ask), everyone else for those who read it, and one's own
+    membership."""
+
+    model = Membership
+    actions = frozenset({VIEW})
+
+    def can(self, user: Viewer, action: str, obj: Membership) -> bool:
+        if action != VIEW:
+            raise ValueError(f"unknown action {action!r} on memberships")
+        community = obj.community
+        if not can(user, VIEW, community):
+            return False
+        return obj.role in RUNNERS or obj.user_id == user.pk or can(user, "read", community)
+
+    def visible(self, user: Viewer, qs: QuerySet[Membership]) -> QuerySet[Membership]:
+        if not is_active(user):
+            return qs.none()
+        seen = RULES[Community].visible(user, Community.objects.all())
+        read = Community.objects.filter(readable_communities(user))
+        return qs.filter(community__in=seen).filter(
+            Q(role__in=RUNNERS) | Q(user=user) | Q(community__in=read)
+        )
+
+    def audience(self, obj: Membership) -> QuerySet[User]:
+        community = obj.community
+        if obj.role in RUNNERS:
+            return RULES[Community].audience(community)
+        viewers = RULES[Community].audience(community)
+        return viewers.filter(Q(pk=obj.user_id) | Q(pk__in=community_readers(community)))
+
+
 RULES: dict[type[Model], Rule[Any]] = {
     rule.model: rule
     for rule in (
@@ -261,6 +425,8 @@ RULES: dict[type[Model], Rule[Any]] = {
         ApiTokenRule(),
         ProfileFieldValueRule(),
         PersonTokenRule(),
+        CommunityRule(),
+        MembershipRule(),
     )
 }
 
@@ -317,3 +483,17 @@ def access_api_token(user: Viewer, token_id: object, action: str = VIEW) -> ApiT
 
 def access_audit_entry(user: Viewer, entry_id: object) -> AuditEntry:
     return _fetch(user, AuditEntry.objects.all(), entry_id, VIEW)
+
+
+def access_community(user: Viewer, community_id: object, action: str = VIEW) -> Community:
+    return _fetch(user, Community.objects.all(), community_id, action)
+
+
+def access_community_by_slug(user: Viewer, slug: str, action: str = VIEW) -> Community:
+    """By its address: a secret community answers as one that does not exist."""
+    found = visible(user, Community.objects.filter(slug=str(slug)[:100])).first()
+    if found is None:
+        raise NotFound
+    if action != VIEW and not can(user, action, found):
+        raise Forbidden
+    return found

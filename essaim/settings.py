@@ -101,6 +101,7 @@ INSTALLED_APPS = [
     "ninja",
     "essaim.accounts",
     "essaim.directory",
+    "essaim.communities",
     "essaim.governance",
     "essaim.web",
 ]

@@ -15,11 +15,14 @@ from django.test import Client
 from essaim import access
 from essaim.accounts import services
 from essaim.accounts.models import ApiToken, User
+from essaim.communities.models import Membership
+from essaim.communities.models import Visibility as CommunityVisibility
 from essaim.directory import services as directory_services
 from essaim.directory.models import FieldKind, PersonToken, ProfileFieldValue, Visibility
 from essaim.governance.models import AuditEntry
 from essaim.http import CLI
 from tests.conftest import PASSWORD, Personas
+from tests.test_communities import build as build_community
 
 
 def objects_of(personas: Personas) -> list[Model]:
@@ -49,7 +52,10 @@ def objects_of(personas: Personas) -> list[Model]:
         ).order_by("user_id", "token")
     )
     assert {w.visibility for w in words} == set(Visibility)
-    return [*personas.all(), token, *values, *entries, *words]
+    # A community of every visibility, with every role, an invitee and (external) a customer.
+    communities = [build_community(personas, v) for v in CommunityVisibility]
+    memberships = list(Membership.objects.filter(community__in=communities))
+    return [*personas.all(), token, *values, *entries, *words, *communities, *memberships]
 
 
 def test_the_three_forms_agree_for_every_persona_and_object(personas: Personas) -> None:

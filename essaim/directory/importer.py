@@ -44,6 +44,7 @@ from essaim.accounts.models import ApiToken, Role, User, UserKind, UserSession, 
 # The rule of a display name lives in accounts.services; reused here rather than copied
 # so that an import and the settings page can never disagree about a name.
 from essaim.accounts.services import ServiceError, _clean_display_name
+from essaim.communities import services as community_services
 from essaim.governance.services import audit_record
 from essaim.http import Origin
 
@@ -1059,6 +1060,7 @@ def _write(result: Plan, *, actor: User | None, origin: Origin, meter: _Meter) -
     meter.total = meter.done + len(ordered) + 1
     for chunk in bulk.chunks(ordered):
         index.reindex(chunk)
+        community_services.sync_people(chunk)
         meter.add(len(chunk))
     meter.add(1)
 

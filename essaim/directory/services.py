@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from essaim import access
 from essaim.accounts.models import Role, User, UserKind
 from essaim.accounts.services import ServiceError
+from essaim.communities import services as community_services
 from essaim.governance.services import audit_record
 from essaim.http import Origin
 
@@ -138,6 +139,8 @@ def profile_update(
         profile.save()
         _audit(actor, person, origin, "profile.update", {"fields": sorted(changes)})
         index.reindex([person.pk])
+        if changes.keys() & {"org_unit", "site"}:
+            community_services.sync_people([person.pk])
     return profile
 
 

@@ -1,0 +1,480 @@
+"""Every write to communities: each checks the actor's right through access.py, refuses
+bad input with a ServiceError before writing anything, writes in one transaction and
+leaves an audit entry."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.text import slugify
+from django.utils.translation import gettext as _
+
+from essaim import access
+from essaim.accounts.models import User, UserKind
+from essaim.accounts.services import ServiceError
+from essaim.directory.models import OrgUnit, Profile, Site
+from essaim.governance.services import audit_record
+from essaim.http import Origin
+
+from .models import (
+    NAME_MAX,
+    RUNNERS,
+    SLUG_MAX,
+    TAG_MAX,
+    TAGS_MAX,
+    TEXT_MAX,
+    Community,
+    Invitation,
+    JoinRequest,
+    Kind,
+    Membership,
+    Role,
+    Visibility,
+)
+
+SETTINGS = ("name", "description", "rules", "kind", "tags", "end_date", "confidential")
+INVITE_MAX = 5000  # people one invitation may reach ("everyone in Lyon")
+
+
+def _require(allowed: bool) -> None:
+    if not allowed:
+        raise access.Forbidden
+
+
+def _text(value: Any, field: str, limit: int, *, required: bool = False) -> str:
+    if not isinstance(value, str):
+        raise ServiceError(_("This field must be text."), field=field)
+    value = value.strip()
+    if required and not value:
+        raise ServiceError(_("This field is required."), field=field)
+    if len(value) > limit:
+        raise ServiceError(_("At most %(limit)d characters.") % {"limit": limit}, field=field)
+    return value
+
+
+def _tags(value: Any) -> list[str]:
+    if not isinstance(value, list | tuple) or not all(isinstance(t, str) for t in value):
+        raise ServiceError(_("Tags are a list of words."), field="tags")
+    tags = list(dict.fromkeys(t.strip().lower() for t in value if t.strip()))
+    if len(tags) > TAGS_MAX or any(len(t) > TAG_MAX for t in tags):
+        raise ServiceError(
+            _("At most %(count)d tags of %(limit)d characters.")
+            % {"count": TAGS_MAX, "limit": TAG_MAX},
+            field="tags",
+        )
+    return tags
+
+
+def _clean_settings(community: Community, changes: dict[str, Any]) -> None:
+    """Checks and sets the settings in ``changes`` on the unsaved community."""
+    unknown = changes.keys() - set(SETTINGS)
+    if unknown:
+        raise ValueError(f"not community settings: {sorted(unknown)}")
+    if "name" in changes:
+        community.name = _text(changes["name"], "name", NAME_MAX, required=True)
+    if "description" in changes:
+        community.description = _text(changes["description"], "description", TEXT_MAX)
+    if "rules" in changes:
+        community.rules = _text(changes["rules"], "rules", TEXT_MAX)
+    if "kind" in changes:
+        if changes["kind"] not in Kind.values:
+            raise ServiceError(_("Unknown type of community."), field="kind")
+        community.kind = changes["kind"]
+    if "tags" in changes:
+        community.tags = _tags(changes["tags"])
+    if "end_date" in changes:
+        end = changes["end_date"]
+        if end is not None and not isinstance(end, datetime.date):
+            raise ServiceError(_("Enter a date."), field="end_date")
+        community.end_date = end
+    if "confidential" in changes:
+        community.confidential = bool(changes["confidential"])
+    if community.confidential and community.visibility == Visibility.PUBLIC:
+        raise ServiceError(
+            _("A public community cannot be confidential: make it private or secret first."),
+            field="confidential",
+        )
+
+
+def _slug_for(name: str, slug: str) -> str:
+    slug = slugify(slug or name)[:SLUG_MAX].strip("-")
+    if not slug:
+        raise ServiceError(_("Give the community an address made of letters."), field="slug")
+    return slug
+
+
+def community_create(
+    *,
+    actor: User,
+    origin: Origin,
+    name: str,
+    visibility: Visibility,
+    slug: str = "",
+    **settings: Any,
+) -> Community:
+    """A new community; its creator is its first owner. Employees create communities,
+    external customers do not."""
+    _require(access.sees_everyone(actor))
+    if visibility not in Visibility.values:
+        raise ServiceError(_("Unknown visibility."), field="visibility")
+    community = Community(visibility=visibility, created_by=actor)
+    _clean_settings(community, {"name": name, **settings})
+    community.slug = _slug_for(name, slug)
+    try:
+        with transaction.atomic():
+            community.save()
+            Membership.objects.create(community=community, user=actor, role=Role.OWNER)
+            audit_record(actor=actor, action="community.create", target=community, origin=origin)
+    except IntegrityError:
+        # Said the same way whoever holds the address, secret communities included.
+        raise ServiceError(
+            _("This address is not available: choose another."), field="slug"
+        ) from None
+    return community
+
+
+def community_update(
+    *, actor: User, origin: Origin, community: Community, changes: dict[str, Any]
+) -> Community:
+    """Settings, and visibility: an owner's (or an administrator's) decision."""
+    _require(access.can(actor, "configure", community))
+    changes = dict(changes)
+    visibility = changes.pop("visibility", community.visibility)
+    if visibility not in Visibility.values:
+        raise ServiceError(_("Unknown visibility."), field="visibility")
+    if visibility != Visibility.EXTERNAL and (
+        community.memberships.filter(user__kind=UserKind.EXTERNAL).exists()
+        or community.invitations.filter(user__kind=UserKind.EXTERNAL).exists()
+    ):
+        raise ServiceError(
+            _("External customers are in this community: it can only stay external."),
+            field="visibility",
+        )
+    community.visibility = visibility
+    _clean_settings(community, changes)
+    with transaction.atomic():
+        community.save()
+        audit_record(
+            actor=actor,
+            action="community.update",
+            target=community,
+            origin=origin,
+            data={"visibility": visibility, "changed": sorted(changes)},
+        )
+    return community
+
+
+def community_archive(
+    *, actor: User | None, origin: Origin, community: Community, archived: bool = True
+) -> Community:
+    """Archive (read-only, still found by its members) or restore. ``actor`` None is the
+    end-date task."""
+    if actor is not None:
+        _require(access.can(actor, "configure", community))
+    if community.archived == archived:
+        return community
+    community.archived_at = timezone.now() if archived else None
+    with transaction.atomic():
+        community.save(update_fields=["archived_at"])
+        audit_record(
+            actor=actor,
+            action="community.archive" if archived else "community.restore",
+            target=community,
+            origin=origin,
+        )
+    return community
+
+
+# --- Members ---------------------------------------------------------------------------
+
+
+def join(*, actor: User, community: Community) -> Membership:
+    """Join a public or external community (employees)."""
+    _require(access.can(actor, "join", community))
+    with transaction.atomic():
+        membership, _created = Membership.objects.get_or_create(community=community, user=actor)
+        Invitation.objects.filter(community=community, user=actor).delete()
+        JoinRequest.objects.filter(community=community, user=actor).delete()
+    return membership
+
+
+def join_request(*, actor: User, community: Community, message: str = "") -> JoinRequest:
+    """Ask to join a private community; its owners and animators decide."""
+    _require(access.can(actor, "request", community))
+    message = _text(message, "message", 500)
+    request, _created = JoinRequest.objects.get_or_create(
+        community=community, user=actor, defaults={"message": message}
+    )
+    return request
+
+
+def join_request_decide(
+    *, actor: User, origin: Origin, request: JoinRequest, approve: bool
+) -> Membership | None:
+    community = request.community
+    _require(access.can(actor, "manage", community))
+    with transaction.atomic():
+        membership = None
+        if approve and request.user.is_active:
+            membership, _created = Membership.objects.get_or_create(
+                community=community, user=request.user
+            )
+        request.delete()
+        audit_record(
+            actor=actor,
+            action="community.request." + ("approve" if approve else "decline"),
+            target=community,
+            origin=origin,
+            data={"user": request.user_id},
+        )
+    return membership
+
+
+def invite(
+    *,
+    actor: User,
+    origin: Origin,
+    community: Community,
+    people: Iterable[User] = (),
+    org_unit: OrgUnit | None = None,
+    site: Site | None = None,
+    role: Role = Role.MEMBER,
+) -> list[Invitation]:
+    """Invite people, or everyone in an org unit (and below) or at a site. People already
+    in or already invited are skipped; a deactivated person, someone the actor may not
+    see, or an external customer for a community that is not external is refused."""
+    _require(access.can(actor, "manage", community))
+    _check_role_grant(actor, community, role)
+    invited = {p.pk: p for p in people}
+    for person in invited.values():
+        if not person.is_active or not access.can(actor, access.VIEW, person):
+            raise ServiceError(_("%(name)s cannot be invited.") % {"name": person}, field="people")
+        if person.kind == UserKind.EXTERNAL and community.visibility != Visibility.EXTERNAL:
+            raise ServiceError(
+                _("%(name)s is an external customer: only external communities take them.")
+                % {"name": person},
+                field="people",
+            )
+    place = Q(pk__in=[])
+    if org_unit is not None:
+        place |= Q(profile__org_unit__path__startswith=org_unit.path)
+    if site is not None:
+        place |= Q(profile__site=site)
+    group = access.visible(actor, access.active_users().filter(place, kind=UserKind.EMPLOYEE))
+    ids = set(invited) | set(group.values_list("pk", flat=True)[: INVITE_MAX + 1])
+    if len(ids) > INVITE_MAX:
+        raise ServiceError(
+            _("One invitation reaches at most %(count)d people.") % {"count": INVITE_MAX}
+        )
+    ids -= set(community.memberships.values_list("user", flat=True))
+    ids -= set(community.invitations.values_list("user", flat=True))
+    with transaction.atomic():
+        created = Invitation.objects.bulk_create(
+            [
+                Invitation(community=community, user_id=pk, role=role, invited_by=actor)
+                for pk in sorted(ids)
+            ]
+        )
+        audit_record(
+            actor=actor,
+            action="community.invite",
+            target=community,
+            origin=origin,
+            data={"people": sorted(ids), "role": role},
+        )
+    return created
+
+
+def invitation_answer(*, actor: User, invitation: Invitation, accept: bool) -> Membership | None:
+    """The invited person accepts (into the role they were invited to) or declines."""
+    _require(invitation.user_id == actor.pk and actor.is_active)
+    community = invitation.community
+    if accept and community.archived:
+        raise ServiceError(_("This community is archived: nobody joins it."))
+    with transaction.atomic():
+        membership = None
+        if accept:
+            membership, _created = Membership.objects.get_or_create(
+                community=community, user=actor, defaults={"role": invitation.role}
+            )
+        invitation.delete()
+        JoinRequest.objects.filter(community=community, user=actor).delete()
+    return membership
+
+
+def _owners(community: Community) -> int:
+    return community.memberships.filter(role=Role.OWNER, user__is_active=True).count()
+
+
+def _check_role_grant(actor: User, community: Community, role: str) -> None:
+    """Owners grant any role; animators grant member and reader only."""
+    if role not in Role.values:
+        raise ServiceError(_("Unknown role."), field="role")
+    if role in RUNNERS and not access.can(actor, "configure", community):
+        raise ServiceError(
+            _("Only an owner makes someone an owner or an animator."), code="forbidden"
+        )
+
+
+def _check_runner_change(actor: User, community: Community, membership: Membership) -> None:
+    """Only owners change or remove an owner or an animator."""
+    if membership.role in RUNNERS and not access.can(actor, "configure", community):
+        raise ServiceError(
+            _("Only an owner changes or removes an owner or an animator."), code="forbidden"
+        )
+
+
+def role_set(
+    *, actor: User, origin: Origin, community: Community, person: User, role: Role
+) -> Membership:
+    _require(access.can(actor, "manage", community))
+    membership = community.memberships.filter(user=person).first()
+    if membership is None:
+        raise ServiceError(_("%(name)s is not a member.") % {"name": person}, field="person")
+    _check_role_grant(actor, community, role)
+    _check_runner_change(actor, community, membership)
+    with transaction.atomic():
+        if membership.role == Role.OWNER and role != Role.OWNER and _owners(community) <= 1:
+            raise ServiceError(_("A community keeps at least one owner."), field="role")
+        membership.role = role
+        membership.save(update_fields=["role"])
+        audit_record(
+            actor=actor,
+            action="community.role",
+            target=community,
+            origin=origin,
+            data={"user": person.pk, "role": role},
+        )
+    return membership
+
+
+def leave(*, actor: User, community: Community) -> None:
+    membership = community.memberships.filter(user=actor).first()
+    if membership is None:
+        return
+    with transaction.atomic():
+        if membership.role == Role.OWNER and _owners(community) <= 1:
+            raise ServiceError(
+                _("You are its last owner: make someone else an owner before you leave.")
+            )
+        membership.delete()
+
+
+def member_remove(*, actor: User, origin: Origin, community: Community, person: User) -> None:
+    _require(access.can(actor, "manage", community))
+    membership = community.memberships.filter(user=person).first()
+    if membership is None:
+        return
+    _check_runner_change(actor, community, membership)
+    with transaction.atomic():
+        if membership.role == Role.OWNER and _owners(community) <= 1:
+            raise ServiceError(_("A community keeps at least one owner."))
+        membership.delete()
+        audit_record(
+            actor=actor,
+            action="community.remove",
+            target=community,
+            origin=origin,
+            data={"user": person.pk},
+        )
+
+
+# --- Automatic membership ----------------------------------------------------------------
+
+
+def membership_rule_set(
+    *,
+    actor: User,
+    origin: Origin,
+    community: Community,
+    org_unit: OrgUnit | None = None,
+    site: Site | None = None,
+) -> Community:
+    """Everyone in this unit (and below) or at this site is a member, kept in sync with
+    the directory. Internal communities only: the directory is for employees."""
+    _require(access.can(actor, "configure", community))
+    if (org_unit or site) and community.visibility == Visibility.EXTERNAL:
+        raise ServiceError(_("An external community has no automatic members."))
+    community.org_unit, community.site = org_unit, site
+    with transaction.atomic():
+        community.save(update_fields=["org_unit", "site"])
+        sync_rule_members([community.pk])
+        audit_record(
+            actor=actor,
+            action="community.rule",
+            target=community,
+            origin=origin,
+            data={"org_unit": getattr(org_unit, "pk", None), "site": getattr(site, "pk", None)},
+        )
+    return community
+
+
+def _rule_place(community: Community, prefix: str = "") -> Q:
+    """The profiles a community's rule selects, as a filter (``prefix`` to reach them)."""
+    place = Q(pk__in=[])
+    if community.org_unit is not None:
+        place |= Q(**{f"{prefix}org_unit__path__startswith": community.org_unit.path})
+    if community.site_id is not None:
+        place |= Q(**{f"{prefix}site_id": community.site_id})
+    return place
+
+
+def sync_rule_members(community_ids: Iterable[int] | None = None) -> None:
+    """Bring the rule-made memberships of these communities (all with a rule when None)
+    in line with the directory: add the active employees the rule selects, remove the
+    rule-made memberships of the others. Memberships people chose are left alone."""
+    communities = Community.objects.filter(Q(org_unit__isnull=False) | Q(site__isnull=False))
+    if community_ids is not None:
+        communities = communities.filter(pk__in=list(community_ids))
+    for community in communities.select_related("org_unit"):
+        wanted = set(
+            Profile.objects.filter(
+                _rule_place(community), user__is_active=True, user__kind=UserKind.EMPLOYEE
+            ).values_list("user_id", flat=True)
+        )
+        present = dict(community.memberships.values_list("user_id", "by_rule"))
+        Membership.objects.bulk_create(
+            [
+                Membership(community=community, user_id=pk, by_rule=True)
+                for pk in sorted(wanted - present.keys())
+            ]
+        )
+        gone = [pk for pk, by_rule in present.items() if by_rule and pk not in wanted]
+        community.memberships.filter(user_id__in=gone).delete()
+
+
+def sync_people(user_ids: Iterable[int]) -> None:
+    """The same for these people only, after their unit, site or account changed (the
+    directory's services and the importer call it in their transaction)."""
+    ids = list(user_ids)
+    ruled = list(
+        Community.objects.filter(Q(org_unit__isnull=False) | Q(site__isnull=False)).select_related(
+            "org_unit"
+        )
+    )
+    if not ids or not ruled:
+        return
+    people = User.objects.filter(pk__in=ids, is_active=True, kind=UserKind.EMPLOYEE)
+    wanted = {
+        (pk, community.pk)
+        for community in ruled
+        for pk in people.filter(_rule_place(community, "profile__")).values_list("pk", flat=True)
+    }
+    present = {
+        (m.user_id, m.community_id): m.by_rule
+        for m in Membership.objects.filter(user_id__in=ids, community__in=ruled)
+    }
+    Membership.objects.bulk_create(
+        [
+            Membership(community_id=community, user_id=pk, by_rule=True)
+            for pk, community in sorted(wanted - present.keys())
+        ]
+    )
+    for (pk, community), by_rule in present.items():
+        if by_rule and (pk, community) not in wanted:
+            Membership.objects.filter(user_id=pk, community_id=community).delete()

@@ -1,0 +1,288 @@
+"""Communities: the access rules for every persona, visibility and role in their three
+forms, against a pure-Python model, and the services' refusals of bad input."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import AnonymousUser
+
+from essaim import access
+from essaim.accounts.models import User
+from essaim.accounts.services import ServiceError, user_deactivate
+from essaim.communities import services
+from essaim.communities.models import Community, Invitation, Membership, Role, Visibility
+from essaim.directory import selectors as directory_selectors
+from essaim.directory import services as directory_services
+from essaim.http import CLI
+from tests import communities_model as model
+from tests.conftest import Personas, make_user
+
+# Who holds which place in every community of the fixture.
+ROLES = {"owner": Role.OWNER, "animator": Role.ANIMATOR, "member": Role.MEMBER, "hr": Role.READER}
+INVITED = "compliance"
+
+
+def build(personas: Personas, visibility: Visibility, *, archived: bool = False) -> Community:
+    """A community with an owner, an animator, a member, a reader and an invitee; the
+    external customer is a member of the external one."""
+    owner = personas.owner
+    community = services.community_create(
+        actor=owner,
+        origin=CLI,
+        name=f"{visibility} {'archived' if archived else 'live'}",
+        visibility=visibility,
+    )
+    for name, role in ROLES.items():
+        if role != Role.OWNER:
+            Membership.objects.create(community=community, user=getattr(personas, name), role=role)
+    if visibility == Visibility.EXTERNAL:
+        Membership.objects.create(community=community, user=personas.external, role=Role.MEMBER)
+    Invitation.objects.create(community=community, user=getattr(personas, INVITED))
+    if archived:
+        services.community_archive(actor=owner, origin=CLI, community=community)
+    return community
+
+
+@pytest.fixture
+def communities(personas: Personas) -> list[Community]:
+    return [build(personas, v, archived=a) for v in Visibility for a in (False, True)]
+
+
+def viewer_of(user: User, community: Community) -> model.Viewer:
+    role = community.memberships.filter(user=user).values_list("role", flat=True).first()
+    return model.Viewer(
+        active=user.is_active,
+        employee=user.kind == "employee",
+        admin=user.is_admin,
+        role=role,
+        invited=community.invitations.filter(user=user).exists(),
+    )
+
+
+def test_every_persona_and_action_agrees_with_the_model_in_the_three_forms(
+    personas: Personas, communities: list[Community]
+) -> None:
+    checked = 0
+    for community in communities:
+        watchers = set(access.audience(community).values_list("pk", flat=True))
+        for name, user in personas.items():
+            viewer = viewer_of(user, community)
+            for action in model.ACTIONS:
+                want = model.allowed(viewer, community.visibility, community.archived, action)
+                got = access.can(user, action, community)
+                assert got == want, (name, community.name, action, got)
+                checked += 1
+            listed = access.visible(user, Community.objects.filter(pk=community.pk)).exists()
+            assert listed == access.can(user, "view", community) == (user.pk in watchers), (
+                name,
+                community.name,
+            )
+            for membership in community.memberships.all():
+                want = model.sees_membership(
+                    viewer,
+                    community.visibility,
+                    community.archived,
+                    membership.role,
+                    membership.user_id == user.pk,
+                )
+                one = Membership.objects.filter(pk=membership.pk)
+                assert access.can(user, "view", membership) == want, (name, membership)
+                assert access.visible(user, one).exists() == want
+                audience = access.audience(membership).filter(pk=user.pk).exists()
+                assert audience == want, (name, membership)
+    assert checked == len(communities) * len(personas.all()) * len(model.ACTIONS)
+    assert not access.can(AnonymousUser(), "view", communities[0])
+
+
+def test_a_secret_community_is_not_found_like_a_missing_one(
+    personas: Personas, communities: list[Community]
+) -> None:
+    secret = next(c for c in communities if c.visibility == Visibility.SECRET)
+    for lookup in (
+        lambda: access.access_community(personas.outsider, secret.pk),
+        lambda: access.access_community_by_slug(personas.outsider, secret.slug),
+        lambda: access.access_community(personas.outsider, 999_999),
+        lambda: access.access_community_by_slug(personas.outsider, "nothing-here"),
+    ):
+        with pytest.raises(access.NotFound):
+            lookup()
+    assert access.access_community_by_slug(personas.compliance, secret.slug) == secret  # invited
+
+
+def test_an_external_customer_sees_only_their_external_community_and_its_people(
+    personas: Personas, communities: list[Community]
+) -> None:
+    external = personas.external
+    seen = access.visible(external, Community.objects.all())
+    assert {c.visibility for c in seen} == {Visibility.EXTERNAL}
+    # The people of that community, and nobody else.
+    people = set(directory_selectors.people(external))
+    assert personas.owner in people and personas.external in people
+    assert personas.outsider not in people
+    assert access.can(external, "view", personas.member)
+    assert not access.can(external, "view", personas.outsider)
+    assert external in access.audience(personas.member)
+    assert external not in access.audience(personas.outsider)
+
+
+def test_roles_change_at_once_for_later_requests(
+    personas: Personas, communities: list[Community]
+) -> None:
+    private = next(c for c in communities if c.visibility == Visibility.PRIVATE and not c.archived)
+    assert access.can(personas.member, "read", private)
+    services.member_remove(
+        actor=personas.owner, origin=CLI, community=private, person=personas.member
+    )
+    assert not access.can(personas.member, "read", private)
+    secret = next(c for c in communities if c.visibility == Visibility.SECRET and not c.archived)
+    services.member_remove(
+        actor=personas.owner, origin=CLI, community=secret, person=personas.member
+    )
+    assert not access.visible(personas.member, Community.objects.filter(pk=secret.pk)).exists()
+    user_deactivate(actor=personas.admin, origin=CLI, user=personas.animator)
+    assert not access.can(User.objects.get(pk=personas.animator.pk), "view", private)
+
+
+# --- Services ----------------------------------------------------------------------------
+
+
+def test_a_duplicate_address_is_refused_the_same_way_for_a_secret_community(
+    personas: Personas,
+) -> None:
+    services.community_create(
+        actor=personas.owner, origin=CLI, name="Legal", visibility=Visibility.SECRET
+    )
+    with pytest.raises(ServiceError) as refused:
+        services.community_create(
+            actor=personas.member, origin=CLI, name="Legal!", visibility=Visibility.PUBLIC
+        )
+    assert refused.value.field == "slug" and "not available" in refused.value.message
+    assert Community.objects.count() == 1
+
+
+def test_bad_settings_are_refused_and_change_nothing(personas: Personas) -> None:
+    owner = personas.owner
+    for bad in (
+        {"name": "   "},
+        {"name": "x" * 101},
+        {"kind": "guild"},
+        {"tags": ["a" * 41]},
+        {"tags": "python"},
+        {"confidential": True},  # public
+    ):
+        with pytest.raises(ServiceError):
+            services.community_create(
+                actor=owner,
+                origin=CLI,
+                visibility=Visibility.PUBLIC,
+                **{"name": "Ok", **bad},  # type: ignore[arg-type]
+            )
+    with pytest.raises(access.Forbidden):
+        services.community_create(
+            actor=personas.external, origin=CLI, name="Mine", visibility=Visibility.EXTERNAL
+        )
+    assert not Community.objects.exists()
+
+
+def test_invitations_refuse_deactivated_people_and_customers_in_internal_communities(
+    personas: Personas,
+) -> None:
+    owner = personas.owner
+    private = services.community_create(
+        actor=owner, origin=CLI, name="Finance", visibility=Visibility.PRIVATE
+    )
+    for person in (personas.deactivated, personas.external):
+        with pytest.raises(ServiceError):
+            services.invite(actor=owner, origin=CLI, community=private, people=[person])
+    assert not Invitation.objects.exists()
+    external = services.community_create(
+        actor=owner, origin=CLI, name="Customers", visibility=Visibility.EXTERNAL
+    )
+    services.invite(actor=owner, origin=CLI, community=external, people=[personas.external])
+    with pytest.raises(ServiceError):  # a customer is inside: it stays external
+        services.community_update(
+            actor=owner, origin=CLI, community=external, changes={"visibility": "private"}
+        )
+    assert Community.objects.get(pk=external.pk).visibility == Visibility.EXTERNAL
+
+
+def test_the_last_owner_cannot_leave_and_a_non_owner_cannot_escalate(personas: Personas) -> None:
+    owner, animator, member = personas.owner, personas.animator, personas.member
+    community = services.community_create(
+        actor=owner, origin=CLI, name="Project X", visibility=Visibility.PRIVATE
+    )
+    with pytest.raises(ServiceError):
+        services.leave(actor=owner, community=community)
+    Membership.objects.create(community=community, user=animator, role=Role.ANIMATOR)
+    Membership.objects.create(community=community, user=member, role=Role.MEMBER)
+    for role in (Role.OWNER, Role.ANIMATOR):
+        with pytest.raises(ServiceError):
+            services.role_set(
+                actor=animator, origin=CLI, community=community, person=member, role=role
+            )
+    with pytest.raises(ServiceError):
+        services.member_remove(actor=animator, origin=CLI, community=community, person=owner)
+    with pytest.raises(access.Forbidden):
+        services.role_set(
+            actor=member, origin=CLI, community=community, person=member, role=Role.OWNER
+        )
+    assert dict(community.memberships.values_list("user__email", "role")) == {
+        owner.email: Role.OWNER,
+        animator.email: Role.ANIMATOR,
+        member.email: Role.MEMBER,
+    }
+    # An animator manages members and readers; an owner hands over and may then leave.
+    services.role_set(
+        actor=animator, origin=CLI, community=community, person=member, role=Role.READER
+    )
+    services.role_set(
+        actor=owner, origin=CLI, community=community, person=animator, role=Role.OWNER
+    )
+    services.leave(actor=owner, community=community)
+    assert not community.memberships.filter(user=owner).exists()
+
+
+def test_join_request_invite_and_archive(personas: Personas) -> None:
+    owner, outsider, member = personas.owner, personas.outsider, personas.member
+    private = services.community_create(
+        actor=owner, origin=CLI, name="Design", visibility=Visibility.PRIVATE
+    )
+    request = services.join_request(actor=outsider, community=private, message="Hello")
+    assert not access.can(outsider, "read", private)
+    services.join_request_decide(actor=owner, origin=CLI, request=request, approve=True)
+    assert access.can(outsider, "post", private)
+    [invitation] = services.invite(actor=owner, origin=CLI, community=private, people=[member])
+    services.invitation_answer(actor=member, invitation=invitation, accept=True)
+    assert access.community_role(member, private) == Role.MEMBER
+    services.community_archive(actor=owner, origin=CLI, community=private)
+    assert access.can(member, "read", private) and not access.can(member, "post", private)
+    services.community_archive(actor=owner, origin=CLI, community=private, archived=False)
+    assert access.can(member, "post", private)
+
+
+def test_a_site_community_follows_the_directory(personas: Personas) -> None:
+    hr = personas.hr
+    lyon = directory_services.site_save(
+        actor=hr, origin=CLI, name="Lyon", city="Lyon", country="FR"
+    )
+    paris = directory_services.site_save(
+        actor=hr, origin=CLI, name="Paris", city="Paris", country="FR"
+    )
+    here = make_user("here")
+    directory_services.profile_update(actor=hr, person=here, origin=CLI, changes={"site": lyon})
+    community = services.community_create(
+        actor=personas.owner, origin=CLI, name="Lyon site", visibility=Visibility.PRIVATE
+    )
+    services.membership_rule_set(actor=personas.owner, origin=CLI, community=community, site=lyon)
+    assert access.community_role(here, community) == Role.MEMBER
+    newcomer = make_user("newcomer")
+    directory_services.profile_update(actor=hr, person=newcomer, origin=CLI, changes={"site": lyon})
+    assert access.can(newcomer, "read", community)
+    directory_services.profile_update(actor=hr, person=here, origin=CLI, changes={"site": paris})
+    assert access.community_role(here, community) is None
+    # A membership someone chose stays when they move.
+    Membership.objects.create(community=community, user=personas.member)
+    directory_services.profile_update(
+        actor=hr, person=personas.member, origin=CLI, changes={"site": paris}
+    )
+    assert access.community_role(personas.member, community) == Role.MEMBER
