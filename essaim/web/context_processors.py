@@ -12,7 +12,7 @@ from essaim.accounts.models import Role
 # The domains of the navigation, in order; a url of None is a section still to come.
 SECTIONS: list[tuple[str, Any, str | None]] = [
     ("home", _("Home"), "home"),
-    ("communities", _("Communities"), None),
+    ("communities", _("Communities"), "communities"),
     ("questions", _("Questions"), None),
     ("chat", _("Chat"), None),
     ("directory", _("Directory"), "directory"),

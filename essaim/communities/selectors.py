@@ -1,0 +1,175 @@
+"""Every read of communities: from access.visible, so a list, a count or a search never
+holds a community the viewer may not see."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.db.models import Case, Count, OuterRef, Q, QuerySet, Subquery, Value, When
+
+from essaim import access
+from essaim.accounts.models import User
+from essaim.directory.models import Follow, Profile
+
+from .models import RUNNERS, Community, Invitation, JoinRequest, Membership, Role
+
+PAGE_SIZE = 24
+NEAR_PEOPLE = 300  # colleagues and follows a suggestion looks at
+SCOPES = ("mine", "suggested", "all")
+
+
+def communities(viewer: access.Viewer) -> QuerySet[Community]:
+    return access.visible(viewer, Community.objects.all())
+
+
+def _with_counts(viewer: access.Viewer, found: QuerySet[Community]) -> QuerySet[Community]:
+    """Each with its number of members and the viewer's role (None when not in)."""
+    mine = Membership.objects.filter(community=OuterRef("pk"), user_id=viewer.pk or 0)
+    members = (
+        Membership.objects.filter(community=OuterRef("pk"))
+        .order_by()
+        .values("community")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return found.annotate(my_role=Subquery(mine.values("role")[:1]), member_count=Subquery(members))
+
+
+@dataclass
+class CommunityPage:
+    results: list[Community]
+    total: int
+    scope: str
+
+
+def browse(
+    viewer: access.Viewer,
+    *,
+    scope: str = "mine",
+    text: str = "",
+    archived: bool = False,
+    offset: int = 0,
+    limit: int = PAGE_SIZE,
+) -> CommunityPage:
+    """The viewer's communities, suggestions for them, or every community they see;
+    ``text`` looks in names, descriptions and tags; archived ones only on request (and in
+    "mine", where they stay findable)."""
+    found = communities(viewer)
+    mine = Membership.objects.filter(user_id=viewer.pk or 0).values("community")
+    if scope == "suggested":
+        return _suggested(viewer, limit)
+    if scope == "mine":
+        found = found.filter(pk__in=mine)
+    if not archived:
+        found = found.filter(archived_at__isnull=True)
+    text = text.strip()[:100]
+    if text:
+        found = found.filter(
+            Q(name__icontains=text) | Q(description__icontains=text) | Q(tags__icontains=text)
+        )
+    total = found.count()
+    page = list(_with_counts(viewer, found).order_by("name", "pk")[offset : offset + limit])
+    return CommunityPage(page, total, scope)
+
+
+def _suggested(viewer: access.Viewer, limit: int) -> CommunityPage:
+    """Communities the viewer is not in, where the people near them are: colleagues of
+    their unit and the people they follow (a follow counts double)."""
+    if not isinstance(viewer, User):
+        return CommunityPage([], 0, "suggested")
+    unit = Profile.objects.filter(user=viewer).values_list("org_unit", flat=True).first()
+    colleagues = list(
+        Profile.objects.filter(org_unit=unit, user__is_active=True)
+        .exclude(user=viewer)
+        .values_list("user_id", flat=True)[:NEAR_PEOPLE]
+        if unit
+        else []
+    )
+    followed = list(
+        Follow.objects.filter(follower=viewer).values_list("followed_id", flat=True)[:NEAR_PEOPLE]
+    )
+    open_to_me = (
+        communities(viewer)
+        .filter(archived_at__isnull=True)
+        .exclude(pk__in=Membership.objects.filter(user=viewer).values("community"))
+    )
+    weight: dict[int, int] = {}
+    for people, points in ((colleagues, 1), (followed, 2)):
+        rows = (
+            Membership.objects.filter(user_id__in=people, community__in=open_to_me)
+            .values_list("community")
+            .annotate(n=Count("pk"))
+        )
+        for community_id, n in rows:
+            weight[community_id] = weight.get(community_id, 0) + points * n
+    best = sorted(weight, key=lambda pk: -weight[pk])[:limit]
+    by_id = {c.pk: c for c in _with_counts(viewer, Community.objects.filter(pk__in=best))}
+    return CommunityPage([by_id[pk] for pk in best if pk in by_id], len(best), "suggested")
+
+
+@dataclass
+class CommunityView:
+    """A community as one viewer may see it and act on it."""
+
+    community: Community
+    role: str | None
+    can: dict[str, bool]
+    runners: list[Membership]  # owners and animators, shown to whoever sees the community
+    member_count: int
+    invitation: Invitation | None
+    requested: bool
+    pending_requests: int
+    members: list[Membership] = field(default_factory=list)
+
+
+def community_view(viewer: access.Viewer, community: Community) -> CommunityView:
+    """``community`` comes from access.access_community* (the viewer sees it)."""
+    can = {
+        action: access.can(viewer, action, community)
+        for action in ("read", "join", "request", "post", "manage", "configure")
+    }
+    memberships = access.visible(viewer, community.memberships.select_related("user__profile"))
+    runners = list(memberships.filter(role__in=RUNNERS).order_by("role", "user__display_name"))
+    return CommunityView(
+        community=community,
+        role=access.community_role(viewer, community),
+        can=can,
+        runners=runners,
+        member_count=community.memberships.count(),
+        invitation=community.invitations.filter(user_id=viewer.pk or 0).first(),
+        requested=community.join_requests.filter(user_id=viewer.pk or 0).exists(),
+        pending_requests=community.join_requests.count() if can["manage"] else 0,
+    )
+
+
+ROLE_ORDER = Case(
+    *(When(role=role, then=Value(rank)) for rank, role in enumerate(Role.values)),
+    default=Value(len(Role.values)),
+)
+
+
+def members(
+    viewer: access.Viewer, community: Community, *, offset: int = 0, limit: int = 100
+) -> list[Membership]:
+    """The members the viewer may see: owners, animators, members, readers, by name."""
+    found = access.visible(viewer, community.memberships.select_related("user__profile__org_unit"))
+    return list(found.order_by(ROLE_ORDER, "user__display_name", "pk")[offset : offset + limit])
+
+
+def join_requests(viewer: access.Viewer, community: Community) -> QuerySet[JoinRequest]:
+    if not access.can(viewer, "manage", community):
+        return JoinRequest.objects.none()
+    return community.join_requests.select_related("user").order_by("created_at")
+
+
+def invitations(viewer: access.Viewer, community: Community) -> QuerySet[Invitation]:
+    """Pending invitations, for those who manage the members."""
+    if not access.can(viewer, "manage", community):
+        return Invitation.objects.none()
+    return community.invitations.select_related("user").order_by("-created_at")
+
+
+def my_invitations(viewer: access.Viewer) -> QuerySet[Invitation]:
+    return Invitation.objects.filter(
+        user_id=viewer.pk or 0, community__in=communities(viewer)
+    ).select_related("community", "invited_by")

@@ -1,0 +1,183 @@
+"""Community pages: create, find, join, ask, invite, manage, archive; a secret one is not
+found by anyone outside it, and an external customer sees only their community."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+import pytest
+from django.test import Client
+
+from essaim.accounts.models import User
+from essaim.communities import services
+from essaim.communities.models import Community, Invitation, JoinRequest, Membership, Role
+from essaim.communities.models import Visibility as V
+from essaim.http import CLI
+from tests.conftest import Personas, with_csrf
+
+SignedIn = Callable[[User], Client]
+
+
+@pytest.fixture
+def client_of(signed_in: SignedIn) -> SignedIn:
+    """A signed-in client whose forms carry their CSRF token, as a browser's do."""
+    return lambda user: with_csrf(signed_in(user))
+
+
+def same_page(page: bytes, path: str) -> bytes:
+    """The page without what changes with every response (CSP nonce, masked CSRF token)
+    and with its own address (the language form returns to it) made neutral."""
+    page = re.sub(rb'(nonce|value)="[A-Za-z0-9+/=_-]{20,}"', b"", page)
+    return page.replace(path.encode(), b"PATH")
+
+
+def create(owner: User, name: str, visibility: V, **settings: object) -> Community:
+    return services.community_create(
+        actor=owner,
+        origin=CLI,
+        name=name,
+        visibility=visibility,
+        **settings,  # type: ignore[arg-type]
+    )
+
+
+def test_an_employee_creates_a_community_and_lands_on_its_home(
+    personas: Personas, client_of: SignedIn
+) -> None:
+    client = client_of(personas.member)
+    assert client.get("/communities/new/").status_code == 200
+    response = client.post(
+        "/communities/new/",
+        {
+            "name": "Data & IA",
+            "visibility": "private",
+            "kind": "practice",
+            "description": "Tout sur la donnée",
+            "tags": "data, ia, Data",
+        },
+    )
+    assert response.status_code == 302 and response["Location"] == "/c/data-ia/"
+    community = Community.objects.get()
+    assert community.tags == ["data", "ia"]
+    assert Membership.objects.get(community=community).role == Role.OWNER
+    page = client.get("/c/data-ia/").content.decode()
+    assert "Data &amp; IA" in page and "Tout sur la donnée" in page and "Settings" in page
+    # The same address again is refused, and nothing more is made.
+    again = client.post(
+        "/communities/new/", {"name": "Data IA", "visibility": "public", "kind": "other"}
+    )
+    assert again.status_code == 400 and "not available" in again.content.decode()
+    assert Community.objects.count() == 1
+
+
+def test_a_secret_community_is_a_404_identical_to_a_missing_one(
+    personas: Personas, client_of: SignedIn
+) -> None:
+    create(personas.owner, "Legal hold", V.SECRET, confidential=True)
+    outsider = client_of(personas.outsider)
+    for path in ("/c/legal-hold/", "/c/legal-hold/members/", "/c/legal-hold/settings/"):
+        hidden = outsider.get(path)
+        missing = outsider.get(path.replace("legal-hold", "no-such-thing"))
+        assert hidden.status_code == missing.status_code == 404
+        other = path.replace("legal-hold", "no-such-thing")
+        assert same_page(hidden.content, path) == same_page(missing.content, other)
+    joined = outsider.post("/c/legal-hold/join/")
+    assert joined.status_code == 404
+    listed = outsider.get("/communities/?scope=all&q=legal").content.decode()
+    assert "Legal hold" not in listed
+    owner_page = client_of(personas.owner).get("/c/legal-hold/").content.decode()
+    assert "Confidential" in owner_page and "no content in e-mails" in owner_page
+
+
+def test_join_a_public_one_ask_for_a_private_one_and_get_approved(
+    personas: Personas, client_of: SignedIn
+) -> None:
+    create(personas.owner, "Running club", V.PUBLIC)
+    design = create(personas.owner, "Design", V.PRIVATE)
+    member = client_of(personas.member)
+    assert member.post("/c/running-club/join/").status_code == 302
+    assert "Running club" in member.get("/communities/?scope=mine").content.decode()
+    page = member.get("/c/design/").content.decode()
+    assert "Ask to join" in page and "Its content is for its members." in page
+    assert member.get("/c/design/members/").status_code == 404
+    member.post("/c/design/request/", {"message": "I draw"})
+    assert "Request sent" in member.get("/c/design/").content.decode()
+    owner = client_of(personas.owner)
+    assert "I draw" in owner.get("/c/design/members/").content.decode()
+    owner.post(f"/c/design/members/{personas.member.pk}/approve/")
+    assert not JoinRequest.objects.exists()
+    assert Membership.objects.filter(community=design, user=personas.member).exists()
+
+
+def test_invite_by_address_change_a_role_and_remove(
+    personas: Personas, client_of: SignedIn
+) -> None:
+    community = create(personas.owner, "Project Apollo", V.SECRET, kind="project")
+    owner = client_of(personas.owner)
+    bad = owner.post(
+        "/c/project-apollo/members/", {"emails": "nobody@essaim.test", "role": "member"}
+    )
+    assert (
+        bad.status_code == 400 and "Nobody found with: nobody@essaim.test" in bad.content.decode()
+    )
+    customer = owner.post(
+        "/c/project-apollo/members/", {"emails": personas.external.email, "role": "member"}
+    )
+    assert customer.status_code == 400 and not Invitation.objects.exists()
+    sent = owner.post(
+        "/c/project-apollo/members/", {"emails": personas.member.email, "role": "member"}
+    )
+    assert sent.status_code == 302
+    invited = client_of(personas.member)
+    assert "Project Apollo" in invited.get("/communities/").content.decode()  # an invitation
+    invited.post("/c/project-apollo/accept/")
+    owner.post(f"/c/project-apollo/members/{personas.member.pk}/role/", {"role": "animator"})
+    assert Membership.objects.get(community=community, user=personas.member).role == Role.ANIMATOR
+    # The new animator may not touch the owner.
+    invited.post(f"/c/project-apollo/members/{personas.owner.pk}/remove/")
+    assert Membership.objects.filter(community=community, user=personas.owner).exists()
+    owner.post(f"/c/project-apollo/members/{personas.member.pk}/remove/")
+    assert invited.get("/c/project-apollo/").status_code == 404
+
+
+def test_an_owner_edits_the_settings_and_archives_and_restores(
+    personas: Personas, client_of: SignedIn
+) -> None:
+    community = create(personas.owner, "Old project", V.PRIVATE)
+    assert client_of(personas.member).get("/c/old-project/settings/").status_code == 404
+    owner = client_of(personas.owner)
+    saved = owner.post(
+        "/c/old-project/settings/",
+        {"name": "Old project", "visibility": "secret", "kind": "project", "confidential": "on"},
+    )
+    assert saved.status_code == 302
+    community.refresh_from_db()
+    assert community.visibility == V.SECRET and community.confidential
+    owner.post("/c/old-project/archive/")
+    community.refresh_from_db()
+    assert community.archived
+    assert "read-only" in owner.get("/c/old-project/").content.decode()
+    assert "Old project" not in owner.get("/communities/?scope=all").content.decode()
+    assert "Old project" in owner.get("/communities/?scope=all&archived=1").content.decode()
+    owner.post("/c/old-project/restore/")
+    community.refresh_from_db()
+    assert not community.archived
+
+
+def test_an_external_customer_sees_only_their_community(
+    personas: Personas, client_of: SignedIn
+) -> None:
+    create(personas.owner, "Internal", V.PUBLIC)
+    shop = create(personas.owner, "Customer club", V.EXTERNAL)
+    services.invite(actor=personas.owner, origin=CLI, community=shop, people=[personas.external])
+    external = client_of(personas.external)
+    page = external.get("/communities/?scope=all").content.decode()
+    assert "Customer club" in page and "Internal" not in page
+    assert "Create a community" not in page
+    assert external.get("/communities/new/").status_code == 404
+    assert external.get("/c/internal/").status_code == 404
+    external.post("/c/customer-club/accept/")
+    assert "Customer club" in external.get("/communities/?scope=mine").content.decode()
+    members = external.get("/c/customer-club/members/").content.decode()
+    assert "Owner" in members and personas.owner.display_name in members
