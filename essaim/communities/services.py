@@ -307,8 +307,10 @@ def invitation_answer(*, actor: User, invitation: Invitation, accept: bool) -> M
     return membership
 
 
-def _owners(community: Community) -> int:
-    return community.memberships.filter(role=Role.OWNER, user__is_active=True).count()
+def _another_owner(community: Community, person: User) -> bool:
+    """Whether someone active besides ``person`` owns the community."""
+    owners = community.memberships.filter(role=Role.OWNER, user__is_active=True)
+    return owners.exclude(user=person).exists()
 
 
 def _check_role_grant(actor: User, community: Community, role: str) -> None:
@@ -339,7 +341,8 @@ def role_set(
     _check_role_grant(actor, community, role)
     _check_runner_change(actor, community, membership)
     with transaction.atomic():
-        if membership.role == Role.OWNER and role != Role.OWNER and _owners(community) <= 1:
+        last = membership.role == Role.OWNER and not _another_owner(community, person)
+        if last and role != Role.OWNER:
             raise ServiceError(_("A community keeps at least one owner."), field="role")
         membership.role = role
         membership.save(update_fields=["role"])
@@ -354,11 +357,12 @@ def role_set(
 
 
 def leave(*, actor: User, community: Community) -> None:
+    _require(actor.is_active)
     membership = community.memberships.filter(user=actor).first()
     if membership is None:
         return
     with transaction.atomic():
-        if membership.role == Role.OWNER and _owners(community) <= 1:
+        if membership.role == Role.OWNER and not _another_owner(community, actor):
             raise ServiceError(
                 _("You are its last owner: make someone else an owner before you leave.")
             )
@@ -372,7 +376,7 @@ def member_remove(*, actor: User, origin: Origin, community: Community, person: 
         return
     _check_runner_change(actor, community, membership)
     with transaction.atomic():
-        if membership.role == Role.OWNER and _owners(community) <= 1:
+        if membership.role == Role.OWNER and not _another_owner(community, person):
             raise ServiceError(_("A community keeps at least one owner."))
         membership.delete()
         audit_record(
