@@ -22,7 +22,7 @@ from essaim.http import Origin
 
 from . import selectors, services
 from .forms import CommunityForm, InviteForm
-from .models import Community, Role
+from .models import RUNNERS, Community, Role
 
 MAX_PAGE = 100
 
@@ -98,6 +98,7 @@ def community_home(request: HttpRequest, slug: str) -> HttpResponse:
     community = access.access_community_by_slug(me, slug)
     view = selectors.community_view(me, community)
     shown = selectors.members(me, community, limit=12) if view.can["read"] else []
+    shown = [m for m in shown if m.role not in RUNNERS]  # those are listed above
     return render(request, "communities/home.html", {"view": view, "members": shown})
 
 

@@ -23,9 +23,12 @@ SECTIONS: list[tuple[str, Any, str | None]] = [
 
 def shell(request: HttpRequest) -> dict[str, Any]:
     user = request.user
+    # External customers live in their communities: the directory is for employees.
+    hidden = set() if access.sees_everyone(user) else {"directory"}
     nav = [
         {"key": key, "label": label, "url": reverse(name) if name else None}
         for key, label, name in SECTIONS
+        if key not in hidden
     ]
     return {
         "nav": nav,
