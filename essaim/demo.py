@@ -39,6 +39,7 @@ from django.db import transaction
 from faker import Faker
 
 from essaim.accounts.models import Role, User, UserKind, UserRole
+from essaim.communities.demo import build_communities
 from essaim.directory import importer
 from essaim.http import Origin
 
@@ -343,6 +344,7 @@ class DemoSummary:
     externals: int
     units: int
     sites: int  # sites created (existing ones of the same name are reused)
+    communities: int
 
 
 @dataclass(frozen=True)
@@ -862,6 +864,7 @@ def build_organisation(
         except importer.ImportRefused as exc:  # a bug of the generator, not of the caller
             raise DemoError("; ".join(map(str, exc.plan.errors[:5]))) from exc
         _finish_accounts(people, password_hash)
+        communities = build_communities(seed=seed, admin=User.objects.get(email=DEMO_ADMIN_EMAIL))
     counts = loaded.summary()
     return DemoSummary(
         users=len(people),
@@ -869,4 +872,5 @@ def build_organisation(
         externals=len(EXTERNALS),
         units=counts["units_created"],
         sites=counts["sites_created"],
+        communities=communities,
     )

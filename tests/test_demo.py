@@ -13,6 +13,7 @@ from django.core.management.base import CommandError
 from django.db.models import Count
 
 from essaim.accounts.models import Role, User, UserKind
+from essaim.communities.models import Community, Kind, Visibility
 from essaim.demo import (
     DEMO_ADMIN_EMAIL,
     DEMO_PASSWORD,
@@ -61,6 +62,7 @@ def snapshot() -> list[tuple[object, ...]]:
 
 
 def wipe() -> None:
+    Community.objects.all().delete()
     User.objects.all().delete()
     while OrgUnit.objects.exists():  # leaves first: a unit's parent is protected
         OrgUnit.objects.filter(children=None).delete()
@@ -75,6 +77,12 @@ def test_a_small_organisation_has_the_right_counts() -> None:
     assert OrgUnit.objects.count() == summary.units
     assert Site.objects.count() == len(SITES)
     assert OrgUnit.objects.get(parent=None).name == "Direction générale"
+    # Communities of every visibility, one archived project, customers in theirs.
+    assert summary.communities == Community.objects.count() >= 25
+    assert set(Community.objects.values_list("visibility", flat=True)) == set(Visibility)
+    assert Community.objects.filter(kind=Kind.PROJECT, archived_at__isnull=False).exists()
+    customers = Community.objects.get(name="Club clients").memberships
+    assert customers.filter(user__kind=UserKind.EXTERNAL).exists()
     top = set(
         OrgUnit.objects.filter(parent__parent=None, parent__isnull=False).values_list(
             "name", flat=True

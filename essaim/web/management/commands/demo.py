@@ -75,7 +75,7 @@ class Command(BaseCommand):
             self.style.SUCCESS(
                 f"Demo organisation loaded: {summary.users} accounts ({summary.employees} "
                 f"employees, {summary.externals} external customers), {summary.units} org "
-                f"units, {summary.sites} sites."
+                f"units, {summary.sites} sites, {summary.communities} communities."
             )
         )
         self.stdout.write(f"Demo sign-in: {DEMO_ADMIN_EMAIL} / {DEMO_PASSWORD} (administrator)")
