@@ -124,12 +124,14 @@ def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 
 def _register_routers() -> None:
     from essaim.accounts.api import router as accounts_router
+    from essaim.communities.api import router as communities_router
     from essaim.directory.api import router as directory_router
     from essaim.governance.api import router as governance_router
 
     api.add_router("/", accounts_router)
     api.add_router("/audit", governance_router)
     api.add_router("/", directory_router)
+    api.add_router("/", communities_router)
 
 
 _register_routers()

@@ -106,7 +106,7 @@ def personas(db: None) -> Personas:
     return people
 
 
-CSRF_TOKEN = "k" * 32
+CSRF_TOKEN = "k" * 32  # any 32-character secret is valid when cookie and header agree
 
 
 def with_csrf(client: Client) -> Client:
@@ -142,20 +142,10 @@ def token_client(db: None) -> Callable[..., Client]:
     return make
 
 
-CSRF_SECRET = "k" * 32  # any 32-character secret is valid when cookie and header agree
-
-
 @pytest.fixture
 def api_session(signed_in: Callable[[User], Client]) -> Callable[[User], Client]:
     """A signed-in browser session that sends the CSRF header like Essaim's own pages do."""
-
-    def make(user: User) -> Client:
-        client = signed_in(user)
-        client.cookies["csrftoken"] = CSRF_SECRET
-        client.defaults["HTTP_X_CSRFTOKEN"] = CSRF_SECRET
-        return client
-
-    return make
+    return lambda user: with_csrf(signed_in(user))
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

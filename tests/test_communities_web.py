@@ -14,15 +14,15 @@ from essaim.communities import services
 from essaim.communities.models import Community, Invitation, JoinRequest, Membership, Role
 from essaim.communities.models import Visibility as V
 from essaim.http import CLI
-from tests.conftest import Personas, with_csrf
+from tests.conftest import Personas
 
 SignedIn = Callable[[User], Client]
 
 
 @pytest.fixture
-def client_of(signed_in: SignedIn) -> SignedIn:
+def client_of(api_session: SignedIn) -> SignedIn:
     """A signed-in client whose forms carry their CSRF token, as a browser's do."""
-    return lambda user: with_csrf(signed_in(user))
+    return api_session
 
 
 def same_page(page: bytes, path: str) -> bytes:
