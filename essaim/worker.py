@@ -92,3 +92,18 @@ def oldest_waiting_task_age() -> float:
     if oldest is None:
         return 0.0
     return max(0.0, (timezone.now() - oldest).total_seconds())
+
+
+def schedule_daily_tasks() -> None:
+    """Daily tasks queue their own next run; a starting worker queues any that is missing
+    (a new database, or a run that failed)."""
+    from django_tasks import TaskResultStatus
+
+    from essaim.communities.tasks import community_lifecycle, next_run
+
+    waiting = DBTaskResult.objects.filter(
+        task_path=community_lifecycle.module_path,
+        status__in=[TaskResultStatus.READY, TaskResultStatus.RUNNING],
+    )
+    if not waiting.exists():
+        community_lifecycle.using(run_after=next_run()).enqueue()

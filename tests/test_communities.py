@@ -3,8 +3,15 @@ forms, against a pure-Python model, and the services' refusals of bad input."""
 
 from __future__ import annotations
 
+import datetime
+from email.header import decode_header, make_header
+
 import pytest
+from aiosmtpd.controller import Controller
 from django.contrib.auth.models import AnonymousUser
+from django.test import override_settings
+from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 
 from essaim import access
 from essaim.accounts.models import User
@@ -14,6 +21,8 @@ from essaim.communities.models import Community, Invitation, Membership, Role, V
 from essaim.directory import selectors as directory_selectors
 from essaim.directory import services as directory_services
 from essaim.http import CLI
+from essaim.settings import email_settings
+from essaim.worker import TaskWorker, schedule_daily_tasks
 from tests import communities_model as model
 from tests.conftest import Personas, make_user
 
@@ -286,3 +295,56 @@ def test_a_site_community_follows_the_directory(personas: Personas) -> None:
         actor=hr, person=personas.member, origin=CLI, changes={"site": paris}
     )
     assert access.community_role(personas.member, community) == Role.MEMBER
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_daily_run_archives_ended_projects_and_reminds_owners_once(
+    personas: Personas, smtp_server: Controller
+) -> None:
+    today = timezone.localdate()
+    owner = personas.owner
+
+    def project(name: str, days: int, visibility: Visibility, **settings: object) -> Community:
+        return services.community_create(
+            actor=owner,
+            origin=CLI,
+            name=name,
+            visibility=visibility,
+            kind="project",
+            end_date=today + datetime.timedelta(days=days),
+            **settings,  # type: ignore[arg-type]
+        )
+
+    ended = project("Ended", -1, Visibility.PRIVATE)
+    soon = project("Launch", 10, Visibility.PUBLIC)
+    hidden = project("Orion", 3, Visibility.SECRET, confidential=True)
+    later = project("Later", 60, Visibility.PUBLIC)
+    schedule_daily_tasks()
+    schedule_daily_tasks()  # a second worker start queues no second run
+    (daily,) = DBTaskResult.objects.filter(status="READY")
+    assert daily.run_after > timezone.now()
+    DBTaskResult.objects.filter(pk=daily.pk).update(run_after=timezone.now())
+    with override_settings(**email_settings(f"smtp://127.0.0.1:{smtp_server.port}")):
+        TaskWorker(batch=True, interval=0).run()
+        TaskWorker(batch=True, interval=0).run()  # the next run is for tomorrow
+    assert Community.objects.get(pk=ended.pk).archived
+    assert not Community.objects.get(pk=soon.pk).archived
+    received = smtp_server.received  # type: ignore[attr-defined]
+    assert [m["To"] for m in received] == [owner.email, owner.email]
+    subjects = sorted(str(make_header(decode_header(m["Subject"]))) for m in received)
+    assert subjects[0].startswith("A confidential community you own ends on")
+    assert "Launch" in subjects[1]
+    bodies = [m.get_payload(decode=True).decode() for m in received]
+    assert all("Orion" not in b for b in bodies) and any("Launch" in b for b in bodies)
+    assert not Community.objects.get(pk=later.pk).reminded_at
+    (tomorrow,) = DBTaskResult.objects.filter(status="READY")
+    assert tomorrow.run_after > timezone.now()
+    # Tomorrow's run reminds nobody again; a new end date reminds again.
+    services.community_update(
+        actor=owner,
+        origin=CLI,
+        community=Community.objects.get(pk=soon.pk),
+        changes={"end_date": today + datetime.timedelta(days=12)},
+    )
+    assert services.lifecycle_run(today)[1] == [(soon.pk, owner.pk)]
+    assert hidden.pk not in {c for c, _ in services.lifecycle_run(today)[1]}

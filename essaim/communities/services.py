@@ -91,6 +91,8 @@ def _clean_settings(community: Community, changes: dict[str, Any]) -> None:
         end = changes["end_date"]
         if end is not None and not isinstance(end, datetime.date):
             raise ServiceError(_("Enter a date."), field="end_date")
+        if end != community.end_date:
+            community.reminded_at = None  # a new end: a new reminder
         community.end_date = end
     if "confidential" in changes:
         community.confidential = bool(changes["confidential"])
@@ -482,3 +484,32 @@ def sync_people(user_ids: Iterable[int]) -> None:
     for (pk, community), by_rule in present.items():
         if by_rule and (pk, community) not in wanted:
             Membership.objects.filter(user_id=pk, community_id=community).delete()
+
+
+# --- Lifecycle ---------------------------------------------------------------------------
+
+REMIND_DAYS = 14  # owners hear of a community's end this many days before it
+
+
+def lifecycle_run(today: datetime.date) -> tuple[list[int], list[tuple[int, int]]]:
+    """Archive the communities whose end date has passed; mark those ending within
+    REMIND_DAYS as reminded. Returns the archived ids and the (community, owner) pairs to
+    remind; the caller sends the reminders once this transaction is committed."""
+    origin = Origin(ip=None, user_agent="essaim lifecycle")
+    archived = []
+    for community in Community.objects.filter(end_date__lt=today, archived_at__isnull=True):
+        community_archive(actor=None, origin=origin, community=community)
+        archived.append(community.pk)
+    ending = Community.objects.filter(
+        end_date__gte=today,
+        end_date__lte=today + datetime.timedelta(days=REMIND_DAYS),
+        archived_at__isnull=True,
+        reminded_at__isnull=True,
+    )
+    reminders = list(
+        Membership.objects.filter(
+            community__in=ending, role=Role.OWNER, user__is_active=True
+        ).values_list("community_id", "user_id")
+    )
+    ending.update(reminded_at=timezone.now())
+    return archived, reminders

@@ -9,7 +9,7 @@ import uvicorn
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from essaim.worker import TaskWorker
+from essaim.worker import TaskWorker, schedule_daily_tasks
 
 
 class Command(BaseCommand):
@@ -48,6 +48,7 @@ class Command(BaseCommand):
         if processes > 1 and not no_worker:
             raise CommandError("--processes above 1 needs --no-worker and `essaim worker` apart")
         if not no_worker:
+            schedule_daily_tasks()
             threading.Thread(
                 target=TaskWorker().supervise, name="essaim-worker", daemon=True
             ).start()

@@ -5,7 +5,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from essaim.worker import TaskWorker
+from essaim.worker import TaskWorker, schedule_daily_tasks
 
 
 class Command(BaseCommand):
@@ -25,6 +25,7 @@ class Command(BaseCommand):
         parser.add_argument("--batch", action="store_true", help="run the queued tasks, then exit")
 
     def handle(self, *args: Any, interval: float, batch: bool, **options: Any) -> None:
+        schedule_daily_tasks()
         worker = TaskWorker(interval=interval, batch=batch)
         worker.configure_signals()
         worker.supervise()
