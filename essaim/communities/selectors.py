@@ -138,7 +138,8 @@ def community_view(viewer: access.Viewer, community: Community) -> CommunityView
         member_count=community.memberships.count(),
         invitation=community.invitations.filter(user_id=viewer.pk or 0).first(),
         requested=community.join_requests.filter(user_id=viewer.pk or 0).exists(),
-        pending_requests=community.join_requests.count() if can["manage"] else 0,
+        # Counted for everyone (a fixed number of queries), shown to those who manage.
+        pending_requests=community.join_requests.count() * can["manage"],
     )
 
 
