@@ -24,7 +24,14 @@ from django.http import Http404
 from typing_extensions import TypeIs
 
 from essaim.accounts.models import ApiToken, Role, User, UserKind
-from essaim.communities.models import RUNNERS, WRITERS, Community, Invitation, Membership
+from essaim.communities.models import (
+    RUNNERS,
+    WRITERS,
+    Community,
+    Invitation,
+    Membership,
+    live_invitations,
+)
 from essaim.communities.models import Role as CommunityRole
 from essaim.communities.models import Visibility as CommunityVisibility
 from essaim.directory.models import PersonToken, ProfileFieldValue, Visibility
@@ -294,7 +301,7 @@ def community_role(user: Viewer, community: Community) -> str | None:
 
 
 def _invited(user: User, community: Community) -> bool:
-    return Invitation.objects.filter(user=user, community=community).exists()
+    return Invitation.objects.filter(live_invitations(), user=user, community=community).exists()
 
 
 class CommunityRule(Rule[Community]):
@@ -348,14 +355,15 @@ class CommunityRule(Rule[Community]):
         if not is_active(user):
             return qs.none()
         linked = Q(pk__in=Membership.objects.filter(user=user).values("community")) | Q(
-            pk__in=Invitation.objects.filter(user=user).values("community")
+            pk__in=Invitation.objects.filter(live_invitations(), user=user).values("community")
         )
         if sees_everyone(user):
             return qs.filter(~Q(visibility=CommunityVisibility.SECRET) | linked)
         return qs.filter(linked, visibility=CommunityVisibility.EXTERNAL)
 
     def audience(self, obj: Community) -> QuerySet[User]:
-        linked = Q(pk__in=obj.memberships.values("user")) | Q(pk__in=obj.invitations.values("user"))
+        invited = obj.invitations.filter(live_invitations()).values("user")
+        linked = Q(pk__in=obj.memberships.values("user")) | Q(pk__in=invited)
         if obj.visibility == CommunityVisibility.SECRET:
             return active_users().filter(insiders() & linked)
         if obj.visibility == CommunityVisibility.EXTERNAL:

@@ -46,7 +46,9 @@ def build(personas: Personas, visibility: Visibility, *, archived: bool = False)
             Membership.objects.create(community=community, user=getattr(personas, name), role=role)
     if visibility == Visibility.EXTERNAL:
         Membership.objects.create(community=community, user=personas.external, role=Role.MEMBER)
-    Invitation.objects.create(community=community, user=getattr(personas, INVITED))
+    Invitation.objects.create(
+        community=community, user=getattr(personas, INVITED), invited_by=owner
+    )
     if archived:
         services.community_archive(actor=owner, origin=CLI, community=community)
     return community
@@ -267,6 +269,26 @@ def test_join_request_invite_and_archive(personas: Personas) -> None:
     assert access.can(member, "read", private) and not access.can(member, "post", private)
     services.community_archive(actor=owner, origin=CLI, community=private, archived=False)
     assert access.can(member, "post", private)
+
+
+def test_an_invitation_dies_with_its_inviter_or_after_thirty_days(personas: Personas) -> None:
+    owner, animator, member = personas.owner, personas.animator, personas.member
+    secret = services.community_create(
+        actor=owner, origin=CLI, name="Board", visibility=Visibility.SECRET
+    )
+    Membership.objects.create(community=secret, user=animator, role=Role.ANIMATOR)
+    [invitation] = services.invite(actor=animator, origin=CLI, community=secret, people=[member])
+    assert access.can(member, "view", secret)
+    user_deactivate(actor=personas.admin, origin=CLI, user=animator)
+    assert not access.can(member, "view", secret)  # with its inviter, the invitation is gone
+    with pytest.raises(ServiceError):
+        services.invitation_answer(actor=member, invitation=invitation, accept=True)
+    [renewed] = services.invite(actor=owner, origin=CLI, community=secret, people=[member])
+    assert access.can(member, "view", secret)
+    old = timezone.now() - datetime.timedelta(days=31)
+    Invitation.objects.filter(pk=renewed.pk).update(created_at=old)
+    assert not access.can(member, "view", secret)
+    assert not access.visible(member, Community.objects.all()).exists()
 
 
 def test_a_site_community_follows_the_directory(personas: Personas) -> None:

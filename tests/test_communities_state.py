@@ -47,7 +47,7 @@ class Place:
     visibility: str
     archived: bool = False
     roles: dict[str, str] = field(default_factory=dict)  # person → role
-    invited: dict[str, str] = field(default_factory=dict)  # person → role
+    invited: dict[str, tuple[str, str]] = field(default_factory=dict)  # person → role, by
     requests: set[str] = field(default_factory=set)
 
     def another_owner(self, person: str, active: set[str]) -> bool:
@@ -84,8 +84,12 @@ class Communities(RuleBasedStateMachine):
             employee=name != "eve",
             admin=name == "ada",
             role=place.roles.get(name),
-            invited=name in place.invited,
+            invited=self.live(place, name),
         )
+
+    def live(self, place: Place, person: str) -> bool:
+        """An invitation dies with its inviter's account."""
+        return person in place.invited and place.invited[person][1] in self.active
 
     def sees_person(self, viewer: str, person: str) -> bool:
         """Employees and administrators see everyone; eve, the members of the external
@@ -183,8 +187,9 @@ class Communities(RuleBasedStateMachine):
             people=[self.user(person)],
             role=role,
         )
-        if self.attempt(allowed, call) and person not in place.roles:
-            place.invited.setdefault(person, role)
+        done = self.attempt(allowed, call)
+        if done and person not in place.roles and not self.live(place, person):
+            place.invited[person] = (role, actor)  # a live one stays; a dead one is renewed
 
     @precondition(lambda self: any(p.invited for p in self.places.values()))
     @rule(data=st.data(), accept=st.booleans())
@@ -195,12 +200,14 @@ class Communities(RuleBasedStateMachine):
         place = self.places[pk]
         person = data.draw(st.sampled_from(sorted(place.invited)))
         invitation = Invitation.objects.get(community_id=pk, user=self.users[person])
-        allowed = person in self.active and not (accept and place.archived)
+        allowed = (
+            person in self.active and self.live(place, person) and not (accept and place.archived)
+        )
         call = lambda: services.invitation_answer(  # noqa: E731
             actor=self.user(person), invitation=invitation, accept=accept
         )
         if self.attempt(allowed, call):
-            role = place.invited.pop(person)
+            role, _by = place.invited.pop(person)
             place.requests.discard(person)
             if accept:
                 place.roles.setdefault(person, role)

@@ -280,7 +280,7 @@ class AnswerIn(InSchema):
 def invitation_answer(request: HttpRequest, community_id: int, payload: AnswerIn) -> Status[Any]:
     me = viewer(request)
     community = access.access_community(me, community_id)
-    invitation = community.invitations.filter(user=me).first()
+    invitation = selectors.my_invitations(me).filter(community=community).first()
     if invitation is None:
         raise access.NotFound
     services.invitation_answer(actor=me, invitation=invitation, accept=payload.accept)

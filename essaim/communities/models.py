@@ -4,6 +4,8 @@ membership or invitation; nothing here decides it."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -112,8 +114,19 @@ class Membership(models.Model):
         return f"{self.user_id} in {self.community_id} ({self.role})"
 
 
+INVITATION_DAYS = 30
+
+
+def live_invitations() -> Q:
+    """Invitations still good, as a filter: younger than INVITATION_DAYS, from an inviter
+    whose account is active (an invitation dies with its inviter)."""
+    since = timezone.now() - timedelta(days=INVITATION_DAYS)
+    return Q(created_at__gte=since, invited_by__is_active=True)
+
+
 class Invitation(models.Model):
-    """Asked to join; the person accepts or declines. They see the community meanwhile."""
+    """Asked to join; the person accepts or declines, and sees the community meanwhile
+    (while the invitation is live: see live_invitations)."""
 
     community = models.ForeignKey(Community, on_delete=models.CASCADE, related_name="invitations")
     user = models.ForeignKey(

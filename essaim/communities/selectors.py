@@ -11,7 +11,15 @@ from essaim import access
 from essaim.accounts.models import User
 from essaim.directory.models import Follow, Profile
 
-from .models import RUNNERS, Community, Invitation, JoinRequest, Membership, Role
+from .models import (
+    RUNNERS,
+    Community,
+    Invitation,
+    JoinRequest,
+    Membership,
+    Role,
+    live_invitations,
+)
 
 PAGE_SIZE = 24
 NEAR_PEOPLE = 300  # colleagues and follows a suggestion looks at
@@ -136,7 +144,7 @@ def community_view(viewer: access.Viewer, community: Community) -> CommunityView
         can=can,
         runners=runners,
         member_count=community.memberships.count(),
-        invitation=community.invitations.filter(user_id=viewer.pk or 0).first(),
+        invitation=my_invitations(viewer).filter(community=community).first(),
         requested=community.join_requests.filter(user_id=viewer.pk or 0).exists(),
         # Counted for everyone (a fixed number of queries), shown to those who manage.
         pending_requests=community.join_requests.count() * can["manage"],
@@ -167,10 +175,11 @@ def invitations(viewer: access.Viewer, community: Community) -> QuerySet[Invitat
     """Pending invitations, for those who manage the members."""
     if not access.can(viewer, "manage", community):
         return Invitation.objects.none()
-    return community.invitations.select_related("user").order_by("-created_at")
+    live = community.invitations.filter(live_invitations())
+    return live.select_related("user").order_by("-created_at")
 
 
 def my_invitations(viewer: access.Viewer) -> QuerySet[Invitation]:
     return Invitation.objects.filter(
-        user_id=viewer.pk or 0, community__in=communities(viewer)
+        live_invitations(), user_id=viewer.pk or 0, community__in=communities(viewer)
     ).select_related("community", "invited_by")

@@ -35,6 +35,7 @@ from .models import (
     Membership,
     Role,
     Visibility,
+    live_invitations,
 )
 
 SETTINGS = ("name", "description", "rules", "kind", "tags", "end_date", "confidential")
@@ -274,8 +275,9 @@ def invite(
             _("One invitation reaches at most %(count)d people.") % {"count": INVITE_MAX}
         )
     ids -= set(community.memberships.values_list("user", flat=True))
-    ids -= set(community.invitations.values_list("user", flat=True))
+    ids -= set(community.invitations.filter(live_invitations()).values_list("user", flat=True))
     with transaction.atomic():
+        community.invitations.filter(user_id__in=ids).delete()  # expired ones are renewed
         created = Invitation.objects.bulk_create(
             [
                 Invitation(community=community, user_id=pk, role=role, invited_by=actor)
@@ -296,6 +298,8 @@ def invitation_answer(*, actor: User, invitation: Invitation, accept: bool) -> M
     """The invited person accepts (into the role they were invited to) or declines."""
     _require(invitation.user_id == actor.pk and actor.is_active)
     community = invitation.community
+    if not Invitation.objects.filter(live_invitations(), pk=invitation.pk).exists():
+        raise ServiceError(_("This invitation is no longer valid: ask for a new one."))
     if accept and community.archived:
         raise ServiceError(_("This community is archived: nobody joins it."))
     with transaction.atomic():

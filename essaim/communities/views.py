@@ -120,7 +120,7 @@ def community_act(request: HttpRequest, slug: str, action: str) -> HttpResponse:
         elif action == "leave":
             services.leave(actor=me, community=community)
         elif action in ("accept", "decline"):
-            invitation = community.invitations.filter(user=me).first()
+            invitation = selectors.my_invitations(me).filter(community=community).first()
             if invitation is None:
                 raise access.NotFound
             services.invitation_answer(actor=me, invitation=invitation, accept=action == "accept")
