@@ -13,6 +13,7 @@ from essaim.accounts.models import User
 from essaim.communities import services
 from essaim.communities.models import Community, Invitation, JoinRequest, Membership, Role
 from essaim.communities.models import Visibility as V
+from essaim.directory import services as directory_services
 from essaim.http import CLI
 from tests.conftest import Personas
 
@@ -181,3 +182,23 @@ def test_an_external_customer_sees_only_their_community(
     assert "Customer club" in external.get("/communities/?scope=mine").content.decode()
     members = external.get("/c/customer-club/members/").content.decode()
     assert "Owner" in members and personas.owner.display_name in members
+
+
+def test_an_owner_makes_everyone_at_a_site_a_member(
+    personas: Personas, client_of: SignedIn
+) -> None:
+    hr = personas.hr
+    lyon = directory_services.site_save(
+        actor=hr, origin=CLI, name="Lyon", city="Lyon", country="FR"
+    )
+    directory_services.profile_update(
+        actor=hr, person=personas.member, origin=CLI, changes={"site": lyon}
+    )
+    community = create(personas.owner, "Lyon site", V.PRIVATE, kind="region")
+    owner = client_of(personas.owner)
+    page = owner.get("/c/lyon-site/settings/").content.decode()
+    assert "Automatic members" in page
+    saved = owner.post("/c/lyon-site/settings/", {"form": "rule", "site": lyon.pk})
+    assert saved.status_code == 302
+    membership = Membership.objects.get(community=community, user=personas.member)
+    assert membership.by_rule and membership.role == Role.MEMBER

@@ -56,6 +56,24 @@ class CommunityForm(forms.Form):
         }
 
 
+class RuleForm(forms.Form):
+    """Automatic members, kept in sync with the directory."""
+
+    org_unit = forms.TypedChoiceField(
+        label=_("Everyone in this unit (and below)"), required=False, coerce=int, empty_value=None
+    )
+    site = forms.TypedChoiceField(
+        label=_("Everyone at this site"), required=False, coerce=int, empty_value=None
+    )
+
+    def __init__(
+        self, *args: Any, units: list[tuple[int, str]], sites: list[tuple[int, str]], **kw: Any
+    ) -> None:
+        super().__init__(*args, **kw)
+        self.fields["org_unit"].choices = [("", "—"), *units]  # type: ignore[attr-defined]
+        self.fields["site"].choices = [("", "—"), *sites]  # type: ignore[attr-defined]
+
+
 class InviteForm(forms.Form):
     emails = forms.CharField(
         label=_("People"),

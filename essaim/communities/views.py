@@ -21,7 +21,7 @@ from essaim.directory import selectors as directory_selectors
 from essaim.http import Origin
 
 from . import selectors, services
-from .forms import CommunityForm, InviteForm
+from .forms import CommunityForm, InviteForm, RuleForm
 from .models import RUNNERS, Community, Role
 
 MAX_PAGE = 100
@@ -137,12 +137,17 @@ def community_act(request: HttpRequest, slug: str, action: str) -> HttpResponse:
     return _home(community)
 
 
+def _places(me: User) -> dict[str, list[tuple[int, str]]]:
+    """The units (as a tree) and sites the viewer may pick from."""
+    tree = directory_selectors.org_unit_tree(me)
+    return {
+        "units": [(u.pk, "\u2003" * depth + u.name) for u, depth, _n in tree],
+        "sites": list(directory_selectors.sites(me).values_list("id", "name")),
+    }
+
+
 def _invite_form(me: User, data: Any = None) -> InviteForm:
-    units = [
-        (u.pk, "\u2003" * depth + u.name) for u, depth, _n in directory_selectors.org_unit_tree(me)
-    ]
-    sites = list(directory_selectors.sites(me).values_list("id", "name"))
-    return InviteForm(data, units=units, sites=sites)
+    return InviteForm(data, **_places(me))
 
 
 @login_required
@@ -257,9 +262,34 @@ def community_settings(request: HttpRequest, slug: str) -> HttpResponse:
         "rules": community.rules,
         "tags": ", ".join(community.tags),
     }
-    form = CommunityForm(request.POST or None, initial=initial)
+    posted = request.POST if request.method == "POST" else None
+    rule_posted = posted is not None and posted.get("form") == "rule"
+    form = CommunityForm(None if rule_posted else posted, initial=initial)
     form.fields["slug"].disabled = True
-    if request.method == "POST" and form.is_valid():
+    rule = RuleForm(
+        posted if rule_posted else None,
+        initial={"org_unit": community.org_unit_id, "site": community.site_id},
+        **_places(me),
+    )
+    if rule.is_bound and rule.is_valid():
+        try:
+            services.membership_rule_set(
+                actor=me,
+                origin=Origin.of(request),
+                community=community,
+                org_unit=directory_selectors.org_units(me)
+                .filter(pk=rule.cleaned_data["org_unit"] or 0)
+                .first(),
+                site=directory_selectors.sites(me)
+                .filter(pk=rule.cleaned_data["site"] or 0)
+                .first(),
+            )
+        except ServiceError as exc:
+            rule.add_error(None, exc.message)
+        else:
+            messages.success(request, _("The automatic members are up to date."))
+            return redirect("community-settings", slug=community.slug)
+    if form.is_bound and form.is_valid():
         try:
             services.community_update(
                 actor=me,
@@ -276,8 +306,9 @@ def community_settings(request: HttpRequest, slug: str) -> HttpResponse:
         else:
             messages.success(request, _("The settings are saved."))
             return _home(community)
-    context = {"form": form, "community": community}
-    return render(request, "communities/edit.html", context, status=400 if form.errors else 200)
+    context = {"form": form, "community": community, "rule": rule}
+    status = 400 if form.errors or rule.errors else 200
+    return render(request, "communities/edit.html", context, status=status)
 
 
 urlpatterns = [
