@@ -16,6 +16,7 @@ from django_tasks_db.models import DBTaskResult
 from essaim import access
 from essaim.accounts.models import User
 from essaim.accounts.services import ServiceError, user_deactivate
+from essaim.communities import selectors as community_selectors
 from essaim.communities import services
 from essaim.communities.models import Community, Invitation, Membership, Role, Visibility
 from essaim.directory import selectors as directory_selectors
@@ -370,3 +371,38 @@ def test_the_daily_run_archives_ended_projects_and_reminds_owners_once(
     )
     assert services.lifecycle_run(today)[1] == [(soon.pk, owner.pk)]
     assert hidden.pk not in {c for c, _ in services.lifecycle_run(today)[1]}
+
+
+def test_suggestions_come_from_colleagues_follows_and_skills(personas: Personas) -> None:
+    hr, me = personas.hr, personas.member
+    unit = directory_services.org_unit_save(actor=hr, origin=CLI, name="Data", parent=None)
+    colleague = make_user("colleague")
+    for person in (me, colleague):
+        directory_services.profile_update(
+            actor=hr, person=person, origin=CLI, changes={"org_unit": unit}
+        )
+    directory_services.topics_set(
+        actor=me, person=me, origin=CLI, kind="skill", items=[("Python", 3)]
+    )
+    directory_services.follow(actor=me, person=personas.animator)
+
+    def community(name: str, visibility: Visibility = Visibility.PUBLIC, **kw: object) -> Community:
+        return services.community_create(
+            actor=personas.owner,
+            origin=CLI,
+            name=name,
+            visibility=visibility,
+            **kw,  # type: ignore[arg-type]
+        )
+
+    near, followed = community("Near"), community("Followed")
+    community("Snakes", tags=["python"])
+    mine, secret, far = community("Mine"), community("Hidden", Visibility.SECRET), community("Far")
+    Membership.objects.create(community=near, user=colleague)
+    Membership.objects.create(community=secret, user=colleague)
+    Membership.objects.create(community=followed, user=personas.animator)
+    Membership.objects.create(community=mine, user=me)
+    Membership.objects.create(community=mine, user=colleague)
+    found = [c.name for c in community_selectors.browse(me, scope="suggested").results]
+    assert found == ["Snakes", "Followed", "Near"]
+    assert far.name not in found

@@ -72,15 +72,18 @@ def test_a_secret_community_is_a_404_like_a_missing_one(
     ):
         call = getattr(outsider, method)
 
-        def send(target: object, call: Any = call, suffix: str = suffix, body: Any = body) -> Any:
-            path = f"{BASE}/{target}{suffix}"
+        def send(
+            target: object, lang: str, call: Any = call, suffix: str = suffix, body: Any = body
+        ) -> Any:
+            path, headers = f"{BASE}/{target}{suffix}", {"Accept-Language": lang}
             if body is None:
-                return call(path)
-            return call(path, body, content_type="application/json")
+                return call(path, headers=headers)
+            return call(path, body, content_type="application/json", headers=headers)
 
-        hidden, missing = send(secret["id"]), send(999_999)
-        assert hidden.status_code == missing.status_code == 404, (method, suffix)
-        assert hidden.content == missing.content
+        for lang in ("en", "fr"):
+            hidden, missing = send(secret["id"], lang), send(999_999, lang)
+            assert hidden.status_code == missing.status_code == 404, (method, suffix)
+            assert hidden.content == missing.content
     assert outsider.get(BASE, {"scope": "all"}).json()["total"] == 0
     assert not Membership.objects.filter(user=personas.outsider).exists()
 

@@ -9,7 +9,7 @@ from django.db.models import Case, Count, OuterRef, Q, QuerySet, Subquery, Value
 
 from essaim import access
 from essaim.accounts.models import User
-from essaim.directory.models import Follow, Profile
+from essaim.directory.models import Follow, Profile, ProfileTopic, TopicKind
 
 from .models import (
     RUNNERS,
@@ -81,17 +81,22 @@ def browse(
 
 
 def _suggested(viewer: access.Viewer, limit: int) -> CommunityPage:
-    """Communities the viewer is not in, where the people near them are: colleagues of
-    their unit and the people they follow (a follow counts double)."""
+    """Communities the viewer is not in, where the people near them are (colleagues of
+    their unit and site; the people they follow count double) and whose tags name their
+    skills and areas of expertise."""
     if not isinstance(viewer, User):
         return CommunityPage([], 0, "suggested")
-    unit = Profile.objects.filter(user=viewer).values_list("org_unit", flat=True).first()
+    unit, site = Profile.objects.filter(user=viewer).values_list("org_unit", "site").first() or (
+        None,
+        None,
+    )
+    near = Q(org_unit=unit) if unit else Q(pk__in=[])
+    if site:
+        near |= Q(site=site)
     colleagues = list(
-        Profile.objects.filter(org_unit=unit, user__is_active=True)
+        Profile.objects.filter(near, user__is_active=True)
         .exclude(user=viewer)
         .values_list("user_id", flat=True)[:NEAR_PEOPLE]
-        if unit
-        else []
     )
     followed = list(
         Follow.objects.filter(follower=viewer).values_list("followed_id", flat=True)[:NEAR_PEOPLE]
@@ -110,6 +115,14 @@ def _suggested(viewer: access.Viewer, limit: int) -> CommunityPage:
         )
         for community_id, n in rows:
             weight[community_id] = weight.get(community_id, 0) + points * n
+    topics = ProfileTopic.objects.filter(
+        user=viewer, kind__in=(TopicKind.SKILL, TopicKind.EXPERTISE)
+    )
+    tagged = Q(pk__in=[])
+    for name in topics.values_list("topic__name", flat=True)[:10]:
+        tagged |= Q(tags__icontains=name.lower())
+    for community_id in open_to_me.filter(tagged).values_list("pk", flat=True)[:NEAR_PEOPLE]:
+        weight[community_id] = weight.get(community_id, 0) + 5
     best = sorted(weight, key=lambda pk: -weight[pk])[:limit]
     by_id = {c.pk: c for c in _with_counts(viewer, Community.objects.filter(pk__in=best))}
     return CommunityPage([by_id[pk] for pk in best if pk in by_id], len(best), "suggested")
