@@ -3,11 +3,15 @@ found by anyone outside it, and an external customer sees only their community."
 
 from __future__ import annotations
 
+import io
 import re
 from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
 import pytest
 from django.test import Client
+from PIL import Image
 
 from essaim.accounts.models import User
 from essaim.communities import services
@@ -202,3 +206,43 @@ def test_an_owner_makes_everyone_at_a_site_a_member(
     assert saved.status_code == 302
     membership = Membership.objects.get(community=community, user=personas.member)
     assert membership.by_rule and membership.role == Role.MEMBER
+
+
+def test_a_cover_image_is_cut_served_to_those_who_see_the_community_and_removed(
+    personas: Personas,
+    client_of: SignedIn,
+    settings: Any,
+    tmp_path: Path,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    settings.MEDIA_ROOT = tmp_path
+    create(personas.owner, "Board", V.SECRET)
+    owner = client_of(personas.owner)
+    picture = io.BytesIO()
+    Image.new("RGB", (2000, 1000), "orange").save(picture, "PNG")
+    picture.seek(0)
+    picture.name = "../../cover.png"
+    assert owner.post("/c/board/cover/", {"cover": picture}).status_code == 302
+    community = Community.objects.get()
+    assert (
+        community.cover
+        and f"/api/v1/communities/{community.pk}/cover/wide"
+        in owner.get("/c/board/").content.decode()
+    )
+    served = owner.get(f"/api/v1/communities/{community.pk}/cover/wide")
+    assert served.status_code == 200 and served["Content-Type"] == "image/webp"
+    assert Image.open(io.BytesIO(b"".join(served.streaming_content))).size == (1200, 300)
+    outsider = client_of(personas.outsider)
+    hidden = outsider.get(f"/api/v1/communities/{community.pk}/cover/wide")
+    missing = outsider.get("/api/v1/communities/999999/cover/wide")
+    assert hidden.status_code == missing.status_code == 404 and hidden.content == missing.content
+    # Not an image: refused, the cover stays.
+    fake = io.BytesIO(b"<svg onload=alert(1)></svg>")
+    fake.name = "cover.svg"
+    refused = owner.post("/c/board/cover/", {"cover": fake}, follow=True).content.decode()
+    assert "not a readable JPEG, PNG, WebP or GIF image" in refused
+    assert Community.objects.get().cover == community.cover
+    with django_capture_on_commit_callbacks(execute=True):  # the old files go on commit
+        owner.post("/c/board/cover/", {"remove": "1"})
+    assert Community.objects.get().cover == ""
+    assert not any((tmp_path / "covers").iterdir())

@@ -8,13 +8,15 @@ import datetime
 from typing import Any, Literal
 
 from django.db.models import F, QuerySet
-from django.http import HttpRequest
+from django.http import FileResponse, HttpRequest
+from django.urls import reverse
 from ninja import Field, Query, Router, Schema
 from ninja.pagination import paginate
 from ninja.responses import Status
 
 from essaim import access
 from essaim.api_base import CursorPages, InSchema, viewer
+from essaim.directory import photos
 from essaim.directory import selectors as directory_selectors
 from essaim.http import Origin
 
@@ -28,6 +30,7 @@ class CommunityOut(Schema):
     id: int
     slug: str
     name: str
+    cover_url: str | None
     visibility: Visibility
     confidential: bool
     kind: Kind
@@ -53,11 +56,18 @@ class MemberOut(Schema):
     joined_at: datetime.datetime
 
 
+def cover_url(community: Community, size: str = "wide") -> str | None:
+    if not community.cover:
+        return None
+    return reverse("api:community_cover", kwargs={"community_id": community.pk, "size": size})
+
+
 def _out(community: Community) -> dict[str, Any]:
     return {
         "id": community.pk,
         "slug": community.slug,
         "name": community.name,
+        "cover_url": cover_url(community),
         "visibility": community.visibility,
         "confidential": community.confidential,
         "kind": community.kind,
@@ -183,6 +193,24 @@ def members(request: HttpRequest, community_id: int) -> QuerySet[Membership]:
     return access.visible(me, community.memberships.all()).annotate(
         display_name=F("user__display_name")
     )
+
+
+@router.get(
+    "/communities/{community_id}/cover/{size}",
+    response={200: None},
+    url_name="community_cover",
+    summary="The cover image (WebP; wide 1200x300 or narrow 600x150)",
+)
+def community_cover(
+    request: HttpRequest, community_id: int, size: Literal["wide", "narrow"]
+) -> FileResponse:
+    community = access.access_community(viewer(request), community_id)
+    if not community.cover:
+        raise access.NotFound
+    file = photos.photo_file(community.cover, size, photos.COVER)
+    response = FileResponse(file.open("rb"), content_type="image/webp")
+    response["Cache-Control"] = "private, max-age=86400"
+    return response
 
 
 @router.put("/communities/{community_id}/membership", response={204: None}, summary="Join")

@@ -60,6 +60,7 @@ class Community(models.Model):
     description = models.TextField(blank=True, default="")
     rules = models.TextField(blank=True, default="")
     tags = models.JSONField(default=list, blank=True)
+    cover = models.CharField(max_length=32, blank=True, default="")  # directory.photos name
     # A project community ends: it is archived on that day, its owners reminded before.
     end_date = models.DateField(null=True, blank=True)
     reminded_at = models.DateTimeField(null=True, blank=True)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, BinaryIO
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from essaim import access
 from essaim.accounts.models import User, UserKind
 from essaim.accounts.services import ServiceError
+from essaim.directory import photos
 from essaim.directory.models import OrgUnit, Profile, Site
 from essaim.governance.services import audit_record
 from essaim.http import Origin
@@ -190,6 +191,33 @@ def community_archive(
             target=community,
             origin=origin,
         )
+    return community
+
+
+def cover_set(
+    *, actor: User, origin: Origin, community: Community, source: BinaryIO | None
+) -> Community:
+    """Replace the cover image (checked and re-encoded by directory.photos), or remove it
+    when ``source`` is None; old files go once the change is committed."""
+    _require(access.can(actor, "configure", community))
+    name = ""
+    if source is not None:
+        try:
+            name = photos.store_photo(photos.process_photo(source, photos.COVER), photos.COVER)
+        except photos.PhotoError as exc:
+            raise ServiceError(exc.message, field="cover") from exc
+    old = community.cover
+    try:
+        with transaction.atomic():
+            community.cover = name
+            community.save(update_fields=["cover"])
+            audit_record(actor=actor, action="community.cover", target=community, origin=origin)
+            if old:
+                transaction.on_commit(lambda: photos.delete_photo(old, photos.COVER))
+    except BaseException:
+        if name:
+            photos.delete_photo(name, photos.COVER)
+        raise
     return community
 
 

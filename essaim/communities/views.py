@@ -311,12 +311,30 @@ def community_settings(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "communities/edit.html", context, status=status)
 
 
+@login_required
+@require_POST
+def community_cover(request: HttpRequest, slug: str) -> HttpResponse:
+    """Upload (field ``cover``) or remove (``remove``) the cover image."""
+    me = _me(request)
+    community = access.access_community_by_slug(me, slug)
+    upload = request.FILES.get("cover")
+    if upload is None and "remove" not in request.POST:
+        messages.error(request, _("Choose an image."))
+        return redirect("community-settings", slug=community.slug)
+    try:
+        services.cover_set(actor=me, origin=Origin.of(request), community=community, source=upload)
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+    return redirect("community-settings", slug=community.slug)
+
+
 urlpatterns = [
     path("communities/", community_list, name="communities"),
     path("communities/new/", community_new, name="community-new"),
     path("c/<slug:slug>/", community_home, name="community"),
     path("c/<slug:slug>/members/", community_members, name="community-members"),
     path("c/<slug:slug>/settings/", community_settings, name="community-settings"),
+    path("c/<slug:slug>/cover/", community_cover, name="community-cover"),
     path(
         "c/<slug:slug>/members/<int:user_id>/<str:action>/",
         community_member_act,

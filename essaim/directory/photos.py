@@ -1,4 +1,5 @@
-"""Profile photos: untrusted uploads in, clean square WebP files out.
+"""Photos (profile pictures, community covers): untrusted uploads in, clean WebP files of
+fixed sizes out.
 
 Only the decoded pixels survive: the upload's bytes, name and metadata (EXIF, GPS, comments)
 never reach the disk, so a crafted file cannot become active content or a path.
@@ -13,6 +14,7 @@ import re
 import secrets
 import struct
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
@@ -20,7 +22,19 @@ from django.conf import settings
 from django.utils.translation import gettext
 from PIL import Image, ImageCms, ImageOps
 
-SIZES = {"large": 512, "small": 96}
+
+@dataclass(frozen=True)
+class Shape:
+    """Where a kind of photo lives and the sizes (width, height) it is cut to; every size
+    has the same proportions, those of the largest."""
+
+    folder: str
+    sizes: dict[str, tuple[int, int]]
+
+
+PROFILE = Shape("photos", {"large": (512, 512), "small": (96, 96)})
+COVER = Shape("covers", {"wide": (1200, 300), "narrow": (600, 150)})
+SIZES = PROFILE.sizes
 MAX_BYTES = 10 * 1024 * 1024
 MAX_PIXELS = 40_000_000
 
@@ -74,8 +88,9 @@ def _too_many_pixels() -> PhotoError:
     )
 
 
-def process_photo(source: BinaryIO) -> dict[str, bytes]:
-    """Check and re-encode an uploaded photo; returns the WebP bytes of every size in SIZES."""
+def process_photo(source: BinaryIO, shape: Shape = PROFILE) -> dict[str, bytes]:
+    """Check and re-encode an uploaded photo; returns the WebP bytes of every size of
+    ``shape``, cut from the middle of the photo."""
     data = _read_capped(source)
     if len(data) > MAX_BYTES:
         raise PhotoError(
@@ -96,10 +111,10 @@ def process_photo(source: BinaryIO) -> dict[str, bytes]:
     width, height = image.size
     if width * height > MAX_PIXELS:
         raise _too_many_pixels()
-    top = max(SIZES.values())
+    top_width, top_height = max(shape.sizes.values())
     try:
         # Lets libjpeg decode a big photo at 1/2, 1/4 or 1/8 scale, still >= top pixels.
-        image.draft(None, (top, top))
+        image.draft(None, (top_width, top_height))
         image.load()  # the first frame only, for animations
         oriented = ImageOps.exif_transpose(image)
         icc = oriented.info.get("icc_profile")
@@ -108,7 +123,9 @@ def process_photo(source: BinaryIO) -> dict[str, bytes]:
             oriented = oriented.convert("I").point(lambda value: value / 256).convert("L")
         rgba = oriented.convert("RGBA")
         # A fresh image carries none of the source's info (EXIF, XMP, ICC, comments).
-        square = Image.new("RGB", (min(rgba.size),) * 2, "white")
+        ratio = top_width / top_height
+        width = min(rgba.width, round(rgba.height * ratio))
+        square = Image.new("RGB", (width, max(1, round(width / ratio))), "white")
         left, upper = (rgba.width - square.width) // 2, (rgba.height - square.height) // 2
         crop = rgba.crop((left, upper, left + square.width, upper + square.height))
         square.paste(crop, mask=crop.getchannel("A"))
@@ -121,8 +138,8 @@ def process_photo(source: BinaryIO) -> dict[str, bytes]:
                     square, ImageCms.ImageCmsProfile(io.BytesIO(icc)), _SRGB, inPlace=True
                 )
         result: dict[str, bytes] = {}
-        for size_name, side in SIZES.items():
-            resized = square.resize((side, side), Image.Resampling.LANCZOS, reducing_gap=3.0)
+        for size_name, size in shape.sizes.items():
+            resized = square.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0)
             out = io.BytesIO()
             resized.save(out, "WEBP", quality=85, method=4)
             result[size_name] = out.getvalue()
@@ -133,21 +150,21 @@ def process_photo(source: BinaryIO) -> dict[str, bytes]:
     return result
 
 
-def photo_file(name: str, size: str) -> Path:
+def photo_file(name: str, size: str, shape: Shape = PROFILE) -> Path:
     """The file of one size of a stored photo; refuses any name store_photo cannot make."""
-    if not isinstance(name, str) or not _NAME.fullmatch(name) or size not in SIZES:
+    if not isinstance(name, str) or not _NAME.fullmatch(name) or size not in shape.sizes:
         raise PhotoError(gettext("This photo does not exist."))
-    return Path(settings.MEDIA_ROOT) / "photos" / f"{name}-{size}.webp"
+    return Path(settings.MEDIA_ROOT) / shape.folder / f"{name}-{size}.webp"
 
 
-def store_photo(images: dict[str, bytes]) -> str:
+def store_photo(images: dict[str, bytes], shape: Shape = PROFILE) -> str:
     """Write the sizes of a processed photo under a new random name, and return that name."""
-    if set(images) != set(SIZES):
-        raise ValueError(f"expected the sizes {sorted(SIZES)}")
+    if set(images) != set(shape.sizes):
+        raise ValueError(f"expected the sizes {sorted(shape.sizes)}")
     name = secrets.token_hex(16)
     try:
         for size, content in images.items():
-            path = photo_file(name, size)
+            path = photo_file(name, size, shape)
             path.parent.mkdir(parents=True, exist_ok=True)
             # A temporary file in the same directory, then a rename: readers see the whole
             # file or none, even if the process dies mid-write.
@@ -164,12 +181,12 @@ def store_photo(images: dict[str, bytes]) -> str:
                 Path(temporary).unlink(missing_ok=True)
                 raise
     except BaseException:
-        delete_photo(name)
+        delete_photo(name, shape)
         raise
     return name
 
 
-def delete_photo(name: str) -> None:
+def delete_photo(name: str, shape: Shape = PROFILE) -> None:
     """Remove every size of a stored photo; a photo already gone is not an error."""
-    for size in SIZES:
-        photo_file(name, size).unlink(missing_ok=True)
+    for size in shape.sizes:
+        photo_file(name, size, shape).unlink(missing_ok=True)

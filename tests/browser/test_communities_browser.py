@@ -8,8 +8,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
+from PIL import Image
 from playwright.sync_api import Page, expect
 
 from essaim.communities import services
@@ -32,7 +34,10 @@ def test_a_secret_project_community_from_creation_to_archive(
     console_errors: list[str],
     width: int,
     height: int,
+    tmp_path: Path,
+    settings: Any,
 ) -> None:
+    settings.MEDIA_ROOT = tmp_path
     services.community_create(
         actor=personas.hr, origin=CLI, name="Internal news", visibility=Visibility.PUBLIC
     )
@@ -89,6 +94,18 @@ def test_a_secret_project_community_from_creation_to_archive(
     console_errors[:] = [e for e in console_errors if expected not in e]  # those two, meant
     third.goto("/communities/?scope=all&q=apollo")
     expect(third.get_by_text("No community here.")).to_be_visible()
+
+    # A cover image, cut to a band.
+    cover = tmp_path / "cover.png"
+    Image.linear_gradient("L").resize((1600, 900)).convert("RGB").save(cover)
+    page.goto(address + "settings/")
+    page.get_by_label("Image", exact=True).set_input_files(cover)
+    page.get_by_role("button", name="Upload the cover").click()
+    page.goto(address)
+    expect(page.locator("img.community-cover")).to_be_visible()
+    assert page.evaluate("document.querySelector('img.community-cover').naturalWidth") > 0
+    assert fits_the_width(page)
+    screenshot(page, f"community-cover-{width}")
 
     # The owner archives it: read-only, and it leaves the list of live communities.
     page.goto(address + "settings/")
