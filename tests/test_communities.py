@@ -406,3 +406,25 @@ def test_suggestions_come_from_colleagues_follows_and_skills(personas: Personas)
     found = [c.name for c in community_selectors.browse(me, scope="suggested").results]
     assert found == ["Snakes", "Followed", "Near"]
     assert far.name not in found
+
+
+def test_everyone_in_lyon_or_in_a_unit_is_invited_at_once(personas: Personas) -> None:
+    hr = personas.hr
+    lyon = directory_services.site_save(
+        actor=hr, origin=CLI, name="Lyon", city="Lyon", country="FR"
+    )
+    data = directory_services.org_unit_save(actor=hr, origin=CLI, name="Data", parent=None)
+    team = directory_services.org_unit_save(actor=hr, origin=CLI, name="Team", parent=data)
+    for person, changes in (
+        (personas.member, {"site": lyon}),
+        (personas.deactivated, {"site": lyon}),
+        (personas.animator, {"org_unit": team}),  # below the unit: invited too
+    ):
+        directory_services.profile_update(actor=hr, person=person, origin=CLI, changes=changes)
+    community = services.community_create(
+        actor=personas.owner, origin=CLI, name="Lyon", visibility=Visibility.PRIVATE
+    )
+    services.invite(actor=personas.owner, origin=CLI, community=community, site=lyon)
+    services.invite(actor=personas.owner, origin=CLI, community=community, org_unit=data)
+    invited = set(community.invitations.values_list("user__email", flat=True))
+    assert invited == {personas.member.email, personas.animator.email}
