@@ -136,7 +136,7 @@ def insiders() -> Q:
     return Q(kind=UserKind.EMPLOYEE) | Q(is_admin=True)
 
 
-def _external_communities_of(user: User) -> QuerySet[Membership]:
+def _external_communities_of(user: User) -> QuerySet[Membership, Any]:
     return Membership.objects.filter(
         user=user, community__visibility=CommunityVisibility.EXTERNAL
     ).values("community")

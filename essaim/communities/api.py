@@ -315,6 +315,18 @@ def invitation_answer(request: HttpRequest, community_id: int, payload: AnswerIn
     return Status(204, None)
 
 
+def _membership(
+    request: HttpRequest, community_id: int, user_id: int
+) -> tuple[Community, Membership]:
+    """A community and one of its memberships, both as the viewer may see them."""
+    me = viewer(request)
+    community = access.access_community(me, community_id)
+    membership = access.visible(me, community.memberships.filter(user_id=user_id)).first()
+    if membership is None:
+        raise access.NotFound
+    return community, membership
+
+
 class RoleIn(InSchema):
     role: Role = Field(strict=False)
 
@@ -326,10 +338,7 @@ class RoleIn(InSchema):
 )
 def role_set(request: HttpRequest, community_id: int, user_id: int, payload: RoleIn) -> Status[Any]:
     me = viewer(request)
-    community = access.access_community(me, community_id)
-    membership = access.visible(me, community.memberships.filter(user_id=user_id)).first()
-    if membership is None:
-        raise access.NotFound
+    community, membership = _membership(request, community_id, user_id)
     services.role_set(
         actor=me,
         origin=Origin.of(request),
@@ -347,10 +356,7 @@ def role_set(request: HttpRequest, community_id: int, user_id: int, payload: Rol
 )
 def member_remove(request: HttpRequest, community_id: int, user_id: int) -> Status[Any]:
     me = viewer(request)
-    community = access.access_community(me, community_id)
-    membership = access.visible(me, community.memberships.filter(user_id=user_id)).first()
-    if membership is None:
-        raise access.NotFound
+    community, membership = _membership(request, community_id, user_id)
     services.member_remove(
         actor=me, origin=Origin.of(request), community=community, person=membership.user
     )

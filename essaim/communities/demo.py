@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime
 import random
+from typing import Any
 
 from django.utils import timezone
 
@@ -66,7 +67,7 @@ def build_communities(*, seed: int, admin: User) -> int:
     externals = list(User.objects.filter(kind=UserKind.EXTERNAL).order_by("pk"))
     made = 0
 
-    def make(name: str, visibility: str, kind: str, **settings: object) -> Community:
+    def make(name: str, visibility: str, kind: str, **settings: Any) -> Community:
         nonlocal made
         made += 1
         return services.community_create(

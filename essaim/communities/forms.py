@@ -56,15 +56,8 @@ class CommunityForm(forms.Form):
         }
 
 
-class RuleForm(forms.Form):
-    """Automatic members, kept in sync with the directory."""
-
-    org_unit = forms.TypedChoiceField(
-        label=_("Everyone in this unit (and below)"), required=False, coerce=int, empty_value=None
-    )
-    site = forms.TypedChoiceField(
-        label=_("Everyone at this site"), required=False, coerce=int, empty_value=None
-    )
+class _PlacesForm(forms.Form):
+    """A form whose ``org_unit`` and ``site`` choices are the viewer's units and sites."""
 
     def __init__(
         self, *args: Any, units: list[tuple[int, str]], sites: list[tuple[int, str]], **kw: Any
@@ -74,7 +67,18 @@ class RuleForm(forms.Form):
         self.fields["site"].choices = [("", "—"), *sites]  # type: ignore[attr-defined]
 
 
-class InviteForm(forms.Form):
+class RuleForm(_PlacesForm):
+    """Automatic members, kept in sync with the directory."""
+
+    org_unit = forms.TypedChoiceField(
+        label=_("Everyone in this unit (and below)"), required=False, coerce=int, empty_value=None
+    )
+    site = forms.TypedChoiceField(
+        label=_("Everyone at this site"), required=False, coerce=int, empty_value=None
+    )
+
+
+class InviteForm(_PlacesForm):
     emails = forms.CharField(
         label=_("People"),
         required=False,
@@ -88,13 +92,6 @@ class InviteForm(forms.Form):
         label=_("Everyone at a site"), required=False, coerce=int, empty_value=None
     )
     role = forms.ChoiceField(label=_("As"), choices=Role.choices, initial=Role.MEMBER)
-
-    def __init__(
-        self, *args: Any, units: list[tuple[int, str]], sites: list[tuple[int, str]], **kw: Any
-    ) -> None:
-        super().__init__(*args, **kw)
-        self.fields["org_unit"].choices = [("", "—"), *units]  # type: ignore[attr-defined]
-        self.fields["site"].choices = [("", "—"), *sites]  # type: ignore[attr-defined]
 
     def addresses(self) -> list[str]:
         text = self.cleaned_data["emails"].replace(",", " ").replace(";", " ")

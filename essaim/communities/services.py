@@ -117,7 +117,7 @@ def community_create(
     actor: User,
     origin: Origin,
     name: str,
-    visibility: Visibility,
+    visibility: str,
     slug: str = "",
     **settings: Any,
 ) -> Community:
@@ -274,7 +274,7 @@ def invite(
     people: Iterable[User] = (),
     org_unit: OrgUnit | None = None,
     site: Site | None = None,
-    role: Role = Role.MEMBER,
+    role: str = Role.MEMBER,
 ) -> list[Invitation]:
     """Invite people, or everyone in an org unit (and below) or at a site. People already
     in or already invited are skipped; a deactivated person, someone the actor may not
@@ -366,7 +366,7 @@ def _check_runner_change(actor: User, community: Community, membership: Membersh
 
 
 def role_set(
-    *, actor: User, origin: Origin, community: Community, person: User, role: Role
+    *, actor: User, origin: Origin, community: Community, person: User, role: str
 ) -> Membership:
     _require(access.can(actor, "manage", community))
     membership = community.memberships.filter(user=person).first()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import logging
 import smtplib
+from functools import partial
 
 from django.conf import settings
 from django.core.mail import send_mail
@@ -38,11 +39,8 @@ def community_lifecycle() -> dict[str, int]:
     with transaction.atomic():
         archived, reminders = services.lifecycle_run(timezone.localdate())
         for community_id, user_id in reminders:
-            transaction.on_commit(
-                lambda c=community_id, u=user_id: send_end_reminder.enqueue(
-                    community_id=c, user_id=u
-                )
-            )
+            remind = partial(send_end_reminder.enqueue, community_id=community_id, user_id=user_id)
+            transaction.on_commit(remind)
         community_lifecycle.using(run_after=next_run()).enqueue()
     return {"archived": len(archived), "reminders": len(reminders)}
 

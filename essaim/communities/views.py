@@ -3,7 +3,7 @@ change, access.py answers every "may they?"."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, BinaryIO, cast
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -322,7 +322,8 @@ def community_cover(request: HttpRequest, slug: str) -> HttpResponse:
         messages.error(request, _("Choose an image."))
         return redirect("community-settings", slug=community.slug)
     try:
-        services.cover_set(actor=me, origin=Origin.of(request), community=community, source=upload)
+        source = cast(BinaryIO, upload) if upload is not None else None
+        services.cover_set(actor=me, origin=Origin.of(request), community=community, source=source)
     except ServiceError as exc:
         messages.error(request, exc.message)
     return redirect("community-settings", slug=community.slug)
