@@ -147,8 +147,14 @@ def build_communities(*, seed: int, admin: User) -> int:
     heads = Profile.objects.filter(org_unit__in=departments, manager__profile__manager__isnull=True)
     Membership.objects.bulk_create(
         [
-            Membership(community=board, user_id=pk)
-            for pk in heads.values_list("user_id", flat=True)[:12]
+            Membership(community=board, user_id=pk, role=Role.OWNER if i == 0 else Role.MEMBER)
+            for i, pk in enumerate(heads.values_list("user_id", flat=True)[:12])
         ]
     )
+    # The administrator made them all: she hands them over and stays in the help community
+    # she runs (and, by their rule, in those of her site and department).
+    for community in Community.objects.exclude(pk=help_desk.pk).filter(memberships__user=admin):
+        if community.memberships.filter(role=Role.OWNER).exclude(user=admin).exists():
+            services.leave(actor=admin, community=community)
+    services.sync_people([admin.pk])
     return made
