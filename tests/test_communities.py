@@ -153,6 +153,8 @@ def test_roles_change_at_once_for_later_requests(
     assert not access.visible(personas.member, Community.objects.filter(pk=secret.pk)).exists()
     user_deactivate(actor=personas.admin, origin=CLI, user=personas.animator)
     assert not access.can(User.objects.get(pk=personas.animator.pk), "view", private)
+    listed = community_selectors.members(personas.owner, private)
+    assert personas.animator.pk not in {m.user_id for m in listed}  # nor listed as a member
 
 
 # --- Services ----------------------------------------------------------------------------

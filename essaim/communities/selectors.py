@@ -34,7 +34,7 @@ def _with_counts(viewer: access.Viewer, found: QuerySet[Community]) -> QuerySet[
     """Each with its number of members and the viewer's role (None when not in)."""
     mine = Membership.objects.filter(community=OuterRef("pk"), user_id=viewer.pk or 0)
     members = (
-        Membership.objects.filter(community=OuterRef("pk"))
+        Membership.objects.filter(community=OuterRef("pk"), user__is_active=True)
         .order_by()
         .values("community")
         .annotate(n=Count("pk"))
@@ -149,14 +149,16 @@ def community_view(viewer: access.Viewer, community: Community) -> CommunityView
         action: access.can(viewer, action, community)
         for action in ("read", "join", "request", "post", "manage", "configure")
     }
-    memberships = access.visible(viewer, community.memberships.select_related("user__profile"))
+    memberships = access.visible(
+        viewer, community.memberships.filter(user__is_active=True).select_related("user__profile")
+    )
     runners = list(memberships.filter(role__in=RUNNERS).order_by("role", "user__display_name"))
     return CommunityView(
         community=community,
         role=access.community_role(viewer, community),
         can=can,
         runners=runners,
-        member_count=community.memberships.count(),
+        member_count=community.memberships.filter(user__is_active=True).count(),
         invitation=my_invitations(viewer).filter(community=community).first(),
         requested=community.join_requests.filter(user_id=viewer.pk or 0).exists(),
         # Counted for everyone (a fixed number of queries), shown to those who manage.
@@ -173,8 +175,13 @@ ROLE_ORDER = Case(
 def members(
     viewer: access.Viewer, community: Community, *, offset: int = 0, limit: int = 100
 ) -> list[Membership]:
-    """The members the viewer may see: owners, animators, members, readers, by name."""
-    found = access.visible(viewer, community.memberships.select_related("user__profile__org_unit"))
+    """The active members the viewer may see: owners, animators, members, readers, by name."""
+    found = access.visible(
+        viewer,
+        community.memberships.filter(user__is_active=True).select_related(
+            "user__profile__org_unit"
+        ),
+    )
     return list(found.order_by(ROLE_ORDER, "user__display_name", "pk")[offset : offset + limit])
 
 
