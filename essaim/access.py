@@ -36,6 +36,7 @@ from essaim.communities.models import Role as CommunityRole
 from essaim.communities.models import Visibility as CommunityVisibility
 from essaim.directory.models import PersonToken, ProfileFieldValue, Visibility
 from essaim.governance.models import AuditEntry
+from essaim.realtime.models import Event, EventRecipient
 
 Viewer = User | AnonymousUser
 M = TypeVar("M", bound=Model)
@@ -425,6 +426,49 @@ class MembershipRule(Rule[Membership]):
         return viewers.filter(Q(pk=obj.user_id) | Q(pk__in=community_readers(community)))
 
 
+# --- Events ----------------------------------------------------------------------------
+
+
+class EventRule(Rule[Event]):
+    """An event of the real-time stream goes to the readers of its community, narrowed to
+    its named recipients when it has any; an event without a community goes to its named
+    recipients only. Checked again at every delivery, so someone who lost access gets
+    nothing more, whatever was true when the event was written."""
+
+    model = Event
+    actions = frozenset({VIEW})
+
+    def can(self, user: Viewer, action: str, obj: Event) -> bool:
+        if action != VIEW:
+            raise ValueError(f"unknown action {action!r} on events")
+        if not is_active(user):
+            return False
+        named = obj.recipients.exists()
+        if named and not obj.recipients.filter(user=user).exists():
+            return False
+        if obj.community is None:
+            return named
+        return can(user, "read", obj.community)
+
+    def visible(self, user: Viewer, qs: QuerySet[Event]) -> QuerySet[Event]:
+        if not is_active(user):
+            return qs.none()
+        named = Exists(EventRecipient.objects.filter(event=OuterRef("pk")))
+        addressed = Exists(EventRecipient.objects.filter(event=OuterRef("pk"), user=user))
+        readable = Community.objects.filter(readable_communities(user))
+        return qs.filter(
+            (Q(community__isnull=True) & addressed)
+            | (Q(community__in=readable) & (~named | addressed))
+        )
+
+    def audience(self, obj: Event) -> QuerySet[User]:
+        named = obj.recipients.values("user")
+        if obj.community is None:
+            return active_users().filter(pk__in=named)
+        readers = community_readers(obj.community)
+        return readers.filter(pk__in=named) if obj.recipients.exists() else readers
+
+
 RULES: dict[type[Model], Rule[Any]] = {
     rule.model: rule
     for rule in (
@@ -435,6 +479,7 @@ RULES: dict[type[Model], Rule[Any]] = {
         PersonTokenRule(),
         CommunityRule(),
         MembershipRule(),
+        EventRule(),
     )
 }
 

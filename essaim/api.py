@@ -127,11 +127,13 @@ def _register_routers() -> None:
     from essaim.communities.api import router as communities_router
     from essaim.directory.api import router as directory_router
     from essaim.governance.api import router as governance_router
+    from essaim.realtime.api import router as realtime_router
 
     api.add_router("/", accounts_router)
     api.add_router("/audit", governance_router)
     api.add_router("/", directory_router)
     api.add_router("/", communities_router)
+    api.add_router("/", realtime_router)
 
 
 _register_routers()

@@ -102,6 +102,7 @@ INSTALLED_APPS = [
     "essaim.accounts",
     "essaim.directory",
     "essaim.communities",
+    "essaim.realtime",
     "essaim.governance",
     "essaim.web",
 ]
@@ -262,6 +263,12 @@ if PRODUCTION:
 # --- API ----------------------------------------------------------------------------------
 NINJA_PAGINATION_PER_PAGE = 50
 NINJA_MAX_PER_PAGE_SIZE = 200
+
+# --- Real time ----------------------------------------------------------------------------
+# Events kept for clients that resume; one resuming from further back is told to resync.
+EVENTS_KEEP = env_int("ESSAIM_EVENTS_KEEP", 100_000)
+# How long GET /api/v1/events waits for an event before answering an empty list.
+EVENTS_LONG_POLL_MAX_SECONDS = 30
 
 LOGGING = {
     "version": 1,

@@ -1,0 +1,54 @@
+"""The event stream for programs without a socket: long polling."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest
+from ninja import Field, Query, Router, Schema
+
+from essaim.api_base import viewer
+
+from . import events
+
+router = Router(tags=["events"])
+POLL_INTERVAL = 0.2  # seconds between looks at the stream while waiting
+
+
+class EventOut(Schema):
+    id: int
+    type: str
+    data: dict[str, Any]
+
+
+class EventsOut(Schema):
+    events: list[EventOut]
+    last_event_id: int
+    resync: bool
+
+
+class EventsQuery(Schema):
+    last_event_id: int = Field(0, ge=0)
+    timeout: float = Field(25, ge=0, le=settings.EVENTS_LONG_POLL_MAX_SECONDS)
+
+
+@router.get(
+    "/events",
+    response=EventsOut,
+    summary="Events after last_event_id (waits up to `timeout` seconds when none is ready)",
+)
+def events_after(request: HttpRequest, query: Query[EventsQuery]) -> dict[str, Any]:
+    me = viewer(request)
+    deadline = time.monotonic() + query.timeout
+    while True:
+        batch = events.after(me, query.last_event_id)
+        if batch.events or batch.resync or time.monotonic() >= deadline:
+            break
+        time.sleep(POLL_INTERVAL)
+    return {
+        "events": [{"id": e.seq, "type": e.type, "data": e.data} for e in batch.events],
+        "last_event_id": batch.last_event_id,
+        "resync": batch.resync,
+    }

@@ -1,0 +1,104 @@
+"""Writing and reading the event stream. ``emit`` writes an event in the caller's
+transaction; once committed, ``publish`` numbers it; ``after`` reads what a viewer may
+receive after a number, each event checked by access.EventRule at that moment."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Case, Value, When
+
+from essaim import access
+from essaim.accounts.models import User
+from essaim.communities.models import Community
+
+from .models import Event, EventRecipient, Stream
+
+BATCH = 500
+
+
+def emit(
+    type: str,
+    data: dict[str, Any],
+    *,
+    community: Community | None = None,
+    users: Iterable[User | int] = (),
+) -> Event:
+    """Record an event for the readers of ``community`` (narrowed to ``users`` when
+    given) or for ``users`` alone, in the current transaction: nothing is published for
+    a transaction that rolls back."""
+    ids = sorted({u if isinstance(u, int) else u.pk for u in users})
+    if community is None and not ids:
+        raise ValueError("an event needs an audience: a community or users")
+    event = Event.objects.create(type=type, data=data, community=community)
+    EventRecipient.objects.bulk_create([EventRecipient(event=event, user_id=pk) for pk in ids])
+    transaction.on_commit(publish)
+    return event
+
+
+def publish() -> int:
+    """Number the committed events that have no ``seq`` yet, in id order, under the
+    stream's lock; returns how many. Safe to call from anywhere, at any time."""
+    Stream.objects.get_or_create(pk=1)  # the first time; a concurrent create is no harm
+    with transaction.atomic():
+        stream = Stream.objects.select_for_update().get(pk=1)
+        pending = list(
+            Event.objects.filter(seq__isnull=True)
+            .order_by("id")
+            .values_list("id", flat=True)[:BATCH]
+        )
+        if not pending:
+            return 0
+        numbers = {pk: stream.last_seq + i for i, pk in enumerate(pending, start=1)}
+        Event.objects.filter(pk__in=pending).update(
+            seq=Case(*(When(pk=pk, then=Value(n)) for pk, n in numbers.items()))
+        )
+        stream.last_seq += len(pending)
+        stream.save(update_fields=["last_seq"])
+    return len(pending)
+
+
+def _head() -> int:
+    """The last number given (0 before the first event)."""
+    return Stream.objects.filter(pk=1).values_list("last_seq", flat=True).first() or 0
+
+
+@dataclass
+class Batch:
+    events: list[Event]
+    last_event_id: int  # the ``seq`` to resume from
+    resync: bool  # the client's position is outside the kept window: fetch state again
+
+
+def after(viewer: access.Viewer, last_event_id: int, *, limit: int = 100) -> Batch:
+    """What ``viewer`` may receive after ``last_event_id``, oldest first. A position
+    older than the oldest event kept, or beyond the newest, gets ``resync``: never a
+    silent gap."""
+    head = _head()
+    oldest = Event.objects.filter(seq__isnull=False).order_by("seq").values_list("seq", flat=True)
+    first = oldest.first()
+    kept_from = first if first is not None else head + 1
+    if last_event_id > head or last_event_id < kept_from - 1:
+        return Batch([], head, resync=True)
+    found = list(
+        access.visible(viewer, Event.objects.filter(seq__gt=last_event_id)).order_by("seq")[:limit]
+    )
+    # Resume after what was read; when less than a page came back, the viewer may receive
+    # nothing more up to the head read above (every event up to it was numbered, hence
+    # committed, before the query ran): resume from there.
+    position = max([e.seq or 0 for e in found], default=last_event_id)
+    if len(found) < limit:
+        position = max(position, head)
+    return Batch(found, position, resync=False)
+
+
+def prune() -> int:
+    """Forget the events beyond the kept window (EVENTS_KEEP of them); returns how many."""
+    keep = settings.EVENTS_KEEP
+    head = _head()
+    deleted, _ = Event.objects.filter(seq__lte=head - keep).delete()
+    return deleted

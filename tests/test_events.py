@@ -1,0 +1,132 @@
+"""The event stream's outbox and long polling: nothing published for a rolled-back
+change, resume with exactly the missed events, resync outside the kept window, and each
+event checked against the access policy at delivery."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.db import transaction
+from django.test import Client
+
+from essaim import access
+from essaim.accounts.services import user_deactivate
+from essaim.communities import services as community_services
+from essaim.communities.models import Community, Visibility
+from essaim.http import CLI
+from essaim.realtime import events
+from essaim.realtime.models import Event
+from tests.conftest import Personas
+from tests.test_communities import build
+
+TokenClient = Callable[..., Client]
+pytestmark = pytest.mark.django_db(transaction=True)  # on_commit publishes
+
+
+def poll(client: Client, last: int, timeout: float = 0) -> dict[str, Any]:
+    response = client.get("/api/v1/events", {"last_event_id": last, "timeout": timeout})
+    assert response.status_code == 200, response.content
+    return response.json()
+
+
+def test_an_event_exists_only_if_its_change_is_committed(personas: Personas) -> None:
+    community = build(personas, Visibility.PUBLIC)
+    with pytest.raises(RuntimeError), transaction.atomic():
+        events.emit("test.rolled_back", {}, community=community)
+        raise RuntimeError
+    events.emit("test.kept", {"n": 1}, community=community)
+    assert list(Event.objects.values_list("type", "seq")) == [("test.kept", 1)]
+    with pytest.raises(ValueError):
+        events.emit("test.nobody", {})
+
+
+def test_resume_gets_exactly_the_missed_events_in_order(
+    personas: Personas, token_client: TokenClient
+) -> None:
+    community = build(personas, Visibility.PUBLIC)
+    member = token_client(personas.member)
+    first = poll(member, 0)
+    assert first == {"events": [], "last_event_id": 0, "resync": False}
+    for n in range(3):
+        events.emit("test.tick", {"n": n}, community=community)
+    got = poll(member, 0)
+    assert [e["data"]["n"] for e in got["events"]] == [0, 1, 2]
+    assert got["last_event_id"] == got["events"][-1]["id"]
+    events.emit("test.tick", {"n": 3}, community=community)
+    again = poll(member, got["last_event_id"])
+    assert [e["data"]["n"] for e in again["events"]] == [3]  # no duplicate, none missed
+    assert poll(member, again["last_event_id"])["events"] == []
+
+
+def test_an_event_committed_late_with_a_lower_id_is_not_skipped(personas: Personas) -> None:
+    community = build(personas, Visibility.PUBLIC)
+    # Transaction A takes an id, transaction B takes the next one and commits first; a
+    # reader reads B; then A commits. Played in order on one connection.
+    taken = Event.objects.create(type="test.placeholder", data={}, community=community).pk
+    Event.objects.filter(pk=taken).delete()  # A's id, not committed yet
+    late = events.emit("test.late", {}, community=community)  # B, committed and published
+    late.refresh_from_db()
+    reader = personas.member
+    assert [e.type for e in events.after(reader, 0).events] == ["test.late"]
+    early = Event.objects.create(pk=taken, type="test.early", data={}, community=community)
+    events.publish()  # A commits now
+    early.refresh_from_db()
+    assert early.pk < late.pk and (early.seq or 0) > (late.seq or 0)
+    assert [e.type for e in events.after(reader, late.seq or 0).events] == ["test.early"]
+
+
+def test_outside_the_kept_window_the_client_is_told_to_resync(
+    personas: Personas, token_client: TokenClient, settings: Any
+) -> None:
+    settings.EVENTS_KEEP = 2
+    community = build(personas, Visibility.PUBLIC)
+    for n in range(5):
+        events.emit("test.tick", {"n": n}, community=community)
+    assert events.prune() == 3
+    member = token_client(personas.member)
+    assert poll(member, 1)["resync"] is True  # 2 and 3 are gone
+    assert poll(member, 3)["resync"] is False
+    assert poll(member, 99)["resync"] is True  # ahead of the stream (a restored database)
+    assert [e["data"]["n"] for e in poll(member, 3)["events"]] == [3, 4]
+
+
+def test_each_event_is_checked_at_delivery(personas: Personas, token_client: TokenClient) -> None:
+    secret = build(personas, Visibility.SECRET)
+    private = build(personas, Visibility.PRIVATE)
+    events.emit("test.secret", {}, community=secret)
+    events.emit("test.for_member", {}, users=[personas.member])
+    events.emit("test.mention", {}, community=private, users=[personas.member, personas.outsider])
+    outsider, member = token_client(personas.outsider), token_client(personas.member)
+    assert poll(outsider, 0)["events"] == []  # a secret community's and a private one's
+    assert [e["type"] for e in poll(member, 0)["events"]] == [
+        "test.secret",
+        "test.for_member",
+        "test.mention",
+    ]
+    # Removed: nothing more, at once; the three forms of the rule agree.
+    community_services.member_remove(
+        actor=personas.owner, origin=CLI, community=secret, person=personas.member
+    )
+    assert [e["type"] for e in poll(member, 0)["events"]] == ["test.for_member", "test.mention"]
+    for event in Event.objects.all():
+        for name, user in personas.items():
+            allowed = access.can(user, "view", event)
+            listed = access.visible(user, Event.objects.filter(pk=event.pk)).exists()
+            receives = access.audience(event).filter(pk=user.pk).exists()
+            assert allowed == listed == receives, (name, event.type)
+    user_deactivate(actor=personas.admin, origin=CLI, user=personas.member)
+    assert member.get("/api/v1/events").status_code == 401  # its token died with it
+
+
+def test_a_long_poll_waits_then_answers_empty(
+    personas: Personas, token_client: TokenClient
+) -> None:
+    community = Community.objects.get(pk=build(personas, Visibility.PUBLIC).pk)
+    member = token_client(personas.member)
+    assert poll(member, 0, timeout=0.3) == {"events": [], "last_event_id": 0, "resync": False}
+    events.emit("test.tick", {}, community=community)
+    assert len(poll(member, 0, timeout=5)["events"]) == 1  # at once: an event is waiting
+    bad = member.get("/api/v1/events", {"last_event_id": -1, "timeout": 999})
+    assert bad.status_code == 422
