@@ -21,6 +21,7 @@ from essaim.directory import services as directory_services
 from essaim.directory.models import FieldKind, PersonToken, ProfileFieldValue, Visibility
 from essaim.governance.models import AuditEntry
 from essaim.http import CLI
+from essaim.realtime import events
 from tests.conftest import PASSWORD, Personas
 from tests.test_communities import build as build_community
 
@@ -55,7 +56,20 @@ def objects_of(personas: Personas) -> list[Model]:
     # A community of every visibility, with every role, an invitee and (external) a customer.
     communities = [build_community(personas, v) for v in CommunityVisibility]
     memberships = list(Membership.objects.filter(community__in=communities))
-    return [*personas.all(), token, *values, *entries, *words, *communities, *memberships]
+    # Events to each community's readers, to one of them only, and to one person.
+    stream = [events.emit("test.all", {}, community=c) for c in communities]
+    stream += [events.emit("test.one", {}, community=c, users=[personas.hr]) for c in communities]
+    stream.append(events.emit("test.direct", {}, users=[personas.external]))
+    return [
+        *personas.all(),
+        token,
+        *values,
+        *entries,
+        *words,
+        *communities,
+        *memberships,
+        *stream,
+    ]
 
 
 def test_the_three_forms_agree_for_every_persona_and_object(personas: Personas) -> None:
