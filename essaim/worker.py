@@ -12,7 +12,7 @@ import logging
 import os
 import socket
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import close_old_connections
@@ -94,16 +94,28 @@ def oldest_waiting_task_age() -> float:
     return max(0.0, (timezone.now() - oldest).total_seconds())
 
 
+NIGHT_HOUR = 3  # local time of the daily tasks
+
+
+def next_night(now: datetime | None = None) -> datetime:
+    """The next NIGHT_HOUR o'clock, local time."""
+    now = timezone.localtime(now)
+    at = now.replace(hour=NIGHT_HOUR, minute=0, second=0, microsecond=0)
+    return at if at > now else at + timedelta(days=1)
+
+
 def schedule_daily_tasks() -> None:
     """Daily tasks queue their own next run; a starting worker queues any that is missing
     (a new database, or a run that failed)."""
     from django_tasks import TaskResultStatus
 
-    from essaim.communities.tasks import community_lifecycle, next_run
+    from essaim.communities.tasks import community_lifecycle
+    from essaim.realtime.tasks import prune_events
 
-    waiting = DBTaskResult.objects.filter(
-        task_path=community_lifecycle.module_path,
-        status__in=[TaskResultStatus.READY, TaskResultStatus.RUNNING],
-    )
-    if not waiting.exists():
-        community_lifecycle.using(run_after=next_run()).enqueue()
+    for daily in (community_lifecycle, prune_events):
+        waiting = DBTaskResult.objects.filter(
+            task_path=daily.module_path,
+            status__in=[TaskResultStatus.READY, TaskResultStatus.RUNNING],
+        )
+        if not waiting.exists():
+            daily.using(run_after=next_night()).enqueue()

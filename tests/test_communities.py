@@ -346,7 +346,8 @@ def test_the_daily_run_archives_ended_projects_and_reminds_owners_once(
     later = project("Later", 60, Visibility.PUBLIC)
     schedule_daily_tasks()
     schedule_daily_tasks()  # a second worker start queues no second run
-    (daily,) = DBTaskResult.objects.filter(status="READY")
+    lifecycle = DBTaskResult.objects.filter(status="READY", task_path__endswith="lifecycle")
+    (daily,) = lifecycle
     assert daily.run_after > timezone.now()
     DBTaskResult.objects.filter(pk=daily.pk).update(run_after=timezone.now())
     with override_settings(**email_settings(f"smtp://127.0.0.1:{smtp_server.port}")):
@@ -362,7 +363,7 @@ def test_the_daily_run_archives_ended_projects_and_reminds_owners_once(
     bodies = [m.get_payload(decode=True).decode() for m in received]
     assert all("Orion" not in b for b in bodies) and any("Launch" in b for b in bodies)
     assert not Community.objects.get(pk=later.pk).reminded_at
-    (tomorrow,) = DBTaskResult.objects.filter(status="READY")
+    (tomorrow,) = lifecycle.all()
     assert tomorrow.run_after > timezone.now()
     # Tomorrow's run reminds nobody again; a new end date reminds again.
     services.community_update(

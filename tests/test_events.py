@@ -10,6 +10,8 @@ from typing import Any
 import pytest
 from django.db import transaction
 from django.test import Client
+from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 
 from essaim import access
 from essaim.accounts.services import user_deactivate
@@ -18,6 +20,7 @@ from essaim.communities.models import Community, Visibility
 from essaim.http import CLI
 from essaim.realtime import events
 from essaim.realtime.models import Event
+from essaim.worker import TaskWorker, schedule_daily_tasks
 from tests.conftest import Personas
 from tests.test_communities import build
 
@@ -130,3 +133,19 @@ def test_a_long_poll_waits_then_answers_empty(
     assert len(poll(member, 0, timeout=5)["events"]) == 1  # at once: an event is waiting
     bad = member.get("/api/v1/events", {"last_event_id": -1, "timeout": 999})
     assert bad.status_code == 422
+
+
+def test_the_daily_task_numbers_stragglers_prunes_and_comes_back_tomorrow(
+    personas: Personas, settings: Any
+) -> None:
+    settings.EVENTS_KEEP = 1
+    community = build(personas, Visibility.PUBLIC)
+    for n in range(3):
+        events.emit("test.tick", {"n": n}, community=community)
+    Event.objects.create(type="test.straggler", data={}, community=community)  # never numbered
+    schedule_daily_tasks()
+    DBTaskResult.objects.filter(task_path__endswith="prune_events").update(run_after=timezone.now())
+    TaskWorker(batch=True, interval=0).run()
+    assert list(Event.objects.values_list("type", "seq")) == [("test.straggler", 4)]
+    (tomorrow,) = DBTaskResult.objects.filter(status="READY", task_path__endswith="prune_events")
+    assert tomorrow.run_after > timezone.now()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime
 import logging
 import smtplib
 from functools import partial
@@ -16,20 +15,12 @@ from django.utils import timezone, translation
 from django_tasks import task
 
 from essaim.accounts.models import User
-from essaim.worker import retry_later
+from essaim.worker import next_night, retry_later
 
 from . import services
 from .models import Community, Membership, Role
 
 logger = logging.getLogger("essaim.communities")
-LIFECYCLE_HOUR = 3  # local time of the daily run
-
-
-def next_run(now: datetime.datetime | None = None) -> datetime.datetime:
-    """The next LIFECYCLE_HOUR o'clock, local time."""
-    now = timezone.localtime(now)
-    at = now.replace(hour=LIFECYCLE_HOUR, minute=0, second=0, microsecond=0)
-    return at if at > now else at + datetime.timedelta(days=1)
 
 
 @task()
@@ -41,7 +32,7 @@ def community_lifecycle() -> dict[str, int]:
         for community_id, user_id in reminders:
             remind = partial(send_end_reminder.enqueue, community_id=community_id, user_id=user_id)
             transaction.on_commit(remind)
-        community_lifecycle.using(run_after=next_run()).enqueue()
+        community_lifecycle.using(run_after=next_night()).enqueue()
     return {"archived": len(archived), "reminders": len(reminders)}
 
 
