@@ -1,6 +1,25 @@
+"""The ASGI application: Django for HTTP, the event stream's WebSocket at /ws/ (session
+cookie; Origin checked against ALLOWED_HOSTS)."""
+
 import os
 
 from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "essaim.settings")
-application = get_asgi_application()
+django_application = get_asgi_application()
+
+from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
+from channels.sessions import SessionMiddlewareStack  # noqa: E402
+from django.urls import path  # noqa: E402
+
+from essaim.realtime.consumers import EventStream  # noqa: E402
+
+application = ProtocolTypeRouter(
+    {
+        "http": django_application,
+        "websocket": AllowedHostsOriginValidator(
+            SessionMiddlewareStack(URLRouter([path("ws/", EventStream.as_asgi())]))
+        ),
+    }
+)
