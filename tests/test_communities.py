@@ -401,6 +401,8 @@ def test_suggestions_come_from_colleagues_follows_and_skills(personas: Personas)
     near, followed = community("Near"), community("Followed")
     community("Snakes", tags=["python"])
     mine, secret, far = community("Mine"), community("Hidden", Visibility.SECRET), community("Far")
+    quiet = community("Quiet", Visibility.PRIVATE)
+    Membership.objects.create(community=quiet, user=colleague)  # not mine to know
     Membership.objects.create(community=near, user=colleague)
     Membership.objects.create(community=secret, user=colleague)
     Membership.objects.create(community=followed, user=personas.animator)

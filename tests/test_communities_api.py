@@ -51,6 +51,10 @@ def test_create_read_list_and_update(personas: Personas, token_client: TokenClie
         f"{BASE}/{made['id']}", {"description": "Pipelines"}, content_type="application/json"
     )
     assert patched.status_code == 200 and patched.json()["description"] == "Pipelines"
+    for body, status in (({"confidential": True}, 200), ({"confidential": None}, 422)):
+        answer = owner.patch(f"{BASE}/{made['id']}", body, content_type="application/json")
+        assert answer.status_code == status, body
+    assert Community.objects.get().confidential  # a null did not switch it off
     refused = member.patch(
         f"{BASE}/{made['id']}", {"name": "Mine now"}, content_type="application/json"
     )
@@ -126,6 +130,7 @@ def test_bad_input_is_a_4xx_that_changes_nothing(
         {"name": "x", "visibility": "public", "confidential": True},
         {"name": "x", "visibility": "public", "owner": personas.member.pk},
         {"name": "x", "visibility": "public", "tags": ["t"] * 11},
+        {"name": "x", "visibility": "private", "confidential": None},
     ):
         response = post(owner, BASE, body)
         assert 400 <= response.status_code < 500, body

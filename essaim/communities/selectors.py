@@ -108,8 +108,11 @@ def _suggested(viewer: access.Viewer, limit: int) -> CommunityPage:
     )
     weight: dict[int, int] = {}
     for people, points in ((colleagues, 1), (followed, 2)):
+        # Only memberships the viewer may see: who is in a private community is for its
+        # readers, and a ranking would tell it.
+        near_memberships = Membership.objects.filter(user_id__in=people, community__in=open_to_me)
         rows = (
-            Membership.objects.filter(user_id__in=people, community__in=open_to_me)
+            access.visible(viewer, near_memberships)
             .values_list("community")
             .annotate(n=Count("pk"))
         )

@@ -97,7 +97,9 @@ def _clean_settings(community: Community, changes: dict[str, Any]) -> None:
             community.reminded_at = None  # a new end: a new reminder
         community.end_date = end
     if "confidential" in changes:
-        community.confidential = bool(changes["confidential"])
+        if not isinstance(changes["confidential"], bool):
+            raise ServiceError(_("Say yes or no."), field="confidential")
+        community.confidential = changes["confidential"]
     if community.confidential and community.visibility == Visibility.PUBLIC:
         raise ServiceError(
             _("A public community cannot be confidential: make it private or secret first."),
