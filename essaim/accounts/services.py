@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import unicodedata
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
@@ -45,6 +46,19 @@ class ServiceError(Exception):
         self.message = message
         self.code = code
         self.field = field
+
+
+def clean_text(value: Any, field: str, limit: int, *, required: bool = False) -> str:
+    """Text from a service's caller, trimmed, of at most ``limit`` characters; a
+    ServiceError on ``field`` otherwise. Every app's services use it."""
+    if not isinstance(value, str):
+        raise ServiceError(_("This field must be text."), field=field)
+    value = value.strip()
+    if required and not value:
+        raise ServiceError(_("This field is required."), field=field)
+    if len(value) > limit:
+        raise ServiceError(_("At most %(limit)d characters.") % {"limit": limit}, field=field)
+    return value
 
 
 def _require(allowed: bool) -> None:

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from essaim import access
 from essaim.accounts.models import User, UserKind
-from essaim.accounts.services import ServiceError
+from essaim.accounts.services import ServiceError, clean_text
 from essaim.directory import photos
 from essaim.directory.models import OrgUnit, Profile, Site
 from essaim.governance.services import audit_record
@@ -48,17 +48,6 @@ def _require(allowed: bool) -> None:
         raise access.Forbidden
 
 
-def _text(value: Any, field: str, limit: int, *, required: bool = False) -> str:
-    if not isinstance(value, str):
-        raise ServiceError(_("This field must be text."), field=field)
-    value = value.strip()
-    if required and not value:
-        raise ServiceError(_("This field is required."), field=field)
-    if len(value) > limit:
-        raise ServiceError(_("At most %(limit)d characters.") % {"limit": limit}, field=field)
-    return value
-
-
 def _tags(value: Any) -> list[str]:
     if not isinstance(value, list | tuple) or not all(isinstance(t, str) for t in value):
         raise ServiceError(_("Tags are a list of words."), field="tags")
@@ -78,11 +67,11 @@ def _clean_settings(community: Community, changes: dict[str, Any]) -> None:
     if unknown:
         raise ValueError(f"not community settings: {sorted(unknown)}")
     if "name" in changes:
-        community.name = _text(changes["name"], "name", NAME_MAX, required=True)
+        community.name = clean_text(changes["name"], "name", NAME_MAX, required=True)
     if "description" in changes:
-        community.description = _text(changes["description"], "description", TEXT_MAX)
+        community.description = clean_text(changes["description"], "description", TEXT_MAX)
     if "rules" in changes:
-        community.rules = _text(changes["rules"], "rules", TEXT_MAX)
+        community.rules = clean_text(changes["rules"], "rules", TEXT_MAX)
     if "kind" in changes:
         if changes["kind"] not in Kind.values:
             raise ServiceError(_("Unknown type of community."), field="kind")
@@ -239,7 +228,7 @@ def join(*, actor: User, community: Community) -> Membership:
 def join_request(*, actor: User, community: Community, message: str = "") -> JoinRequest:
     """Ask to join a private community; its owners and animators decide."""
     _require(access.can(actor, "request", community))
-    message = _text(message, "message", 500)
+    message = clean_text(message, "message", 500)
     request, _created = JoinRequest.objects.get_or_create(
         community=community, user=actor, defaults={"message": message}
     )

@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 
 from essaim import access
 from essaim.accounts.models import Role, User, UserKind
-from essaim.accounts.services import ServiceError
+from essaim.accounts.services import ServiceError, clean_text
 from essaim.communities import services as community_services
 from essaim.governance.services import audit_record
 from essaim.http import Origin
@@ -77,29 +77,20 @@ def profile_of(user: User) -> Profile:
 # --- Profile fields --------------------------------------------------------------------
 
 
-def _clean_text(value: Any, field: str, limit: int) -> str:
-    if not isinstance(value, str):
-        raise ServiceError(_("This field must be text."), field=field)
-    value = value.strip()
-    if len(value) > limit:
-        raise ServiceError(_("At most %(limit)d characters.") % {"limit": limit}, field=field)
-    return value
-
-
 def _clean(profile: Profile, name: str, value: Any) -> Any:
     if name in ("job_title", "pronouns"):
-        return _clean_text(value, name, TEXT_MAX if name == "job_title" else 40)
+        return clean_text(value, name, TEXT_MAX if name == "job_title" else 40)
     if name == "bio":
-        return _clean_text(value, name, BIO_MAX)
+        return clean_text(value, name, BIO_MAX)
     if name in ("phone", "mobile_phone"):
-        phone = _clean_text(value, name, 40)
+        phone = clean_text(value, name, 40)
         if not PHONE.match(phone):
             raise ServiceError(
                 _("A phone number has digits, spaces and + ( ) . - only."), field=name
             )
         return phone
     if name == "timezone":
-        zone = _clean_text(value, name, 64)
+        zone = clean_text(value, name, 64)
         if zone and zone not in TIMEZONES:
             raise ServiceError(_("Choose a time zone from the list."), field=name)
         return zone
@@ -232,7 +223,7 @@ def languages_set(
 
 
 def _clean_field_value(field: ProfileField, value: str) -> str:
-    value = _clean_text(value, field.key, 500)
+    value = clean_text(value, field.key, 500)
     if not value:
         return value
     if field.kind == FieldKind.CHOICE and value not in field.choices:
@@ -287,7 +278,7 @@ def profile_field_save(
     _require(access.is_admin(actor))
     if not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,49}", key):
         raise ServiceError(_("A key has lower-case letters, digits and dashes."), field="key")
-    label = _clean_text(label, "label", 80)
+    label = clean_text(label, "label", 80)
     if not label:
         raise ServiceError(_("A field needs a label."), field="label")
     choices = [c.strip() for c in choices if c.strip()]
@@ -332,10 +323,10 @@ def org_unit_save(
 ) -> OrgUnit:
     """Create a unit, or rename or move ``unit`` (HR and administrators)."""
     _require(access.has_role(actor, Role.HR))
-    name = _clean_text(name, "name", TEXT_MAX)
+    name = clean_text(name, "name", TEXT_MAX)
     if not name:
         raise ServiceError(_("A unit needs a name."), field="name")
-    code = _clean_text(code, "code", 64)
+    code = clean_text(code, "code", 64)
     with transaction.atomic():
         if unit is None:
             unit = OrgUnit.objects.create(name=name, code=code, parent=parent)
@@ -361,8 +352,8 @@ def site_save(
     *, actor: User, origin: Origin, name: str, city: str, country: str, site: Site | None = None
 ) -> Site:
     _require(access.has_role(actor, Role.HR))
-    name = _clean_text(name, "name", TEXT_MAX)
-    city = _clean_text(city, "city", 100)
+    name = clean_text(name, "name", TEXT_MAX)
+    city = clean_text(city, "city", 100)
     if not name or not re.fullmatch(r"[A-Z]{2}", country):
         raise ServiceError(_("A site needs a name and a two-letter country code."), field="name")
     with transaction.atomic():
@@ -447,7 +438,7 @@ def status_set(
 ) -> Profile:
     """The person's own availability and status message, optionally until a time."""
     _require(access.is_active(actor))
-    text = _clean_text(text, "status_text", 100)
+    text = clean_text(text, "status_text", 100)
     if until is not None and until <= timezone.now():
         raise ServiceError(_("Choose a time in the future."), field="status_until")
     profile = profile_of(actor)
