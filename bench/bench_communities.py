@@ -26,15 +26,19 @@ import json
 import os
 import random
 import secrets
-import shutil
-import signal
 import sys
-import tempfile
 import time
-from pathlib import Path
 from typing import Any
 
-from bench_directory import HEADER, Database, Kind, figures, line, peak_rss_mib, run_kind
+from bench_directory import (
+    HEADER,
+    Kind,
+    figures,
+    in_throwaway_database,
+    line,
+    peak_rss_mib,
+    run_kind,
+)
 
 TARGET_MS = 30.0
 HOST = "127.0.0.1"
@@ -190,19 +194,7 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL", ""))
     args = parser.parse_args()
-    previous = signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    tmp = Path(tempfile.mkdtemp(prefix="essaim-bench-communities-"))
-    database = Database()
-    try:
-        database.create(args.database_url, tmp)
-        return measure(args)
-    finally:
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        try:
-            database.drop()
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
-            signal.signal(signal.SIGTERM, previous)
+    return in_throwaway_database(args, measure)
 
 
 if __name__ == "__main__":

@@ -435,12 +435,18 @@ def main() -> int:
         "as its autovacuum does within a minute (SQLite never analyzes by itself)",
     )
     args = parser.parse_args()
+    return in_throwaway_database(args, measure)
+
+
+def in_throwaway_database(args: argparse.Namespace, run: Any) -> int:
+    """``run(args)`` against a fresh database (see Database), removed afterwards whatever
+    happens; its exit status."""
     previous = signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    tmp = Path(tempfile.mkdtemp(prefix="essaim-bench-dir-"))
+    tmp = Path(tempfile.mkdtemp(prefix="essaim-bench-"))
     database = Database()
     try:
         database.create(args.database_url, tmp)
-        return measure(args)
+        return int(run(args))
     finally:
         # A second SIGTERM (say, from a `timeout` wrapper that forwards the first one) or
         # a Ctrl-C must not cut the clean-up short and leave the database behind.
