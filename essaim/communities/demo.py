@@ -2,7 +2,8 @@
 kept in sync by a rule), communities of practice, projects (one archived, one secret and
 confidential), customer communities with the external customers, a help community and a
 secret steering committee — about thirty, each with owners, animators, members and
-readers. Made through the services, as people would make them."""
+readers. The communities, rules, invitations and archives go through the services, as
+people would make them; the drawn members are written in bulk, as an import would."""
 
 from __future__ import annotations
 
