@@ -14,7 +14,7 @@ agree for every persona and object; every new protected type joins that test.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from typing import Any, ClassVar, Generic, TypeVar
 
 from django.contrib.auth.models import AnonymousUser
@@ -468,6 +468,32 @@ class EventRule(Rule[Event]):
         readers = community_readers(obj.community)
         return readers.filter(pk__in=named) if obj.recipients.exists() else readers
 
+    def audiences_among(self, events: list[Event], among: Collection[int]) -> dict[int, set[int]]:
+        """``audience`` for a batch of events at once, limited to the users ``among``
+        (those connected to a process): a few queries per batch instead of per event."""
+        readers: dict[int, set[int]] = {}
+        recipients = EventRecipient.objects.filter(event__in=events)
+        has_named = set(recipients.values_list("event_id", flat=True).distinct())
+        named: dict[int, set[int]] = {e.pk: set() for e in events}
+        for event_id, user_id in recipients.filter(user__in=among).values_list(
+            "event_id", "user_id"
+        ):
+            named[event_id].add(user_id)
+        active = set(active_users().filter(pk__in=among).values_list("pk", flat=True))
+        found = {}
+        for event in events:
+            if event.community is None:
+                found[event.pk] = named[event.pk] & active
+                continue
+            community = event.community
+            if community.pk not in readers:
+                readers[community.pk] = set(
+                    community_readers(community).filter(pk__in=among).values_list("pk", flat=True)
+                )
+            allowed = readers[community.pk]
+            found[event.pk] = allowed & named[event.pk] if event.pk in has_named else set(allowed)
+        return found
+
 
 RULES: dict[type[Model], Rule[Any]] = {
     rule.model: rule
@@ -501,6 +527,13 @@ def visible(user: Viewer, qs: QuerySet[M]) -> QuerySet[M]:
 
 def audience(obj: Model) -> QuerySet[User]:
     return _rule(type(obj)).audience(obj)
+
+
+def event_audiences(events: list[Event], among: Collection[int]) -> dict[int, set[int]]:
+    """Who among ``among`` may receive each event now (EventRule, for a batch)."""
+    rule = RULES[Event]
+    assert isinstance(rule, EventRule)
+    return rule.audiences_among(events, among)
 
 
 def can_many(user: Viewer, objs: Iterable[M]) -> dict[Any, bool]:

@@ -1,5 +1,5 @@
-"""The ASGI application: Django for HTTP, the event stream's WebSocket at /ws/ (session
-cookie; Origin checked against ALLOWED_HOSTS)."""
+"""The ASGI application: Django for HTTP, the event stream's WebSocket at /ws/
+(authenticated and Origin-checked by essaim.realtime.credentials)."""
 
 import os
 
@@ -9,8 +9,6 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "essaim.settings")
 django_application = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
-from channels.sessions import SessionMiddlewareStack  # noqa: E402
 from django.urls import path  # noqa: E402
 
 from essaim.realtime.consumers import EventStream  # noqa: E402
@@ -18,8 +16,6 @@ from essaim.realtime.consumers import EventStream  # noqa: E402
 application = ProtocolTypeRouter(
     {
         "http": django_application,
-        "websocket": AllowedHostsOriginValidator(
-            SessionMiddlewareStack(URLRouter([path("ws/", EventStream.as_asgi())]))
-        ),
+        "websocket": URLRouter([path("ws/", EventStream.as_asgi())]),
     }
 )

@@ -173,12 +173,15 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache, rate limits -------------------------------------------------------------------
 REDIS_URL = os.environ.get("REDIS_URL", "")
+# Names this installation's keys and pub/sub channels (channels ignore Redis's numbered
+# databases): installations sharing a Redis server need different ones.
+REDIS_PREFIX = os.environ.get("ESSAIM_REDIS_PREFIX", "essaim")
 if REDIS_URL:
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
-            "KEY_PREFIX": "essaim",
+            "KEY_PREFIX": REDIS_PREFIX,
         }
     }
 else:
@@ -267,6 +270,9 @@ NINJA_MAX_PER_PAGE_SIZE = 200
 # --- Real time ----------------------------------------------------------------------------
 # Events kept for clients that resume; one resuming from further back is told to resync.
 EVENTS_KEEP = env_int("ESSAIM_EVENTS_KEEP", 100_000)
+# How often each process looks at the outbox when it heard nothing (Redis down): the
+# longest an event waits then.
+EVENTS_FALLBACK_SECONDS = env_int("ESSAIM_EVENTS_FALLBACK_SECONDS", 1)
 # How long GET /api/v1/events waits for an event before answering an empty list.
 EVENTS_LONG_POLL_MAX_SECONDS = 30
 

@@ -38,6 +38,8 @@ def pytest_configure(config: pytest.Config) -> None:
         index = 1 + int(worker.removeprefix("gw") or 0) % 15
         parts = urlsplit(redis_url)
         settings.CACHES["default"]["LOCATION"] = urlunsplit(parts._replace(path=f"/{index}"))
+        # Pub/sub channels ignore the database: the event bus needs a prefix of its own.
+        settings.REDIS_PREFIX = f"essaim-test-{worker}"
 
 
 @pytest.fixture(autouse=True)

@@ -22,6 +22,7 @@ from essaim.directory.models import FieldKind, PersonToken, ProfileFieldValue, V
 from essaim.governance.models import AuditEntry
 from essaim.http import CLI
 from essaim.realtime import events
+from essaim.realtime.models import Event
 from tests.conftest import PASSWORD, Personas
 from tests.test_communities import build as build_community
 
@@ -91,6 +92,12 @@ def test_the_three_forms_agree_for_every_persona_and_object(personas: Personas) 
             bulk[o.pk] == access.can(viewer, access.VIEW, o) for o in objects if isinstance(o, User)
         )
     assert checked == len(viewers) * len(objects)
+    # The batch form the real-time fan-out uses agrees too.
+    stream = [o for o in objects if isinstance(o, Event)]
+    people = personas.all()
+    batch = access.event_audiences(stream, [p.pk for p in people])
+    for event in stream:
+        assert batch[event.pk] == {p.pk for p in people if access.can(p, access.VIEW, event)}, event
 
 
 def test_what_each_persona_sees(personas: Personas) -> None:

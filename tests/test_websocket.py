@@ -13,15 +13,16 @@ from typing import Any
 import pytest
 from asgiref.sync import sync_to_async
 from asgiref.testing import ApplicationCommunicator
+from django.contrib.sessions.models import Session
 from django.test import Client
 
-from essaim.accounts.models import User
-from essaim.accounts.services import user_deactivate
+from essaim.accounts.models import TokenScope, User
+from essaim.accounts.services import token_create, token_revoke, user_deactivate
 from essaim.asgi import application
 from essaim.communities import services as community_services
 from essaim.communities.models import Visibility
 from essaim.http import CLI
-from essaim.realtime import events
+from essaim.realtime import consumers, events
 from tests.conftest import PASSWORD, Personas
 from tests.test_communities import build
 
@@ -37,12 +38,16 @@ def session_of(user: User) -> str:
 class Socket(ApplicationCommunicator):  # type: ignore[misc]
     """A WebSocket client speaking ASGI to the application, as uvicorn does."""
 
-    def __init__(self, session: str, origin: str = "http://127.0.0.1") -> None:
-        headers = [
-            (b"origin", origin.encode()),
-            (b"cookie", f"sessionid={session}".encode()),
-            (b"host", b"127.0.0.1"),
-        ]
+    def __init__(
+        self, session: str | None, origin: str | None = "http://127.0.0.1", token: str = ""
+    ) -> None:
+        headers = [(b"host", b"127.0.0.1")]
+        if origin is not None:
+            headers.append((b"origin", origin.encode()))
+        if session is not None:
+            headers.append((b"cookie", f"sessionid={session}".encode()))
+        if token:
+            headers.append((b"authorization", f"Bearer {token}".encode()))
         scope = {"type": "websocket", "path": "/ws/", "headers": headers, "subprotocols": []}
         scope |= {"query_string": b"", "client": ("127.0.0.1", 50000), "server": None}
         super().__init__(application, scope)
@@ -80,7 +85,14 @@ def run(test: Callable[[], Awaitable[None]]) -> None:
 
 
 async def frames(socket: Socket, count: int) -> list[dict[str, Any]]:
-    return [await socket.receive_json_from(timeout=3) for _ in range(count)]
+    """The next ``count`` frames, leaving out the communities' own events (their tests
+    are in test_community_events.py)."""
+    found: list[dict[str, Any]] = []
+    while len(found) < count:
+        frame = await socket.receive_json_from(timeout=3)
+        if not frame["type"].startswith("community."):
+            found.append(frame)
+    return found
 
 
 def test_resume_then_live_events_and_nothing_of_a_secret_community(personas: Personas) -> None:
@@ -105,7 +117,8 @@ def test_resume_then_live_events_and_nothing_of_a_secret_community(personas: Per
         )
         await sync_to_async(events.emit)("test.secret", {}, community=secret)
         await sync_to_async(events.emit)("test.last", {}, community=public)
-        assert [f["type"] for f in await frames(mine, 1)] == ["test.last"]
+        last = await frames(mine, 1)
+        assert [f["type"] for f in last] == ["test.last"], last
         for socket in (mine, theirs):
             await socket.disconnect()
 
@@ -154,5 +167,164 @@ def test_bad_frames_get_an_error_frame_and_a_foreign_origin_is_refused(
         foreign = Socket(member, origin="https://evil.example")
         connected, _code = await foreign.connect()
         assert not connected
+
+    run(scenario)
+
+
+async def until_closed(socket: Socket) -> tuple[int, list[dict[str, Any]]]:
+    """The frames a socket gets until it is closed, and the close code."""
+    got = []
+    while True:
+        out = await socket.receive_output(timeout=3)
+        if out["type"] == "websocket.close":
+            return out.get("code", 1000), got
+        got.append(json.loads(out["text"]))
+
+
+def test_a_token_opens_a_socket_and_dead_credentials_close_theirs(personas: Personas) -> None:
+    token, raw = token_create(
+        user=personas.member, name="bot", scope=TokenScope.READ, password=PASSWORD
+    )
+    cookie, other_cookie = session_of(personas.member), session_of(personas.member)
+    signed_out = session_of(personas.owner)
+
+    async def scenario() -> None:
+        program = Socket(None, origin=None, token=raw)  # a program: no Origin, no cookie
+        assert (await program.connect())[0]
+        page, other_page = await connect(cookie), await connect(other_cookie)
+        owner_page = await connect(signed_out)
+        await sync_to_async(token_revoke)(user=personas.member, token=token)
+        assert (await until_closed(program))[0] == 4401
+        await sync_to_async(Session.objects.filter(session_key=signed_out).delete)()  # sign-out
+        assert (await until_closed(owner_page))[0] == 4401
+        # A password changed elsewhere ends every session of the person.
+        await sync_to_async(change_password)(personas.member)
+        assert (await until_closed(page))[0] == 4401
+        assert (await until_closed(other_page))[0] == 4401
+        for refused in (
+            Socket(None, origin=None, token="essaim_not-a-token"),
+            Socket(None, origin=None, token=raw),  # revoked
+            Socket(cookie, origin=None),  # a cookie needs an Origin
+        ):
+            assert not (await refused.connect())[0]
+
+    run(scenario)
+
+
+def change_password(user: User) -> None:
+    user.set_password("another long passphrase")
+    user.save(update_fields=["password"])
+
+
+def test_a_client_that_cannot_keep_up_is_told_to_resync_and_slows_nobody(
+    personas: Personas, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(consumers, "QUEUE_LIMIT", 5)
+    community = build(personas, Visibility.PUBLIC)
+    slow_id = personas.owner.pk
+    gate: list[asyncio.Event] = []
+    send = consumers.EventStream.send
+
+    async def stuck_send(self: consumers.EventStream, text_data: str | None = None) -> None:
+        if self.user_id == slow_id:
+            await gate[0].wait()  # this client reads nothing until the gate opens
+        await send(self, text_data=text_data)
+
+    monkeypatch.setattr(consumers.EventStream, "send", stuck_send)
+    slow_cookie, fast_cookie = session_of(personas.owner), session_of(personas.member)
+
+    async def scenario() -> None:
+        gate.append(asyncio.Event())
+        slow, fast = await connect(slow_cookie), await connect(fast_cookie)
+        start = await sync_to_async(events.head_now)()
+        for socket in (slow, fast):
+            await socket.send_json_to({"type": "resume", "last_event_id": start})
+        await asyncio.sleep(0.3)
+        for n in range(20):
+            await sync_to_async(events.emit)("test.tick", {"n": n}, community=community)
+        got = await frames(fast, 20)  # the slow one slows nobody down
+        assert [f["data"]["n"] for f in got] == list(range(20))
+        gate[0].set()
+        seen = []
+        while not await slow.receive_nothing(0.5):
+            seen.append(await slow.receive_json_from())
+        assert any(f["type"] == "resync" for f in seen)
+        # Never a silent gap: between two events either the next id or a resync.
+        position = start
+        for frame in seen:
+            if frame["type"] == "resync":
+                position = frame["data"]["last_event_id"]
+            elif frame["type"] == "test.tick":
+                assert frame["id"] == position + 1, seen
+                position = frame["id"]
+        assert position == start + 20
+        for socket in (slow, fast):
+            await socket.disconnect()
+
+    run(scenario)
+
+
+def test_a_flood_gets_error_frames_then_a_close_with_a_reason(personas: Personas) -> None:
+    cookie = session_of(personas.member)
+
+    async def scenario() -> None:
+        socket = await connect(cookie)
+        for _ in range(80):
+            await socket.send_to("not json")
+        code, got = await until_closed(socket)
+        assert code == 1008
+        assert {f["data"]["message"] for f in got} == {
+            "This frame is not JSON.",
+            "Too many frames: slow down.",
+        }
+
+    run(scenario)
+
+
+def test_presence_and_typing_reach_only_those_who_may_see_them(
+    personas: Personas, api_session: Callable[[User], Client]
+) -> None:
+    secret = build(personas, Visibility.SECRET)
+    owner, member = personas.owner, personas.member
+    cookies = {p.pk: session_of(p) for p in (owner, member, personas.external, personas.outsider)}
+    set_status = api_session(owner)
+
+    async def scenario() -> None:
+        watcher = await connect(cookies[member.pk])
+        customer = await connect(cookies[personas.external.pk])
+        outsider = await connect(cookies[personas.outsider.pk])
+        await watcher.send_json_to({"type": "watch", "users": [owner.pk, 99999]})
+        (snapshot,) = await frames(watcher, 1)
+        assert snapshot == {
+            "type": "presence.snapshot",
+            "data": {"users": [{"user": owner.pk, "status": "offline", "message": ""}]},
+        }
+        await customer.send_json_to({"type": "watch", "users": [owner.pk]})
+        (hidden,) = await frames(customer, 1)
+        assert hidden["data"]["users"] == []  # a customer does not see this employee
+        typist = await connect(cookies[owner.pk])
+        (online,) = await frames(watcher, 1)
+        assert online["data"] == {"user": owner.pk, "status": "online", "message": ""}
+        answer = await sync_to_async(set_status.put)(
+            "/api/v1/presence",
+            {"dnd": True, "message": "In a workshop"},
+            content_type="application/json",
+        )
+        assert answer.status_code == 200, answer.content
+        (dnd,) = await frames(watcher, 1)
+        assert dnd["data"] == {"user": owner.pk, "status": "dnd", "message": "In a workshop"}
+        await typist.send_json_to({"type": "typing", "community": secret.pk})
+        (typing,) = await frames(watcher, 1)
+        assert typing == {"type": "typing", "data": {"user": owner.pk, "community": secret.pk}}
+        await outsider.send_json_to({"type": "typing", "community": secret.pk})
+        (refused,) = await frames(outsider, 1)
+        assert refused["type"] == "error"
+        await typist.disconnect()
+        (offline,) = await frames(watcher, 1)
+        assert offline["data"]["status"] == "offline"
+        for socket in (customer, outsider):
+            assert await socket.receive_nothing(0.3)  # no presence, no typing
+            await socket.disconnect()
+        await watcher.disconnect()
 
     run(scenario)

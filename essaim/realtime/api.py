@@ -9,9 +9,9 @@ from django.conf import settings
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 
-from essaim.api_base import viewer
+from essaim.api_base import InSchema, viewer
 
-from . import events
+from . import events, presence
 
 router = Router(tags=["events"])
 POLL_INTERVAL = 0.2  # seconds between looks at the stream while waiting
@@ -52,3 +52,32 @@ def events_after(request: HttpRequest, query: Query[EventsQuery]) -> dict[str, A
         "last_event_id": batch.last_event_id,
         "resync": batch.resync,
     }
+
+
+class PresenceOut(Schema):
+    user: int
+    status: str = Field(description="online, away, dnd or offline")
+    message: str
+
+
+class PresenceQuery(Schema):
+    users: str = Field(max_length=5000, pattern=r"^\d+(,\d+)*$", description="ids, comma-separated")
+
+
+@router.get("/presence", response=list[PresenceOut], summary="Presence of people (at most 500)")
+def presence_of(request: HttpRequest, query: Query[PresenceQuery]) -> list[dict[str, Any]]:
+    ids = [int(i) for i in query.users.split(",")][:500]
+    return presence.states_for(viewer(request), ids)
+
+
+class StatusIn(InSchema):
+    dnd: bool = False
+    message: str = Field("", max_length=presence.MESSAGE_MAX)
+    minutes: int | None = Field(None, ge=1, le=7 * 24 * 60, description="default: a day")
+
+
+@router.put("/presence", response=PresenceOut, summary="Set my do-not-disturb and status message")
+def status_set(request: HttpRequest, payload: StatusIn) -> dict[str, Any]:
+    return presence.status_set(
+        user=viewer(request), dnd=payload.dnd, message=payload.message, minutes=payload.minutes
+    )

@@ -1,67 +1,195 @@
-"""The WebSocket at /ws/: the event stream for the open pages.
+"""The WebSocket at /ws/: the event stream for open pages and programs.
 
-The client sends ``{"type": "resume", "last_event_id": N}``; the socket then sends every
-event the person may receive after N, in order, as ``{"id", "type", "data"}`` frames, or
-``{"type": "resync"}`` when N is outside the kept window. Before each look at the stream
-(every POLL_SECONDS) the session is checked again: a sign-out, a deactivation or a
-password change closes the socket (code 4401) within that time."""
+Opened with the session cookie (same-origin pages) or ``Authorization: Bearer <token>``
+(credentials.py). The client sends JSON text frames:
+
+- ``{"type": "resume", "last_event_id": N}``: send every event I may receive after N, in
+  order, then the new ones as they come, as ``{"id", "type", "data"}``; an N outside the
+  kept window gets ``{"type": "resync", "data": {"last_event_id": M}}`` (fetch the state
+  again, then continue from M), never a silent gap;
+- ``{"type": "presence", "away": true|false}``: this page is idle or back;
+- ``{"type": "watch", "users": [ids]}``: send me these people's presence now
+  (``presence.snapshot``) and each change (``presence``);
+- ``{"type": "typing", "community": id}`` or ``{"type": "typing", "user": id}``.
+
+Bad frames get ``{"type": "error", "data": {"message"}}``; a client that keeps flooding
+is closed (1008). Each socket queues at most QUEUE_LIMIT frames: a client that cannot keep
+up loses its queue and gets ``resync``, so it never slows the others down. Dead
+credentials close the socket with 4401."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
-from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-from django.contrib.sessions.backends.db import SessionStore
-from django.utils.crypto import constant_time_compare
 
+from essaim import access
 from essaim.accounts.models import User
 
-from . import events
+from . import bus, credentials, events, presence
+from .hub import Hub, hub
 
-POLL_SECONDS = 0.2
+QUEUE_LIMIT = 500  # frames waiting for one client
 MAX_FRAME = 4096  # bytes a client frame may have
+RATE, BURST = 10.0, 40.0  # client frames per second, and in a burst
+FLOOD_CLOSE = 20  # refused frames in a row before the socket is closed
+WATCH_MAX = 500
+TYPING_EVERY = 2.0  # seconds between two typing events to the same place
 CLOSED_CREDENTIALS = 4401
+POLICY_VIOLATION = 1008
 
 
-def _live_user(session_key: str | None) -> User | None:
-    """The session's user while the session, the account and its password still hold."""
-    if not session_key:
+def _after(user_id: int, position: int) -> events.Batch:
+    return events.after(User.objects.get(pk=user_id), position)
+
+
+def _may_type(user_id: int, frame: dict[str, Any]) -> dict[str, Any] | None:
+    """The ephemeral message for a typing frame, if the person may type there."""
+    me = User.objects.get(pk=user_id)
+    target = frame.get("community", frame.get("user"))
+    if not isinstance(target, int) or isinstance(target, bool):
         return None
-    store = SessionStore(session_key)
-    if not store.exists(session_key):
+    try:
+        if "community" in frame:
+            community = access.access_community(me, target, "post")
+            return {"type": "typing", "data": {"user": me.pk, "community": community.pk},
+                    "community": community.pk, "skip": me.pk}  # fmt: skip
+        person = access.access_user(me, target)
+    except access.NotFound:
         return None
-    data = store.load()
-    user_id = data.get(SESSION_KEY)
-    if data.get(BACKEND_SESSION_KEY) is None or user_id is None:
+    if not access.can(person, access.VIEW, me):  # typing must not reveal me to them
         return None
-    user = User.objects.filter(pk=str(user_id), is_active=True).first()
-    if user is None:
-        return None
-    if not constant_time_compare(data.get(HASH_SESSION_KEY, ""), user.get_session_auth_hash()):
-        return None
-    return user
+    return {"type": "typing", "data": {"user": me.pk, "to": person.pk}, "users": [person.pk]}
 
 
 class EventStream(AsyncWebsocketConsumer):
+    hub: Hub | None = None
+    closing: asyncio.Future[None] | None = None
+
     async def connect(self) -> None:
-        session = self.scope.get("session")
-        self.session_key = getattr(session, "session_key", None)
-        self.position: int | None = None
-        self.delivery: asyncio.Task[None] | None = None
-        if await database_sync_to_async(_live_user)(self.session_key) is None:
+        credential = await database_sync_to_async(credentials.from_scope)(self.scope)
+        if credential is None:
             await self.close(code=CLOSED_CREDENTIALS)
             return
+        loop = asyncio.get_running_loop()
+        self.credential = credential
+        self.user_id = credential.user_id
+        self.position = 0
+        self.away = False
+        self.outbox: asyncio.Queue[str] = asyncio.Queue(QUEUE_LIMIT)
+        self.catching: asyncio.Task[None] | None = None
+        self.allowance, self.allowance_at, self.refused = BURST, loop.time(), 0
+        self.typed: dict[str, float] = {}
         await self.accept()
+        self.sender = asyncio.ensure_future(self._send_forever())
+        self.hub = hub()
+        self.hub.add(self)
 
     async def disconnect(self, code: int) -> None:
-        if self.delivery is not None:
-            self.delivery.cancel()
+        self._stop()
+
+    def _stop(self) -> None:
+        if self.hub is None:
+            return
+        self.hub.remove(self)
+        self.hub = None
+        self.sender.cancel()
+        if self.catching is not None:
+            self.catching.cancel()
+
+    def _close_soon(self, code: int, reason: str = "") -> None:
+        self._stop()
+        self.closing = asyncio.ensure_future(self.close(code=code, reason=reason or None))
+
+    # --- frames to the client --------------------------------------------------------------
+
+    async def _send_forever(self) -> None:
+        while True:
+            await self.send(text_data=await self.outbox.get())
+
+    def _queue(self, frame: dict[str, Any]) -> None:
+        self._put(json.dumps(frame))
+
+    def _put(self, text: str) -> None:
+        try:
+            self.outbox.put_nowait(text)
+        except asyncio.QueueFull:
+            # The client cannot keep up: drop what waits and tell it to fetch afresh.
+            while not self.outbox.empty():
+                self.outbox.get_nowait()
+            resync = {"type": "resync", "data": {"last_event_id": self.position}}
+            self.outbox.put_nowait(json.dumps(resync))
+
+    def offer(self, seq: int, text: str) -> None:
+        if seq > self.position:
+            self.position = seq
+            self._put(text)
+
+    def offer_ephemeral(self, text: str) -> None:
+        if not self.outbox.full():  # ephemeral: dropped rather than waited for
+            self.outbox.put_nowait(text)
+
+    def resync(self, position: int) -> None:
+        self.position = max(self.position, position)
+        self._queue({"type": "resync", "data": {"last_event_id": self.position}})
+
+    def credential_changed(self, credential: credentials.Credential | None) -> None:
+        if credential is None:
+            self._close_soon(CLOSED_CREDENTIALS)
+        else:
+            self.credential = credential
+
+    async def error(self, message: str) -> None:
+        await self.outbox.put(json.dumps({"type": "error", "data": {"message": message}}))
+
+    # --- catching up -----------------------------------------------------------------------
+
+    def catch_up_again(self) -> None:
+        self.catching = asyncio.ensure_future(self._catch_up())
+
+    async def _catch_up(self) -> None:
+        assert self.hub is not None
+        await self.hub.ready.wait()
+        while True:
+            batch = await database_sync_to_async(_after)(self.user_id, self.position)
+            if batch.resync:
+                await self.outbox.put(
+                    json.dumps({"type": "resync", "data": {"last_event_id": batch.last_event_id}})
+                )
+            for event in batch.events:
+                await self.outbox.put(
+                    json.dumps({"id": event.seq, "type": event.type, "data": event.data})
+                )
+            self.position = batch.last_event_id
+            if self.hub is None or (len(batch.events) < events.PAGE and self.hub.go_live(self)):
+                return
+
+    # --- frames from the client ------------------------------------------------------------
+
+    def _within_rate(self) -> bool:
+        now = asyncio.get_running_loop().time()
+        self.allowance = min(BURST, self.allowance + (now - self.allowance_at) * RATE)
+        self.allowance_at = now
+        if self.allowance < 1:
+            return False
+        self.allowance -= 1
+        return True
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        if self.hub is None:
+            return
+        if not self._within_rate():
+            self.refused += 1
+            if self.refused >= FLOOD_CLOSE:
+                self._close_soon(POLICY_VIOLATION, "Too many frames.")
+            else:
+                await self.error("Too many frames: slow down.")
+            return
+        self.refused = 0
         if text_data is None or len(text_data.encode()) > MAX_FRAME:
             await self.error("Send JSON text frames of at most 4 KB.")
             return
@@ -70,32 +198,64 @@ class EventStream(AsyncWebsocketConsumer):
         except ValueError:
             await self.error("This frame is not JSON.")
             return
-        last = frame.get("last_event_id") if isinstance(frame, dict) else None
-        if frame.get("type") != "resume" if isinstance(frame, dict) else True:
-            await self.error('Unknown frame type: send {"type": "resume", "last_event_id": N}.')
+        handlers: dict[str, Callable[[dict[str, Any]], Awaitable[str | None]]] = {
+            "resume": self._resume,
+            "presence": self._presence,
+            "watch": self._watch,
+            "typing": self._typing,
+        }
+        handler = handlers.get(str(frame.get("type"))) if isinstance(frame, dict) else None
+        if handler is None:
+            await self.error(f"Unknown frame type: use one of {', '.join(handlers)}.")
             return
+        problem = await handler(frame)
+        if problem:
+            await self.error(problem)
+
+    async def _resume(self, frame: dict[str, Any]) -> str | None:
+        last = frame.get("last_event_id")
         if not isinstance(last, int) or isinstance(last, bool) or last < 0:
-            await self.error("last_event_id must be a whole number, 0 or more.")
-            return
+            return "last_event_id must be a whole number, 0 or more."
+        assert self.hub is not None
+        self.hub.demote(self)
+        if self.catching is not None:
+            self.catching.cancel()
         self.position = last
-        if self.delivery is None:
-            self.delivery = asyncio.ensure_future(self.deliver())
+        self.catch_up_again()
+        return None
 
-    async def error(self, message: str) -> None:
-        await self.send(text_data=json.dumps({"type": "error", "data": {"message": message}}))
+    async def _presence(self, frame: dict[str, Any]) -> str | None:
+        away = frame.get("away")
+        if not isinstance(away, bool):
+            return "away must be true or false."
+        self.away = away
+        assert self.hub is not None
+        await self.hub.refresh_presence(only=[self.user_id])
+        return None
 
-    async def deliver(self) -> None:
-        while True:
-            user = await database_sync_to_async(_live_user)(self.session_key)
-            if user is None:
-                await self.close(code=CLOSED_CREDENTIALS)
-                return
-            batch = await database_sync_to_async(events.after)(user, self.position or 0)
-            frames: list[dict[str, Any]] = []
-            if batch.resync:
-                frames.append({"type": "resync", "data": {"last_event_id": batch.last_event_id}})
-            frames += [{"id": e.seq, "type": e.type, "data": e.data} for e in batch.events]
-            for frame in frames:
-                await self.send(text_data=json.dumps(frame))
-            self.position = batch.last_event_id
-            await asyncio.sleep(POLL_SECONDS)
+    async def _watch(self, frame: dict[str, Any]) -> str | None:
+        ids = frame.get("users")
+        if not isinstance(ids, list) or len(ids) > WATCH_MAX:
+            return f"users must be a list of at most {WATCH_MAX} ids."
+        if not all(isinstance(i, int) and not isinstance(i, bool) for i in ids):
+            return "users must be a list of ids."
+        me = await database_sync_to_async(User.objects.get)(pk=self.user_id)
+        states = await database_sync_to_async(presence.states_for)(me, ids)
+        assert self.hub is not None
+        self.hub.watch(self, [s["user"] for s in states])
+        self._queue({"type": "presence.snapshot", "data": {"users": states}})
+        return None
+
+    async def _typing(self, frame: dict[str, Any]) -> str | None:
+        place = f"c{frame.get('community')}" if "community" in frame else f"u{frame.get('user')}"
+        now = asyncio.get_running_loop().time()
+        if now - self.typed.get(place, -TYPING_EVERY) < TYPING_EVERY:
+            return None  # said already; typing is a hint, not a message
+        message = await database_sync_to_async(_may_type)(self.user_id, frame)
+        if message is None:
+            return "You cannot type there."
+        if len(self.typed) > 100:  # bounded memory for a client typing everywhere
+            self.typed.clear()
+        self.typed[place] = now
+        await database_sync_to_async(bus.announce)(bus.EPHEMERAL, json.dumps(message))
+        return None

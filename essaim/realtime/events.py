@@ -4,7 +4,7 @@ receive after a number, each event checked by access.EventRule at that moment.""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,9 +16,11 @@ from essaim import access
 from essaim.accounts.models import User
 from essaim.communities.models import Community
 
+from . import bus
 from .models import Event, EventRecipient, Stream
 
-BATCH = 500
+BATCH = 500  # events a hub reads at once
+PAGE = 100  # events a client reads at once
 
 
 def emit(
@@ -59,10 +61,17 @@ def publish() -> int:
         )
         stream.last_seq += len(pending)
         stream.save(update_fields=["last_seq"])
+    bus.announce(bus.EVENTS, str(stream.last_seq))
     return len(pending)
 
 
-def _head() -> int:
+def publish_stragglers() -> int:
+    """``publish`` when some committed event still waits for its number (its process
+    died between commit and publish, or its on_commit call failed)."""
+    return publish() if Event.objects.filter(seq__isnull=True).exists() else 0
+
+
+def head_now() -> int:
     """The last number given (0 before the first event)."""
     return Stream.objects.filter(pk=1).values_list("last_seq", flat=True).first() or 0
 
@@ -74,11 +83,11 @@ class Batch:
     resync: bool  # the client's position is outside the kept window: fetch state again
 
 
-def after(viewer: access.Viewer, last_event_id: int, *, limit: int = 100) -> Batch:
+def after(viewer: access.Viewer, last_event_id: int, *, limit: int = PAGE) -> Batch:
     """What ``viewer`` may receive after ``last_event_id``, oldest first. A position
     older than the oldest event kept, or beyond the newest, gets ``resync``: never a
     silent gap."""
-    head = _head()
+    head = head_now()
     oldest = Event.objects.filter(seq__isnull=False).order_by("seq").values_list("seq", flat=True)
     first = oldest.first()
     kept_from = first if first is not None else head + 1
@@ -96,9 +105,38 @@ def after(viewer: access.Viewer, last_event_id: int, *, limit: int = 100) -> Bat
     return Batch(found, position, resync=False)
 
 
+@dataclass
+class Fanout:
+    deliveries: list[tuple[Event, set[int]]]  # each event, with who may receive it now
+    position: int  # the last ``seq`` read
+    resync: bool  # events after ``position`` were pruned: every client must fetch again
+    more: bool  # a full batch came back: read again
+
+
+def fan_out(position: int, among: Collection[int]) -> Fanout:
+    """The events after ``position``, each with the users among ``among`` (the people
+    connected to a process) who may receive it at this moment."""
+    found = list(
+        Event.objects.filter(seq__gt=position).select_related("community").order_by("seq")[:BATCH]
+    )
+    if not found:
+        return Fanout([], position, resync=False, more=False)
+    # Numbers are given without holes, but a deleted community takes its events along:
+    # only the oldest event kept tells whether events were pruned under our feet.
+    oldest = Event.objects.filter(seq__isnull=False).order_by("seq").values_list("seq", flat=True)
+    resync = (found[0].seq or 0) > position + 1 and (oldest.first() or 0) > position + 1
+    audiences = access.event_audiences(found, among)
+    return Fanout(
+        [(e, audiences[e.pk]) for e in found],
+        found[-1].seq or position,
+        resync=resync,
+        more=len(found) == BATCH,
+    )
+
+
 def prune() -> int:
     """Forget the events beyond the kept window (EVENTS_KEEP of them); returns how many."""
     keep = settings.EVENTS_KEEP
-    head = _head()
+    head = head_now()
     deleted, _ = Event.objects.filter(seq__lte=head - keep).delete()
     return deleted
