@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
 from django.test import Client
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
@@ -49,6 +49,25 @@ def test_an_event_exists_only_if_its_change_is_committed(personas: Personas) -> 
     assert list(Event.objects.values_list("type", "seq")) == [("test.kept", 1)]
     with pytest.raises(ValueError):
         events.emit("test.nobody", {})
+
+
+def test_one_publish_per_transaction_and_none_lost_to_a_rolled_back_savepoint(
+    personas: Personas,
+) -> None:
+    community = build(personas, Visibility.PUBLIC)
+    with transaction.atomic():
+        for n in range(3):
+            events.emit("test.tick", {"n": n}, community=community)
+        callbacks = [c for _, c, _ in connection.run_on_commit if c is events.publish]
+        assert len(callbacks) == 1
+    with transaction.atomic():
+        with pytest.raises(RuntimeError), transaction.atomic():
+            events.emit("test.undone", {}, community=community)  # registers publish here…
+            raise RuntimeError
+        kept = events.emit("test.kept", {}, community=community)  # …so again here
+    kept.refresh_from_db()
+    assert kept.seq is not None
+    assert not Event.objects.filter(type="test.undone").exists()
 
 
 def test_resume_gets_exactly_the_missed_events_in_order(

@@ -1,6 +1,7 @@
 """Every write to communities: each checks the actor's right through access.py, refuses
 bad input with a ServiceError before writing anything, writes in one transaction and
-leaves an audit entry."""
+leaves an audit entry. Changes others should see emit their real-time event
+(realtime.events) in that same transaction."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from essaim.directory import photos
 from essaim.directory.models import OrgUnit, Profile, Site
 from essaim.governance.services import audit_record
 from essaim.http import Origin
+from essaim.realtime import events
 
 from .models import (
     NAME_MAX,
@@ -96,6 +98,50 @@ def _clean_settings(community: Community, changes: dict[str, Any]) -> None:
         )
 
 
+def _emit_updated(community: Community) -> None:
+    events.emit(
+        "community.updated",
+        {
+            "community": community.pk,
+            "slug": community.slug,
+            "name": community.name,
+            "archived": community.archived,
+        },
+        community=community,
+    )
+
+
+def _emit_members(
+    community: Community, joined: Iterable[int] = (), left: Iterable[int] = ()
+) -> None:
+    """``community.member_joined`` / ``member_left`` for memberships just created or
+    removed in the current transaction, to the community's readers, with the count after
+    the change. Someone who left and no longer reads the community (private, secret) is
+    told too, on their own: the community's events stop reaching them."""
+    joined, left = sorted(joined), sorted(left)
+    if not joined and not left:
+        return
+    # Counted as the community page counts them (selectors.community_view).
+    members = community.memberships.filter(user__is_active=True).count()
+    roles = dict(community.memberships.filter(user_id__in=joined).values_list("user_id", "role"))
+    people = User.objects.in_bulk([*joined, *left])
+    for kind, ids in (("joined", joined), ("left", left)):
+        for pk in ids:
+            person = people[pk]
+            data = {
+                "community": community.pk,
+                "slug": community.slug,
+                "user": pk,
+                "name": person.display_name,
+                "members": members,
+            }
+            if kind == "joined":
+                data["role"] = roles[pk]  # the client lists members by role
+            events.emit(f"community.member_{kind}", data, community=community)
+            if kind == "left" and person.is_active and not access.can(person, "read", community):
+                events.emit("community.member_left", data, users=[pk])
+
+
 def _slug_for(name: str, slug: str) -> str:
     slug = slugify(slug or name)[:SLUG_MAX].strip("-")
     if not slug:
@@ -161,6 +207,7 @@ def community_update(
             origin=origin,
             data={"visibility": visibility, "changed": sorted(changes)},
         )
+        _emit_updated(community)
     return community
 
 
@@ -182,6 +229,7 @@ def community_archive(
             target=community,
             origin=origin,
         )
+        _emit_updated(community)
     return community
 
 
@@ -219,9 +267,11 @@ def join(*, actor: User, community: Community) -> Membership:
     """Join a public or external community (employees)."""
     _require(access.can(actor, "join", community))
     with transaction.atomic():
-        membership, _created = Membership.objects.get_or_create(community=community, user=actor)
+        membership, created = Membership.objects.get_or_create(community=community, user=actor)
         Invitation.objects.filter(community=community, user=actor).delete()
         JoinRequest.objects.filter(community=community, user=actor).delete()
+        if created:
+            _emit_members(community, joined=[actor.pk])
     return membership
 
 
@@ -229,9 +279,22 @@ def join_request(*, actor: User, community: Community, message: str = "") -> Joi
     """Ask to join a private community; its owners and animators decide."""
     _require(access.can(actor, "request", community))
     message = clean_text(message, "message", 500)
-    request, _created = JoinRequest.objects.get_or_create(
-        community=community, user=actor, defaults={"message": message}
-    )
+    with transaction.atomic():
+        request, created = JoinRequest.objects.get_or_create(
+            community=community, user=actor, defaults={"message": message}
+        )
+        deciders = community.memberships.filter(role__in=RUNNERS, user__is_active=True)
+        runners = list(deciders.values_list("user_id", flat=True))
+        # To those who decide only; with nobody to decide, to nobody (an event to a
+        # community without named users would reach all its readers).
+        if created and runners:
+            data = {
+                "community": community.pk,
+                "slug": community.slug,
+                "user": actor.pk,
+                "name": actor.display_name,
+            }
+            events.emit("community.join_requested", data, community=community, users=runners)
     return request
 
 
@@ -243,9 +306,11 @@ def join_request_decide(
     with transaction.atomic():
         membership = None
         if approve and request.user.is_active:
-            membership, _created = Membership.objects.get_or_create(
+            membership, created = Membership.objects.get_or_create(
                 community=community, user=request.user
             )
+            if created:
+                _emit_members(community, joined=[request.user_id])
         request.delete()
         audit_record(
             actor=actor,
@@ -310,6 +375,10 @@ def invite(
             origin=origin,
             data={"people": sorted(ids), "role": role},
         )
+        if ids:
+            # Without a community: the invitee is not its reader (yet), even of a secret one.
+            data = {"community": community.pk, "slug": community.slug, "name": community.name}
+            events.emit("community.invited", {**data, "role": role}, users=ids)
     return created
 
 
@@ -324,9 +393,11 @@ def invitation_answer(*, actor: User, invitation: Invitation, accept: bool) -> M
     with transaction.atomic():
         membership = None
         if accept:
-            membership, _created = Membership.objects.get_or_create(
+            membership, created = Membership.objects.get_or_create(
                 community=community, user=actor, defaults={"role": invitation.role}
             )
+            if created:
+                _emit_members(community, joined=[actor.pk])
         invitation.delete()
         JoinRequest.objects.filter(community=community, user=actor).delete()
     return membership
@@ -369,8 +440,12 @@ def role_set(
         last = membership.role == Role.OWNER and not _another_owner(community, person)
         if last and role != Role.OWNER:
             raise ServiceError(_("A community keeps at least one owner."), field="role")
+        changed = membership.role != role
         membership.role = role
         membership.save(update_fields=["role"])
+        if changed:
+            data = {"community": community.pk, "slug": community.slug, "user": person.pk}
+            events.emit("community.role_changed", {**data, "role": role}, community=community)
         audit_record(
             actor=actor,
             action="community.role",
@@ -392,6 +467,7 @@ def leave(*, actor: User, community: Community) -> None:
                 _("You are its last owner: make someone else an owner before you leave.")
             )
         membership.delete()
+        _emit_members(community, left=[actor.pk])
 
 
 def member_remove(*, actor: User, origin: Origin, community: Community, person: User) -> None:
@@ -404,6 +480,7 @@ def member_remove(*, actor: User, origin: Origin, community: Community, person: 
         if membership.role == Role.OWNER and not _another_owner(community, person):
             raise ServiceError(_("A community keeps at least one owner."))
         membership.delete()
+        _emit_members(community, left=[person.pk])
         audit_record(
             actor=actor,
             action="community.remove",
@@ -467,14 +544,13 @@ def sync_rule_members(community_ids: Iterable[int] | None = None) -> None:
             ).values_list("user_id", flat=True)
         )
         present = dict(community.memberships.values_list("user_id", "by_rule"))
+        added = sorted(wanted - present.keys())
         Membership.objects.bulk_create(
-            [
-                Membership(community=community, user_id=pk, by_rule=True)
-                for pk in sorted(wanted - present.keys())
-            ]
+            [Membership(community=community, user_id=pk, by_rule=True) for pk in added]
         )
         gone = [pk for pk, by_rule in present.items() if by_rule and pk not in wanted]
         community.memberships.filter(user_id__in=gone).delete()
+        _emit_members(community, joined=added, left=gone)
 
 
 def sync_people(user_ids: Iterable[int]) -> None:
@@ -498,15 +574,19 @@ def sync_people(user_ids: Iterable[int]) -> None:
         (m.user_id, m.community_id): m.by_rule
         for m in Membership.objects.filter(user_id__in=ids, community__in=ruled)
     }
+    added = sorted(wanted - present.keys())
     Membership.objects.bulk_create(
-        [
-            Membership(community_id=community, user_id=pk, by_rule=True)
-            for pk, community in sorted(wanted - present.keys())
-        ]
+        [Membership(community_id=community, user_id=pk, by_rule=True) for pk, community in added]
     )
-    for (pk, community), by_rule in present.items():
-        if by_rule and (pk, community) not in wanted:
-            Membership.objects.filter(user_id=pk, community_id=community).delete()
+    gone = [key for key, by_rule in present.items() if by_rule and key not in wanted]
+    for pk, community in gone:
+        Membership.objects.filter(user_id=pk, community_id=community).delete()
+    for place in ruled:
+        _emit_members(
+            place,
+            joined=[pk for pk, c in added if c == place.pk],
+            left=[pk for pk, c in gone if c == place.pk],
+        )
 
 
 # --- Lifecycle ---------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Case, Value, When
 
 from essaim import access
@@ -38,8 +38,18 @@ def emit(
         raise ValueError("an event needs an audience: a community or users")
     event = Event.objects.create(type=type, data=data, community=community)
     EventRecipient.objects.bulk_create([EventRecipient(event=event, user_id=pk) for pk in ids])
-    transaction.on_commit(publish)
+    _publish_on_commit()
     return event
+
+
+def _publish_on_commit() -> None:
+    """One ``publish`` per transaction, however many events it writes (an import writes
+    thousands). A call registered in a savepoint that may still roll back does not count."""
+    current = set(connection.savepoint_ids)
+    for savepoints, callback, _robust in connection.run_on_commit:
+        if callback is publish and set(savepoints) <= current:
+            return
+    transaction.on_commit(publish)
 
 
 def publish() -> int:
