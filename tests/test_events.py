@@ -4,24 +4,26 @@ event checked against the access policy at delivery."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 from django.test import Client
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from essaim import access
-from essaim.accounts.services import user_deactivate
+from essaim.accounts.services import token_create, token_revoke, user_deactivate
 from essaim.communities import services as community_services
 from essaim.communities.models import Community, Visibility
 from essaim.http import CLI
 from essaim.realtime import events
 from essaim.realtime.models import Event
 from essaim.worker import TaskWorker, schedule_daily_tasks
-from tests.conftest import Personas
+from tests.conftest import PASSWORD, Personas
 from tests.test_communities import build
 
 TokenClient = Callable[..., Client]
@@ -163,6 +165,23 @@ def test_a_long_poll_waits_then_answers_empty(
     assert len(poll(member, start, timeout=5)["events"]) == 1  # at once: an event is waiting
     bad = member.get("/api/v1/events", {"last_event_id": -1, "timeout": 999})
     assert bad.status_code == 422
+
+
+def test_a_long_poll_ends_when_its_token_is_revoked(personas: Personas) -> None:
+    token, raw = token_create(user=personas.member, name="t", scope="read", password=PASSWORD)
+    waiting = Client(headers={"authorization": f"Bearer {raw}"})
+
+    def long_poll() -> Any:
+        try:
+            return waiting.get("/api/v1/events", {"last_event_id": 0, "timeout": 20})
+        finally:
+            connections.close_all()  # this thread's
+
+    with ThreadPoolExecutor(1) as pool:
+        answer = pool.submit(long_poll)
+        time.sleep(0.3)
+        token_revoke(user=personas.member, token=token)
+        assert answer.result(timeout=5).status_code == 401  # not after 20 s
 
 
 def test_the_daily_task_numbers_stragglers_prunes_and_comes_back_tomorrow(

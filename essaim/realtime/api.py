@@ -8,10 +8,12 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
+from ninja.errors import AuthenticationError
 
+from essaim.accounts.models import User
 from essaim.api_base import InSchema, viewer
 
-from . import events, presence
+from . import credentials, events, presence
 
 router = Router(tags=["events"])
 POLL_INTERVAL = 0.2  # seconds between looks at the stream while waiting
@@ -39,14 +41,21 @@ class EventsQuery(Schema):
     response=EventsOut,
     summary="Events after last_event_id (waits up to `timeout` seconds when none is ready)",
 )
-def events_after(request: HttpRequest, query: Query[EventsQuery]) -> dict[str, Any]:
+def events_after(request: HttpRequest, query: Query[EventsQuery]) -> Any:
     me = viewer(request)
+    credential = credentials.from_request(request, me)
     deadline = time.monotonic() + query.timeout
+    checked = time.monotonic()
     while True:
         batch = events.after(me, query.last_event_id)
         if batch.events or batch.resync or time.monotonic() >= deadline:
             break
         time.sleep(POLL_INTERVAL)
+        if time.monotonic() - checked >= 1:  # as the sockets: dead credentials stop it
+            checked = time.monotonic()
+            if credentials.changed([credential]).get(credential, credential) is None:
+                raise AuthenticationError
+            me = User.objects.get(pk=me.pk)  # losing a community counts at once too
     return {
         "events": [{"id": e.seq, "type": e.type, "data": e.data} for e in batch.events],
         "last_event_id": batch.last_event_id,

@@ -18,6 +18,7 @@ from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 from django.contrib.sessions.backends.db import SessionStore
 from django.contrib.sessions.models import Session
+from django.http import HttpRequest
 from django.http.cookie import parse_cookie
 from django.http.request import validate_host
 from django.utils import timezone
@@ -62,6 +63,14 @@ def from_scope(scope: dict[str, Any]) -> Credential | None:
         return None  # a cookie without an Origin is not a browser we can check
     cookies = parse_cookie(_header(scope, b"cookie") or "")
     return session_credential(cookies.get(settings.SESSION_COOKIE_NAME))
+
+
+def from_request(request: HttpRequest, user: User) -> Credential:
+    """The credential an authenticated API request came with (essaim.api's auth)."""
+    token = getattr(request, "api_token", None)
+    if token is not None:
+        return Credential(user.pk, None, token.pk, "")
+    return Credential(user.pk, request.session.session_key, None, user.password)
 
 
 def session_credential(session_key: str | None) -> Credential | None:

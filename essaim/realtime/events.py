@@ -46,7 +46,8 @@ def _publish_on_commit() -> None:
     """One ``publish`` per transaction, however many events it writes (an import writes
     thousands). A call registered in a savepoint that may still roll back does not count."""
     current = set(connection.savepoint_ids)
-    for savepoints, callback, _robust in connection.run_on_commit:
+    pending: list[Any] = connection.run_on_commit  # (savepoint ids, callback, robust)
+    for savepoints, callback, _robust in pending:
         if callback is publish and set(savepoints) <= current:
             return
     transaction.on_commit(publish)
