@@ -328,3 +328,28 @@ def test_presence_and_typing_reach_only_those_who_may_see_them(
         await watcher.disconnect()
 
     run(scenario)
+
+
+def test_a_socket_resuming_before_the_kept_window_gets_resync(
+    personas: Personas, settings: Any
+) -> None:
+    settings.EVENTS_KEEP = 2
+    community = build(personas, Visibility.PUBLIC)
+    start = events.head_now()
+    for n in range(4):
+        events.emit("test.tick", {"n": n}, community=community)
+    events.prune()
+    member = session_of(personas.member)
+
+    async def scenario() -> None:
+        socket = await connect(member)
+        await socket.send_json_to({"type": "resume", "last_event_id": start})
+        resync = await socket.receive_json_from()
+        assert resync == {"type": "resync", "data": {"last_event_id": start + 4}}
+        assert await socket.receive_nothing(0.3)  # then nothing old: it fetches afresh
+        await sync_to_async(events.emit)("test.tick", {"n": 4}, community=community)
+        (new,) = await frames(socket, 1)
+        assert new["id"] == start + 5
+        await socket.disconnect()
+
+    run(scenario)
