@@ -231,7 +231,7 @@ def test_a_cover_image_is_cut_served_to_those_who_see_the_community_and_removed(
     )
     served = owner.get(f"/api/v1/communities/{community.pk}/cover/wide")
     assert served.status_code == 200 and served["Content-Type"] == "image/webp"
-    assert Image.open(io.BytesIO(b"".join(served.streaming_content))).size == (1200, 300)
+    assert Image.open(io.BytesIO(served.content)).size == (1200, 300)
     outsider = client_of(personas.outsider)
     hidden = outsider.get(f"/api/v1/communities/{community.pk}/cover/wide")
     missing = outsider.get("/api/v1/communities/999999/cover/wide")

@@ -8,7 +8,7 @@ import datetime
 from typing import Any, Literal
 
 from django.db.models import F, QuerySet
-from django.http import FileResponse, HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from ninja import Field, Query, Router, Schema
 from ninja.pagination import paginate
@@ -203,14 +203,11 @@ def members(request: HttpRequest, community_id: int) -> QuerySet[Membership]:
 )
 def community_cover(
     request: HttpRequest, community_id: int, size: Literal["wide", "narrow"]
-) -> FileResponse:
+) -> HttpResponse:
     community = access.access_community(viewer(request), community_id)
     if not community.cover:
         raise access.NotFound
-    file = photos.photo_file(community.cover, size, photos.COVER)
-    response = FileResponse(file.open("rb"), content_type="image/webp")
-    response["Cache-Control"] = "private, max-age=86400"
-    return response
+    return photos.photo_response(photos.photo_file(community.cover, size, photos.COVER))
 
 
 @router.put("/communities/{community_id}/membership", response={204: None}, summary="Join")

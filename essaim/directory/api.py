@@ -7,7 +7,7 @@ import datetime
 from typing import Any, BinaryIO, Literal, cast
 
 from django.db.models import QuerySet
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Field, File, Query, Router, Schema, UploadedFile
 from ninja.pagination import paginate
@@ -380,15 +380,13 @@ def photo_delete(request: HttpRequest, person_id: int) -> Status[Any]:
 )
 def photo_download(
     request: HttpRequest, person_id: int, size: Literal["large", "small"]
-) -> FileResponse:
+) -> HttpResponse:
     me = viewer(request)
     person = access.access_user(me, person_id)
     name = selectors.photo_name(me, person)
     if not name:
         raise access.NotFound
-    response = FileResponse(photos.photo_file(name, size).open("rb"), content_type="image/webp")
-    response["Cache-Control"] = "private, max-age=86400"
-    return response
+    return photos.photo_response(photos.photo_file(name, size))
 
 
 @router.get("/people/{person_id}/vcard", response={200: None}, summary="A profile as a vCard")

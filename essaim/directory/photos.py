@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from django.conf import settings
+from django.http import HttpResponse
 from django.utils.translation import gettext
 from PIL import Image, ImageCms, ImageOps
 
@@ -155,6 +156,14 @@ def photo_file(name: str, size: str, shape: Shape = PROFILE) -> Path:
     if not isinstance(name, str) or not _NAME.fullmatch(name) or size not in shape.sizes:
         raise PhotoError(gettext("This photo does not exist."))
     return Path(settings.MEDIA_ROOT) / shape.folder / f"{name}-{size}.webp"
+
+
+def photo_response(path: Path) -> HttpResponse:
+    """A stored photo as a response, whole: photos are small, and under ASGI a file
+    streamed through a synchronous iterator ties up a thread (Django warns)."""
+    response = HttpResponse(path.read_bytes(), content_type="image/webp")
+    response["Cache-Control"] = "private, max-age=86400"
+    return response
 
 
 def store_photo(images: dict[str, bytes], shape: Shape = PROFILE) -> str:

@@ -71,8 +71,14 @@ class EventStream(AsyncWebsocketConsumer):
     closing: asyncio.Future[None] | None = None
 
     async def connect(self) -> None:
+        if credentials.foreign_origin(self.scope):
+            await self.close()  # the handshake is refused (HTTP 403)
+            return
         credential = await database_sync_to_async(credentials.from_scope)(self.scope)
         if credential is None:
+            # Accepted to be closed with a code: a refused handshake tells a browser
+            # nothing, and the page must know that reconnecting cannot help.
+            await self.accept()
             await self.close(code=CLOSED_CREDENTIALS)
             return
         loop = asyncio.get_running_loop()

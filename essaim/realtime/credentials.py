@@ -48,11 +48,17 @@ def origin_allowed(origin: str) -> bool:
     return bool(host) and validate_host(host or "", settings.ALLOWED_HOSTS)
 
 
+def foreign_origin(scope: dict[str, Any]) -> bool:
+    """A page of another site opens this socket (programs send no Origin)."""
+    origin = _header(scope, b"origin")
+    return origin is not None and not origin_allowed(origin)
+
+
 def from_scope(scope: dict[str, Any]) -> Credential | None:
     """The credential a socket's handshake carries, if it is good now."""
-    origin = _header(scope, b"origin")
-    if origin is not None and not origin_allowed(origin):
+    if foreign_origin(scope):
         return None
+    origin = _header(scope, b"origin")
     authorization = _header(scope, b"authorization") or ""
     if authorization.lower().startswith("bearer "):
         token = token_authenticate(authorization[7:].strip())

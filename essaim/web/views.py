@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import json
+
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
@@ -7,18 +9,48 @@ from django.core.exceptions import RequestDataTooBig
 from django.db import DatabaseError, connection
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 from django.views.i18n import set_language
 
+from essaim.accounts.models import User
 from essaim.accounts.services import user_update_self
+from essaim.communities import selectors as community_selectors
+from essaim.realtime import events
 from essaim.worker import BACKLOG_ALERT_SECONDS, oldest_waiting_task_age
 
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
+    me = request.user
+    assert isinstance(me, User)
     request.section = "home"  # type: ignore[attr-defined]
-    return render(request, "web/home.html")
+    # The page's socket resumes from the position it was rendered at, read before the
+    # state: an event committed in between still reaches the page instead of being lost.
+    position = events.head_now()
+    mine = community_selectors.communities(me).filter(memberships__user=me)
+    # For the live activity panel (events.js): the communities whose events it shows, and
+    # its texts, with the placeholders the script fills in.
+    live = {
+        "me": me.pk,
+        "communities": {
+            c.pk: {"name": c.name, "url": reverse("community", args=[c.slug])}
+            for c in mine.only("pk", "name", "slug")
+        },
+        "texts": {
+            "joined": _("%(name)s joined %(community)s"),
+            "left": _("%(name)s left %(community)s"),
+            "updated": _("%(community)s was updated"),
+            "archived": _("%(community)s was archived"),
+            # Both plural forms of the count the community pages show; the script picks one.
+            "one": ngettext("%(counter)s member", "%(counter)s members", 1),
+            "other": ngettext("%(counter)s member", "%(counter)s members", 2),
+        },
+    }
+    context = {"events_from": position, "live": json.dumps(live)}
+    return render(request, "web/home.html", context)
 
 
 def health(request: HttpRequest) -> JsonResponse:

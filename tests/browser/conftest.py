@@ -1,14 +1,20 @@
 """Browser fixtures: Debian's Chromium driven by Playwright, one browser for the whole run
 of the browser tests and a fresh context (cookies, storage) per test. No browser is ever
-downloaded."""
+downloaded. The pages come from the ASGI application under uvicorn, as in production: the
+WebSocket at /ws/ included, which Django's WSGI live server lacks."""
 
 from __future__ import annotations
 
+import threading
+import time
+import weakref
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
+
+from tests.conftest import free_port
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page
@@ -42,7 +48,7 @@ def browser(django_db_setup: None) -> Iterator[Browser]:
     from playwright.sync_api import sync_playwright
 
     # Meanwhile the tests and their fixtures may use the database from this thread: the
-    # server they talk to runs in its own thread, so nothing here is really concurrent.
+    # server they talk to runs in threads of its own (see asgi_live_server).
     with pytest.MonkeyPatch.context() as patch, sync_playwright() as playwright:
         patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
         chromium = playwright.chromium.launch(
@@ -50,6 +56,82 @@ def browser(django_db_setup: None) -> Iterator[Browser]:
         )
         yield chromium
         chromium.close()
+
+
+class AsgiServer:
+    """essaim.asgi under uvicorn in a thread, static files served as by Django's live server.
+    It can stop and start again on the same port, as a server restarting under open pages.
+    The test's database is the server's too: the same PostgreSQL test database, or
+    SQLite's in-memory one, shared between the threads of this process."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.server: Any = None
+        self.thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        import uvicorn
+        from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
+
+        from essaim.asgi import application
+
+        config = uvicorn.Config(
+            ASGIStaticFilesHandler(application),
+            host="127.0.0.1",
+            port=self.port,
+            lifespan="off",
+            log_level="warning",
+            timeout_graceful_shutdown=2,
+        )
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.thread.start()
+        deadline = time.monotonic() + 10
+        while not self.server.started:
+            if not self.thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("uvicorn did not start")
+            time.sleep(0.02)
+
+    def stop(self) -> None:
+        if self.thread is None:
+            return
+        self.server.should_exit = True
+        self.thread.join(10)
+        self.thread = None
+
+
+@pytest.fixture
+def asgi_live_server(transactional_db: None) -> Iterator[AsgiServer]:
+    """The live ASGI server (HTTP and the WebSocket at /ws/) of new_page's pages; a test may
+    stop() and start() it, as a server restarting under open pages."""
+    from django.db.backends.signals import connection_created
+
+    opened: weakref.WeakSet[Any] = weakref.WeakSet()  # the server threads' connections
+
+    def on_connect(sender: Any, connection: Any, **kwargs: Any) -> None:
+        if threading.current_thread() is threading.main_thread():
+            return
+        opened.add(connection)
+        # SQLite's in-memory test database is shared between threads in shared-cache
+        # mode, where a table read lock makes a writer fail at once ("database table is
+        # locked") instead of waiting: the socket's reads would fail the test's writes.
+        # The server's readers take no read locks.
+        if connection.vendor == "sqlite" and connection.is_in_memory_db():
+            connection.connection.execute("PRAGMA read_uncommitted = 1")
+
+    connection_created.connect(on_connect, weak=False)
+    server = AsgiServer()
+    server.start()
+    yield server
+    server.stop()
+    connection_created.disconnect(on_connect)
+    # Under ASGI Django renders an error page (a 404) in a worker thread whose connection
+    # nothing closes; PostgreSQL would refuse to drop the test database while it is open.
+    for connection in list(opened):
+        if connection.connection is not None:
+            connection.inc_thread_sharing()  # closed from this thread, the server stopped
+            connection.close()
 
 
 @pytest.fixture
@@ -60,7 +142,7 @@ def console_errors() -> list[str]:
 
 @pytest.fixture
 def new_page(
-    browser: Browser, live_server: Any, transactional_db: None, console_errors: list[str]
+    browser: Browser, asgi_live_server: AsgiServer, console_errors: list[str]
 ) -> Iterator[Callable[..., Page]]:
     """new_page(width, height, javascript=True): a page in a fresh context."""
     contexts: list[BrowserContext] = []
@@ -74,7 +156,7 @@ def new_page(
 
     def make(width: int = 1280, height: int = 800, *, javascript: bool = True) -> Page:
         context = browser.new_context(
-            base_url=live_server.url,
+            base_url=asgi_live_server.url,
             viewport={"width": width, "height": height},
             locale="en-US",
             java_script_enabled=javascript,
