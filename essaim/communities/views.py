@@ -3,6 +3,7 @@ change, access.py answers every "may they?"."""
 
 from __future__ import annotations
 
+import json
 from typing import Any, BinaryIO, cast
 
 from django.contrib import messages
@@ -19,6 +20,7 @@ from essaim.accounts.models import User
 from essaim.accounts.services import ServiceError
 from essaim.directory import selectors as directory_selectors
 from essaim.http import Origin
+from essaim.realtime import events
 
 from . import selectors, services
 from .forms import CommunityForm, InviteForm, RuleForm
@@ -95,11 +97,17 @@ def community_new(request: HttpRequest) -> HttpResponse:
 @login_required
 def community_home(request: HttpRequest, slug: str) -> HttpResponse:
     me = _me(request)
+    position = events.head_now()  # before the state: the page's socket resumes from it
     community = access.access_community_by_slug(me, slug)
     view = selectors.community_view(me, community)
     shown = selectors.members(me, community, limit=12) if view.can["read"] else []
     shown = [m for m in shown if m.role not in RUNNERS]  # those are listed above
-    return render(request, "communities/home.html", {"view": view, "members": shown})
+    # The member count follows joins and leaves live (events.js): both plural forms.
+    count_forms = json.dumps(
+        [ngettext("%(counter)s member", "%(counter)s members", n) for n in (1, 2)]
+    )
+    context = {"view": view, "members": shown, "events_from": position, "count_forms": count_forms}
+    return render(request, "communities/home.html", context)
 
 
 @login_required

@@ -129,3 +129,21 @@ def test_a_session_that_died_while_the_server_was_down_stops_the_socket(
     expect(panel.get_by_text("Reconnecting…")).to_be_hidden()
     unexpected = [e for e in console_errors if not any(o in e for o in OUTAGE)]
     assert unexpected == [], "\n".join(unexpected)
+
+
+def test_a_community_page_counts_its_members_live(
+    new_page: NewPage, asgi_live_server: AsgiServer, personas: Personas
+) -> None:
+    design = services.community_create(
+        actor=personas.owner, origin=CLI, name="Design guild", visibility=Visibility.PUBLIC
+    )
+    page = new_page(375, 740)
+    sign_in(page, personas.member.email)
+    page.goto(f"/c/{design.slug}/")
+    count = page.get_by_role("link", name="1 member", exact=True)
+    expect(count).to_be_visible()
+    expect(page.locator("[data-events-state]")).to_have_attribute("data-events-state", "open")
+    services.join(actor=personas.animator, community=design)
+    expect(page.get_by_role("link", name="2 members", exact=True)).to_be_visible()
+    services.leave(actor=personas.animator, community=design)
+    expect(count).to_be_visible()

@@ -204,3 +204,21 @@
     panel.hidden = false; // without JavaScript it would never fill: it stays hidden
   }
 }
+
+// A community's member count (data-live-count="<community id>", data-forms: the two plural
+// forms of "%(counter)s members") follows joins and leaves.
+{
+  const count = document.querySelector("[data-live-count]");
+  if (count) {
+    const [one, other] = JSON.parse(count.dataset.forms);
+    const lang = document.documentElement.lang || "en";
+    const plural = new Intl.PluralRules(lang);
+    const update = (data) => {
+      if (String(data.community) !== count.dataset.liveCount) return;
+      const form = plural.select(data.members) === "one" ? one : other;
+      count.textContent = form.replace("%(counter)s", data.members.toLocaleString(lang));
+    };
+    window.Essaim.events.on("community.member_joined", update);
+    window.Essaim.events.on("community.member_left", update);
+  }
+}
