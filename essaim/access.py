@@ -470,28 +470,29 @@ class EventRule(Rule[Event]):
 
     def audiences_among(self, events: list[Event], among: Collection[int]) -> dict[int, set[int]]:
         """``audience`` for a batch of events at once, limited to the users ``among``
-        (those connected to a process): a few queries per batch instead of per event."""
-        readers: dict[int, set[int]] = {}
-        recipients = EventRecipient.objects.filter(event__in=events)
-        has_named = set(recipients.values_list("event_id", flat=True).distinct())
+        (those connected to a process): a few queries per batch, and only the queries of
+        communities carry the whole of ``among``."""
+        among = set(among)
         named: dict[int, set[int]] = {e.pk: set() for e in events}
-        for event_id, user_id in recipients.filter(user__in=among).values_list(
+        for event_id, user_id in EventRecipient.objects.filter(event__in=events).values_list(
             "event_id", "user_id"
         ):
             named[event_id].add(user_id)
-        active = set(active_users().filter(pk__in=among).values_list("pk", flat=True))
+        addressed = set().union(*(named[e.pk] for e in events if e.community is None)) & among
+        active = set(active_users().filter(pk__in=addressed).values_list("pk", flat=True))
+        readers: dict[int, set[int]] = {}
         found = {}
         for event in events:
-            if event.community is None:
+            community = event.community
+            if community is None:
                 found[event.pk] = named[event.pk] & active
                 continue
-            community = event.community
             if community.pk not in readers:
                 readers[community.pk] = set(
                     community_readers(community).filter(pk__in=among).values_list("pk", flat=True)
                 )
             allowed = readers[community.pk]
-            found[event.pk] = allowed & named[event.pk] if event.pk in has_named else set(allowed)
+            found[event.pk] = allowed & named[event.pk] if named[event.pk] else set(allowed)
         return found
 
 

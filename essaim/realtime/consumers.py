@@ -24,14 +24,13 @@ import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 from essaim import access
 from essaim.accounts.models import User
 
 from . import bus, credentials, events, presence
-from .hub import Hub, hub
+from .hub import Hub, hub, in_thread
 
 QUEUE_LIMIT = 500  # frames waiting for one client
 MAX_FRAME = 4096  # bytes a client frame may have
@@ -74,7 +73,7 @@ class EventStream(AsyncWebsocketConsumer):
         if credentials.foreign_origin(self.scope):
             await self.close()  # the handshake is refused (HTTP 403)
             return
-        credential = await database_sync_to_async(credentials.from_scope)(self.scope)
+        credential = await in_thread(credentials.from_scope)(self.scope)
         if credential is None:
             # Accepted to be closed with a code: a refused handshake tells a browser
             # nothing, and the page must know that reconnecting cannot help.
@@ -161,7 +160,7 @@ class EventStream(AsyncWebsocketConsumer):
         assert self.hub is not None
         await self.hub.ready.wait()
         while True:
-            batch = await database_sync_to_async(_after)(self.user_id, self.position)
+            batch = await in_thread(_after)(self.user_id, self.position)
             if batch.resync:
                 await self.outbox.put(
                     json.dumps({"type": "resync", "data": {"last_event_id": batch.last_event_id}})
@@ -245,8 +244,8 @@ class EventStream(AsyncWebsocketConsumer):
             return f"users must be a list of at most {WATCH_MAX} ids."
         if not all(isinstance(i, int) and not isinstance(i, bool) for i in ids):
             return "users must be a list of ids."
-        me = await database_sync_to_async(User.objects.get)(pk=self.user_id)
-        states = await database_sync_to_async(presence.states_for)(me, ids)
+        me = await in_thread(User.objects.get)(pk=self.user_id)
+        states = await in_thread(presence.states_for)(me, ids)
         assert self.hub is not None
         self.hub.watch(self, [s["user"] for s in states])
         self._queue({"type": "presence.snapshot", "data": {"users": states}})
@@ -257,11 +256,11 @@ class EventStream(AsyncWebsocketConsumer):
         now = asyncio.get_running_loop().time()
         if now - self.typed.get(place, -TYPING_EVERY) < TYPING_EVERY:
             return None  # said already; typing is a hint, not a message
-        message = await database_sync_to_async(_may_type)(self.user_id, frame)
+        message = await in_thread(_may_type)(self.user_id, frame)
         if message is None:
             return "You cannot type there."
         if len(self.typed) > 100:  # bounded memory for a client typing everywhere
             self.typed.clear()
         self.typed[place] = now
-        await database_sync_to_async(bus.announce)(bus.EPHEMERAL, json.dumps(message))
+        await in_thread(bus.announce)(bus.EPHEMERAL, json.dumps(message))
         return None

@@ -16,9 +16,9 @@ import asyncio
 import json
 import logging
 from collections import defaultdict
-from collections.abc import Collection
+from collections.abc import Awaitable, Callable, Collection
 from contextvars import Context
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import redis.asyncio
 from channels.db import database_sync_to_async
@@ -28,6 +28,16 @@ from essaim import access
 from essaim.communities.models import Community
 
 from . import bus, credentials, events, presence
+
+T = TypeVar("T")
+
+
+def in_thread(func: Callable[..., T]) -> Callable[..., Awaitable[T]]:
+    """``func`` run off the event loop, in the loop's pool of threads: asgiref's default
+    (thread-sensitive) would queue every socket's and the hub's database work behind one
+    another on a single thread."""
+    return database_sync_to_async(func, thread_sensitive=False)
+
 
 SWEEP_SECONDS = 1.0  # credentials die on a socket within this (the issue asks 2 s)
 log = logging.getLogger(__name__)
@@ -82,7 +92,7 @@ class Hub:
         first = not self.sockets[socket.user_id]
         self.sockets[socket.user_id].add(socket)
         if first:
-            self._spawn(database_sync_to_async(presence.seen)([socket.user_id]))
+            self._spawn(in_thread(presence.seen)([socket.user_id]))
 
     def remove(self, socket: Socket) -> None:
         self.demote(socket)
@@ -91,7 +101,7 @@ class Hub:
         mine.discard(socket)
         if not mine:
             self.sockets.pop(socket.user_id, None)
-            self._spawn(database_sync_to_async(presence.gone)(socket.user_id))
+            self._spawn(in_thread(presence.gone)(socket.user_id))
 
     def go_live(self, socket: Socket) -> bool:
         """After a catch-up: True when the socket is live (or will be told to catch up
@@ -123,7 +133,7 @@ class Hub:
     # --- stored events ---------------------------------------------------------------------
 
     async def _dispatch_forever(self) -> None:
-        self.position = await database_sync_to_async(events.head_now)()
+        self.position = await in_thread(events.head_now)()
         self.ready.set()
         while True:
             try:
@@ -131,7 +141,7 @@ class Hub:
             except TimeoutError:
                 # Nothing heard for a while (Redis down?): look at the outbox anyway, and
                 # number what a dead process committed but never published.
-                await database_sync_to_async(events.publish_stragglers)()
+                await in_thread(events.publish_stragglers)()
             self.wake.clear()
             try:
                 await self._dispatch()
@@ -144,9 +154,7 @@ class Hub:
         while more:
             self.reading = True
             try:
-                fanout = await database_sync_to_async(events.fan_out)(
-                    self.position, list(self.live)
-                )
+                fanout = await in_thread(events.fan_out)(self.position, list(self.live))
             finally:
                 self.reading = False
             more = fanout.more
@@ -194,9 +202,7 @@ class Hub:
                 socket.offer_ephemeral(text)
 
     async def _deliver_to_community(self, community_id: int, text: str, skip: Any) -> None:
-        readers = await database_sync_to_async(_community_readers_among)(
-            community_id, list(self.sockets)
-        )
+        readers = await in_thread(_community_readers_among)(community_id, list(self.sockets))
         for uid in readers - {skip}:
             for socket in list(self.sockets.get(uid, ())):
                 socket.offer_ephemeral(text)
@@ -246,9 +252,7 @@ class Hub:
             await asyncio.sleep(SWEEP_SECONDS)
             try:
                 every = [s for sockets in self.sockets.values() for s in sockets]
-                changed = await database_sync_to_async(credentials.changed)(
-                    [s.credential for s in every]
-                )
+                changed = await in_thread(credentials.changed)([s.credential for s in every])
                 for socket in every:
                     if socket.credential in changed:
                         socket.credential_changed(changed[socket.credential])
@@ -262,7 +266,7 @@ class Hub:
     async def refresh_presence(self, only: Collection[int] | None = None) -> None:
         people = list(self.sockets) if only is None else [p for p in only if p in self.sockets]
         away = {p for p in people if all(s.away for s in self.sockets[p])}
-        await database_sync_to_async(presence.seen)(people, away=away)
+        await in_thread(presence.seen)(people, away=away)
 
     def _spawn(self, work: Any) -> None:
         task = asyncio.ensure_future(work)

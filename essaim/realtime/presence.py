@@ -57,16 +57,20 @@ def _states(user_ids: list[int]) -> dict[int, dict[str, Any]]:
     return states
 
 
-def _tell_watchers(user_id: int, before: dict[str, Any]) -> None:
-    after = _states([user_id])[user_id]
-    if after != before:
-        message = {"type": "presence", "data": after, "watchers_of": user_id}
-        bus.announce(bus.EPHEMERAL, json.dumps(message))
+def _tell_watchers(before: dict[int, dict[str, Any]]) -> None:
+    """Announce the states that changed since ``before`` (one cache read for all)."""
+    after = _states(list(before))
+    for uid, state in after.items():
+        if state != before[uid]:
+            message = {"type": "presence", "data": state, "watchers_of": uid}
+            bus.announce(bus.EPHEMERAL, json.dumps(message))
 
 
 def seen(user_ids: list[int], *, away: Collection[int] = ()) -> None:
     """Called by the hubs for the people with an open socket (``away`` for those whose
     every socket says so); tells the watchers of those whose state changed."""
+    if not user_ids:
+        return
     before = _states(user_ids)
     try:
         cache.set_many(
@@ -75,20 +79,19 @@ def seen(user_ids: list[int], *, away: Collection[int] = ()) -> None:
     except Exception as error:
         log.warning("presence unavailable: %s", error)
         return
-    for uid in user_ids:
-        _tell_watchers(uid, before[uid])
+    _tell_watchers(before)
 
 
 def gone(user_id: int) -> None:
     """The person's last socket in this process closed. Another process holding one of
     theirs sets them online again at its next refresh."""
-    before = _states([user_id])[user_id]
+    before = _states([user_id])
     try:
         cache.delete(_seen_key(user_id))
     except Exception as error:
         log.warning("presence unavailable: %s", error)
         return
-    _tell_watchers(user_id, before)
+    _tell_watchers(before)
 
 
 def status_set(
@@ -102,7 +105,7 @@ def status_set(
     lasts = timedelta(minutes=minutes) if minutes is not None else timedelta(days=1)
     if not timedelta(minutes=1) <= lasts <= STATUS_LONGEST:
         raise ServiceError(_("A status lasts from one minute to seven days."), field="minutes")
-    before = _states([user.pk])[user.pk]
+    before = _states([user.pk])
     try:
         if dnd or message:
             cache.set(_status_key(user.pk), {"dnd": dnd, "message": message}, lasts.total_seconds())
@@ -111,7 +114,7 @@ def status_set(
     except Exception as error:
         log.warning("presence unavailable: %s", error)
         raise ServiceError(_("Presence is unavailable for a moment; try again.")) from error
-    _tell_watchers(user.pk, before)
+    _tell_watchers(before)
     return _states([user.pk])[user.pk]
 
 

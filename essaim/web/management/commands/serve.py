@@ -66,5 +66,8 @@ class Command(BaseCommand):
             workers=processes,
             proxy_headers=False,
             server_header=False,
+            # Events are small JSON frames: compressing them saves little, and each
+            # socket's compressor would cost about 40 KiB (bench/bench_realtime.py).
+            ws_per_message_deflate=False,
             log_level="info",
         )
