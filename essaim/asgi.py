@@ -21,7 +21,8 @@ application = ProtocolTypeRouter(
     }
 )
 
-# What start-up made lives as long as the process: frozen out of the collector's sight, so
-# that its full collections, every few seconds under load, scan only what the sockets add
-# (they paused a server for 150-250 ms each before; bench/bench_realtime.py).
+# What start-up made lives as long as the process: frozen out of the collector's sight,
+# and full collections made rarer, as each scans every socket's objects (they paused a
+# server for 150-250 ms every 2 s under load; bench/bench_realtime.py).
 gc.freeze()
+gc.set_threshold(20_000, 20, 50)
