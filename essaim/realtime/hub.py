@@ -23,6 +23,7 @@ from typing import Any, Protocol, TypeVar
 import redis.asyncio
 from channels.db import database_sync_to_async
 from django.conf import settings
+from django.db import connection
 
 from essaim import access
 from essaim.communities.models import Community
@@ -33,10 +34,12 @@ T = TypeVar("T")
 
 
 def in_thread(func: Callable[..., T]) -> Callable[..., Awaitable[T]]:
-    """``func`` run off the event loop, in the loop's pool of threads: asgiref's default
-    (thread-sensitive) would queue every socket's and the hub's database work behind one
-    another on a single thread."""
-    return database_sync_to_async(func, thread_sensitive=False)
+    """``func`` run off the event loop. On PostgreSQL, in the loop's pool of threads:
+    asgiref's default (thread-sensitive) would queue every socket's and the hub's work
+    behind one another on a single thread. SQLite (the embedded default, one process)
+    takes one writer at a time anyway: there the work stays on that single thread."""
+    shared = connection.vendor == "sqlite"
+    return database_sync_to_async(func, thread_sensitive=shared)
 
 
 SWEEP_SECONDS = 1.0  # credentials die on a socket within this (the issue asks 2 s)
