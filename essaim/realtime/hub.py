@@ -79,6 +79,7 @@ class Hub:
         self.live: dict[int, set[Socket]] = defaultdict(set)  # caught up: the hub feeds them
         self.joining: set[Socket] = set()  # caught up while the hub was reading
         self.watchers: dict[int, set[Socket]] = defaultdict(set)  # presence, by watched person
+        self.watching: dict[Socket, set[int]] = {}  # the same, by socket
         self.position = 0
         self.reading = False
         self.ready = asyncio.Event()
@@ -126,10 +127,13 @@ class Hub:
                 del self.live[socket.user_id]
 
     def watch(self, socket: Socket, user_ids: Collection[int]) -> None:
-        for watched in [w for w, s in self.watchers.items() if socket in s]:
+        """The people whose presence ``socket`` follows, instead of those it followed."""
+        for watched in self.watching.pop(socket, ()):
             self.watchers[watched].discard(socket)
             if not self.watchers[watched]:
                 del self.watchers[watched]
+        if user_ids:
+            self.watching[socket] = set(user_ids)
         for uid in user_ids:
             self.watchers[uid].add(socket)
 
