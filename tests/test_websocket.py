@@ -22,7 +22,7 @@ from essaim.asgi import application
 from essaim.communities import services as community_services
 from essaim.communities.models import Visibility
 from essaim.http import CLI
-from essaim.realtime import consumers, events
+from essaim.realtime import consumers, events, presence
 from tests.conftest import PASSWORD, Personas
 from tests.test_communities import build
 
@@ -312,8 +312,8 @@ def test_presence_and_typing_reach_only_those_who_may_see_them(
         (online,) = await frames(watcher, 1)
         assert online["data"] == {"user": owner.pk, "status": "online", "message": ""}
         answer = await sync_to_async(set_status.put)(
-            "/api/v1/presence",
-            {"dnd": True, "message": "In a workshop"},
+            "/api/v1/me/status",  # the profile's status (directory)
+            {"availability": "dnd", "text": "In a workshop"},
             content_type="application/json",
         )
         assert answer.status_code == 200, answer.content
@@ -359,3 +359,19 @@ def test_a_socket_resuming_before_the_kept_window_gets_resync(
         await socket.disconnect()
 
     run(scenario)
+
+
+def test_presence_over_http_shows_only_people_one_may_see(
+    personas: Personas, api_session: Callable[[User], Client]
+) -> None:
+    presence.seen([personas.owner.pk])
+    ids = f"{personas.owner.pk},{personas.member.pk}"
+    colleague = api_session(personas.member).get("/api/v1/presence", {"users": ids})
+    assert colleague.json() == [
+        {"user": personas.owner.pk, "status": "online", "message": ""},
+        {"user": personas.member.pk, "status": "offline", "message": ""},
+    ]
+    customer = api_session(personas.external).get("/api/v1/presence", {"users": ids})
+    assert customer.json() == []  # a customer sees no employee outside their communities
+    bad = api_session(personas.member).get("/api/v1/presence", {"users": "1;drop"})
+    assert bad.status_code == 422

@@ -24,6 +24,7 @@ from essaim.accounts.services import ServiceError, clean_text
 from essaim.communities import services as community_services
 from essaim.governance.services import audit_record
 from essaim.http import Origin
+from essaim.realtime import presence
 
 from . import index, photos
 from .models import (
@@ -444,6 +445,7 @@ def status_set(
     profile = profile_of(actor)
     profile.availability, profile.status_text, profile.status_until = availability, text, until
     profile.save(update_fields=["availability", "status_text", "status_until", "updated_at"])
+    transaction.on_commit(lambda: presence.tell(actor.pk))  # live to whoever watches
     return profile
 
 

@@ -11,7 +11,7 @@ from ninja import Field, Query, Router, Schema
 from ninja.errors import AuthenticationError
 
 from essaim.accounts.models import User
-from essaim.api_base import InSchema, viewer
+from essaim.api_base import viewer
 
 from . import credentials, events, presence
 
@@ -77,16 +77,3 @@ class PresenceQuery(Schema):
 def presence_of(request: HttpRequest, query: Query[PresenceQuery]) -> list[dict[str, Any]]:
     ids = [int(i) for i in query.users.split(",")][:500]
     return presence.states_for(viewer(request), ids)
-
-
-class StatusIn(InSchema):
-    dnd: bool = False
-    message: str = Field("", max_length=presence.MESSAGE_MAX)
-    minutes: int | None = Field(None, ge=1, le=7 * 24 * 60, description="default: a day")
-
-
-@router.put("/presence", response=PresenceOut, summary="Set my do-not-disturb and status message")
-def status_set(request: HttpRequest, payload: StatusIn) -> dict[str, Any]:
-    return presence.status_set(
-        user=viewer(request), dnd=payload.dnd, message=payload.message, minutes=payload.minutes
-    )

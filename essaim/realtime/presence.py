@@ -1,34 +1,31 @@
-"""Presence: online, away, do-not-disturb or offline, and a status message — kept in the
-cache only (Redis at scale), with expiry, never in the database.
+"""Presence: online, away, do-not-disturb or offline, with the person's status message.
 
-Two cache keys per person: ``seen`` (online or away) lives PRESENCE_TTL seconds and is
-refreshed by every hub holding one of the person's sockets; ``status`` (do-not-disturb
-and the message) lives as long as the person asked. Changes travel to the sockets that
-watch the person as ephemeral ``presence`` events. A cache that is down makes everyone
-look offline; it never fails a socket or a request."""
+Whether someone is connected lives in the cache only (Redis at scale), with expiry: a
+``seen`` key (online, or away when every page of theirs is idle) that every hub holding
+one of their sockets refreshes; without it they are offline. What they chose — away or
+do-not-disturb, a status message, until when — is their profile's (directory.services.
+status_set). Changes travel to the sockets that watch the person as ephemeral
+``presence`` events. A cache that is down makes everyone look offline; it never fails a
+socket or a request."""
 
 from __future__ import annotations
 
 import json
 import logging
 from collections.abc import Collection
-from datetime import timedelta
 from typing import Any
 
 from django.core.cache import cache
-from django.utils.translation import gettext as _
 
 from essaim import access
 from essaim.accounts.models import User
-from essaim.accounts.services import ServiceError, clean_text
+from essaim.directory.models import Availability, Profile
 
 from . import bus
 
 ONLINE, AWAY, DND, OFFLINE = "online", "away", "dnd", "offline"
 PRESENCE_TTL = 60  # seconds without a refresh before someone shows offline
 REFRESH_SECONDS = 20
-MESSAGE_MAX = 100
-STATUS_LONGEST = timedelta(days=7)
 log = logging.getLogger(__name__)
 
 
@@ -36,24 +33,30 @@ def _seen_key(user_id: int) -> str:
     return f"presence:seen:{user_id}"
 
 
-def _status_key(user_id: int) -> str:
-    return f"presence:status:{user_id}"
-
-
 def _states(user_ids: list[int]) -> dict[int, dict[str, Any]]:
     """Everyone's state, as others see it: {"user", "status", "message"}."""
-    keys = [k for uid in user_ids for k in (_seen_key(uid), _status_key(uid))]
     try:
-        found = cache.get_many(keys)
+        seen = cache.get_many([_seen_key(uid) for uid in user_ids])
     except Exception as error:  # the cache is down: everyone looks offline
         log.warning("presence unavailable: %s", error)
-        found = {}
+        seen = {}
+    profiles = Profile.objects.filter(user__in=user_ids).only(
+        "user_id", "availability", "status_text", "status_until"
+    )
+    chosen = {p.user_id: p for p in profiles}
     states = {}
     for uid in user_ids:
-        seen = found.get(_seen_key(uid))
-        status = found.get(_status_key(uid)) or {}
-        shown = OFFLINE if seen is None else DND if status.get("dnd") else seen
-        states[uid] = {"user": uid, "status": shown, "message": status.get("message", "")}
+        connected = seen.get(_seen_key(uid))
+        profile = chosen.get(uid)
+        availability = profile.current_availability if profile else Availability.AUTO
+        if connected is None:
+            shown = OFFLINE
+        elif availability == Availability.AUTO:
+            shown = connected
+        else:
+            shown = DND if availability == Availability.DO_NOT_DISTURB else AWAY
+        message = profile.current_status_text if profile else ""
+        states[uid] = {"user": uid, "status": shown, "message": message}
     return states
 
 
@@ -94,34 +97,18 @@ def gone(user_id: int) -> None:
     _tell_watchers(before)
 
 
-def status_set(
-    *, user: User, dnd: bool, message: str, minutes: int | None = None
-) -> dict[str, Any]:
-    """The person's own do-not-disturb and status message, until ``minutes`` from now
-    (at most a week; a day when not said)."""
-    if not access.is_active(user):
-        raise access.Forbidden
-    message = clean_text(message, "message", MESSAGE_MAX)
-    lasts = timedelta(minutes=minutes) if minutes is not None else timedelta(days=1)
-    if not timedelta(minutes=1) <= lasts <= STATUS_LONGEST:
-        raise ServiceError(_("A status lasts from one minute to seven days."), field="minutes")
-    before = _states([user.pk])
-    try:
-        if dnd or message:
-            cache.set(_status_key(user.pk), {"dnd": dnd, "message": message}, lasts.total_seconds())
-        else:
-            cache.delete(_status_key(user.pk))
-    except Exception as error:
-        log.warning("presence unavailable: %s", error)
-        raise ServiceError(_("Presence is unavailable for a moment; try again.")) from error
-    _tell_watchers(before)
-    return _states([user.pk])[user.pk]
+def tell(user_id: int) -> None:
+    """Tell the person's watchers their state, after a change of their profile's status."""
+    state = _states([user_id])[user_id]
+    message = {"type": "presence", "data": state, "watchers_of": user_id}
+    bus.announce(bus.EPHEMERAL, json.dumps(message))
 
 
 def states_for(viewer: access.Viewer, user_ids: list[int]) -> list[dict[str, Any]]:
-    """The states of the people among ``user_ids`` whom ``viewer`` may see."""
-    shown = list(
-        access.visible(viewer, User.objects.filter(pk__in=user_ids)).values_list("pk", flat=True)
-    )
+    """The states of the people among ``user_ids`` whose presence ``viewer`` may see
+    (the profile's "presence" field)."""
+    people = access.visible(viewer, User.objects.filter(pk__in=user_ids).order_by("pk"))
+    field = access.PROFILE_FIELDS["presence"]
+    shown = [p.pk for p in people if field in access.readable_visibilities(viewer, p)]
     states = _states(shown)
     return [states[uid] for uid in shown]
