@@ -60,13 +60,16 @@ def _states(user_ids: list[int]) -> dict[int, dict[str, Any]]:
     return states
 
 
+def _announce(state: dict[str, Any]) -> None:
+    message = {"type": "presence", "data": state, "watchers_of": state["user"]}
+    bus.announce(bus.EPHEMERAL, json.dumps(message))
+
+
 def _tell_watchers(before: dict[int, dict[str, Any]]) -> None:
-    """Announce the states that changed since ``before`` (one cache read for all)."""
-    after = _states(list(before))
-    for uid, state in after.items():
+    """Announce the states that changed since ``before`` (one read for all)."""
+    for uid, state in _states(list(before)).items():
         if state != before[uid]:
-            message = {"type": "presence", "data": state, "watchers_of": uid}
-            bus.announce(bus.EPHEMERAL, json.dumps(message))
+            _announce(state)
 
 
 def seen(user_ids: list[int], *, away: Collection[int] = ()) -> None:
@@ -99,9 +102,7 @@ def gone(user_id: int) -> None:
 
 def tell(user_id: int) -> None:
     """Tell the person's watchers their state, after a change of their profile's status."""
-    state = _states([user_id])[user_id]
-    message = {"type": "presence", "data": state, "watchers_of": user_id}
-    bus.announce(bus.EPHEMERAL, json.dumps(message))
+    _announce(_states([user_id])[user_id])
 
 
 def states_for(viewer: access.Viewer, user_ids: list[int]) -> list[dict[str, Any]]:
