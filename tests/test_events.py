@@ -72,6 +72,17 @@ def test_one_publish_per_transaction_and_none_lost_to_a_rolled_back_savepoint(
     assert not Event.objects.filter(type="test.undone").exists()
 
 
+def test_a_transaction_of_more_events_than_a_batch_is_numbered_whole(
+    personas: Personas, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(events, "BATCH", 3)
+    community = build(personas, Visibility.PUBLIC)
+    with transaction.atomic():
+        for n in range(7):
+            events.emit("test.tick", {"n": n}, community=community)
+    assert not Event.objects.filter(seq__isnull=True).exists()  # not 3 now, 4 a tick later
+
+
 def test_resume_gets_exactly_the_missed_events_in_order(
     personas: Personas, token_client: TokenClient
 ) -> None:

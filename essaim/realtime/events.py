@@ -55,31 +55,42 @@ def _publish_on_commit() -> None:
 
 def publish() -> int:
     """Number the committed events that have no ``seq`` yet, in id order, under the
-    stream's lock; returns how many. Safe to call from anywhere, at any time."""
+    stream's lock, BATCH at a time until none is left; returns how many. Safe to call
+    from anywhere, at any time."""
     Stream.objects.get_or_create(pk=1)  # the first time; a concurrent create is no harm
-    with transaction.atomic():
-        stream = Stream.objects.select_for_update().get(pk=1)
-        pending = list(
-            Event.objects.filter(seq__isnull=True)
-            .order_by("id")
-            .values_list("id", flat=True)[:BATCH]
-        )
-        if not pending:
-            return 0
-        numbers = {pk: stream.last_seq + i for i, pk in enumerate(pending, start=1)}
-        Event.objects.filter(pk__in=pending).update(
-            seq=Case(*(When(pk=pk, then=Value(n)) for pk, n in numbers.items()))
-        )
-        stream.last_seq += len(pending)
-        stream.save(update_fields=["last_seq"])
-    bus.announce(bus.EVENTS, str(stream.last_seq))
-    return len(pending)
+    numbered = 0
+    while True:
+        with transaction.atomic():
+            stream = Stream.objects.select_for_update().get(pk=1)
+            pending = list(
+                Event.objects.filter(seq__isnull=True)
+                .order_by("id")
+                .values_list("id", flat=True)[:BATCH]
+            )
+            if not pending:
+                break
+            numbers = {pk: stream.last_seq + i for i, pk in enumerate(pending, start=1)}
+            Event.objects.filter(pk__in=pending).update(
+                seq=Case(*(When(pk=pk, then=Value(n)) for pk, n in numbers.items()))
+            )
+            stream.last_seq += len(pending)
+            stream.save(update_fields=["last_seq"])
+        numbered += len(pending)
+    if numbered:
+        bus.announce(bus.EVENTS, str(stream.last_seq))
+    return numbered
 
 
 def publish_stragglers() -> int:
     """``publish`` when some committed event still waits for its number (its process
     died between commit and publish, or its on_commit call failed)."""
     return publish() if Event.objects.filter(seq__isnull=True).exists() else 0
+
+
+def _oldest_kept() -> int | None:
+    """The ``seq`` of the oldest event kept (None when there is none)."""
+    oldest = Event.objects.filter(seq__isnull=False).order_by("seq")
+    return oldest.values_list("seq", flat=True).first()
 
 
 def head_now() -> int:
@@ -99,8 +110,7 @@ def after(viewer: access.Viewer, last_event_id: int, *, limit: int = PAGE) -> Ba
     older than the oldest event kept, or beyond the newest, gets ``resync``: never a
     silent gap."""
     head = head_now()
-    oldest = Event.objects.filter(seq__isnull=False).order_by("seq").values_list("seq", flat=True)
-    first = oldest.first()
+    first = _oldest_kept()
     kept_from = first if first is not None else head + 1
     if last_event_id > head or last_event_id < kept_from - 1:
         return Batch([], head, resync=True)
@@ -134,8 +144,7 @@ def fan_out(position: int, among: Collection[int]) -> Fanout:
         return Fanout([], position, resync=False, more=False)
     # Numbers are given without holes, but a deleted community takes its events along:
     # only the oldest event kept tells whether events were pruned under our feet.
-    oldest = Event.objects.filter(seq__isnull=False).order_by("seq").values_list("seq", flat=True)
-    resync = (found[0].seq or 0) > position + 1 and (oldest.first() or 0) > position + 1
+    resync = (found[0].seq or 0) > position + 1 and (_oldest_kept() or 0) > position + 1
     audiences = access.event_audiences(found, among)
     return Fanout(
         [(e, audiences[e.pk]) for e in found],
