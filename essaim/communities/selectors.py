@@ -30,6 +30,12 @@ def communities(viewer: access.Viewer) -> QuerySet[Community]:
     return access.visible(viewer, Community.objects.all())
 
 
+def mine(viewer: access.Viewer) -> QuerySet[Community]:
+    """The communities the viewer is in (archived ones too)."""
+    memberships = Membership.objects.filter(user_id=viewer.pk or 0).values("community")
+    return communities(viewer).filter(pk__in=memberships)
+
+
 def _with_counts(viewer: access.Viewer, found: QuerySet[Community]) -> QuerySet[Community]:
     """Each with its number of members and the viewer's role (None when not in)."""
     mine = Membership.objects.filter(community=OuterRef("pk"), user_id=viewer.pk or 0)
@@ -62,12 +68,9 @@ def browse(
     """The viewer's communities, suggestions for them, or every community they see;
     ``text`` looks in names, descriptions and tags; archived ones only on request (and in
     "mine", where they stay findable)."""
-    found = communities(viewer)
-    mine = Membership.objects.filter(user_id=viewer.pk or 0).values("community")
     if scope == "suggested":
         return _suggested(viewer, limit)
-    if scope == "mine":
-        found = found.filter(pk__in=mine)
+    found = mine(viewer) if scope == "mine" else communities(viewer)
     if not archived:
         found = found.filter(archived_at__isnull=True)
     text = text.strip()[:100]

@@ -30,7 +30,7 @@ def home(request: HttpRequest) -> HttpResponse:
     # The page's socket resumes from the position it was rendered at, read before the
     # state: an event committed in between still reaches the page instead of being lost.
     position = events.head_now()
-    mine = community_selectors.communities(me).filter(memberships__user=me)
+    mine = community_selectors.mine(me)
     # For the live activity panel (events.js): the communities whose events it shows, and
     # its texts, with the placeholders the script fills in.
     live = {

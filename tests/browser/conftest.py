@@ -113,12 +113,6 @@ def asgi_live_server(transactional_db: None) -> Iterator[AsgiServer]:
         if threading.current_thread() is threading.main_thread():
             return
         opened.add(connection)
-        # SQLite's in-memory test database is shared between threads in shared-cache
-        # mode, where a table read lock makes a writer fail at once ("database table is
-        # locked") instead of waiting: the socket's reads would fail the test's writes.
-        # The server's readers take no read locks.
-        if connection.vendor == "sqlite" and connection.is_in_memory_db():
-            connection.connection.execute("PRAGMA read_uncommitted = 1")
 
     connection_created.connect(on_connect, weak=False)
     server = AsgiServer()
