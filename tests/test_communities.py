@@ -4,12 +4,14 @@ forms, against a pure-Python model, and the services' refusals of bad input."""
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable
 from email.header import decode_header, make_header
 
 import pytest
 from aiosmtpd.controller import Controller
+from django.conf import settings as django_settings
 from django.contrib.auth.models import AnonymousUser
-from django.test import override_settings
+from django.test import Client, override_settings
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
@@ -324,7 +326,7 @@ def test_a_site_community_follows_the_directory(personas: Personas) -> None:
 
 @pytest.mark.django_db(transaction=True)
 def test_the_daily_run_archives_ended_projects_and_reminds_owners_once(
-    personas: Personas, smtp_server: Controller
+    personas: Personas, smtp_server: Controller, signed_in: Callable[[User], Client]
 ) -> None:
     today = timezone.localdate()
     owner = personas.owner
@@ -361,7 +363,18 @@ def test_the_daily_run_archives_ended_projects_and_reminds_owners_once(
     assert subjects[0].startswith("A confidential community you own ends on")
     assert "Launch" in subjects[1]
     bodies = [m.get_payload(decode=True).decode() for m in received]
-    assert all("Orion" not in b for b in bodies) and any("Launch" in b for b in bodies)
+    assert all("orion" not in b.lower() for b in bodies) and any("Launch" in b for b in bodies)
+    # The confidential one's link names it by id; it opens for its owner alone.
+    (link,) = [
+        line.removeprefix(django_settings.SITE_URL.rstrip("/"))
+        for b in bodies
+        if "Launch" not in b
+        for line in b.splitlines()
+        if "/settings/" in line
+    ]
+    assert link == f"/communities/{hidden.pk}/settings/"
+    assert signed_in(owner).get(link)["Location"] == f"/c/{hidden.slug}/settings/"
+    assert signed_in(personas.outsider).get(link).status_code == 404
     assert not Community.objects.get(pk=later.pk).reminded_at
     (tomorrow,) = lifecycle.all()
     assert tomorrow.run_after > timezone.now()

@@ -46,7 +46,8 @@ def send_end_reminder(*, community_id: int, user_id: int, attempt: int = 0) -> s
         return "nothing to remind"
     if not Membership.objects.filter(community=community, user=owner, role=Role.OWNER).exists():
         return "no longer an owner"
-    path = reverse("community-settings", kwargs={"slug": community.slug})
+    # By id: a slug is made from the name, which a confidential community keeps out.
+    path = reverse("community-settings-by-id", kwargs={"community_id": community.pk})
     context = {
         "owner": owner,
         "community": community,

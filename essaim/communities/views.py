@@ -253,6 +253,14 @@ def community_member_act(
 
 
 @login_required
+def community_settings_by_id(request: HttpRequest, community_id: int) -> HttpResponse:
+    """A link that does not name its community (e-mails about a confidential one): the
+    settings page, for whoever may configure it."""
+    community = access.access_community(_me(request), community_id, "configure")
+    return redirect("community-settings", slug=community.slug)
+
+
+@login_required
 @require_http_methods(["GET", "POST"])
 def community_settings(request: HttpRequest, slug: str) -> HttpResponse:
     me = _me(request)
@@ -343,6 +351,11 @@ urlpatterns = [
     path("c/<slug:slug>/", community_home, name="community"),
     path("c/<slug:slug>/members/", community_members, name="community-members"),
     path("c/<slug:slug>/settings/", community_settings, name="community-settings"),
+    path(
+        "communities/<int:community_id>/settings/",
+        community_settings_by_id,
+        name="community-settings-by-id",
+    ),
     path("c/<slug:slug>/cover/", community_cover, name="community-cover"),
     path(
         "c/<slug:slug>/members/<int:user_id>/<str:action>/",
