@@ -8,7 +8,9 @@ from typing import Any
 
 from django.test import Client
 
+from essaim.accounts.services import user_deactivate
 from essaim.communities.models import Community, Invitation, Membership, Role
+from essaim.http import CLI
 from tests.conftest import Personas
 
 TokenClient = Callable[..., Client]
@@ -116,6 +118,14 @@ def test_join_ask_decide_invite_answer(personas: Personas, token_client: TokenCl
         m["display_name"] for m in member.get(f"{BASE}/{private['id']}/members").json()["results"]
     }
     assert names == {"Owner", "Member", "Outsider"}
+    # Someone who left: out of the list as out of the count, like on the page.
+    user_deactivate(actor=personas.admin, origin=CLI, user=personas.outsider)
+    listed = member.get(f"{BASE}/{private['id']}/members").json()["results"]
+    assert {m["display_name"] for m in listed} == {"Owner", "Member"}
+    assert member.get(f"{BASE}/{private['id']}").json()["member_count"] == len(listed)
+    # An employee who does not read it sees whom to ask, no one else.
+    stranger = token_client(personas.hr).get(f"{BASE}/{private['id']}/members").json()
+    assert [m["display_name"] for m in stranger["results"]] == ["Owner"]
 
 
 def test_bad_input_is_a_4xx_that_changes_nothing(

@@ -190,9 +190,7 @@ def community_update(
 def members(request: HttpRequest, community_id: int) -> QuerySet[Membership]:
     me = viewer(request)
     community = access.access_community(me, community_id)
-    return access.visible(me, community.memberships.all()).annotate(
-        display_name=F("user__display_name")
-    )
+    return selectors.visible_members(me, community).annotate(display_name=F("user__display_name"))
 
 
 @router.get(

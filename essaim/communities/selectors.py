@@ -178,16 +178,16 @@ ROLE_ORDER = Case(
 )
 
 
+def visible_members(viewer: access.Viewer, community: Community) -> QuerySet[Membership]:
+    """The memberships of active people that the viewer may see, in no order."""
+    return access.visible(viewer, community.memberships.filter(user__is_active=True))
+
+
 def members(
     viewer: access.Viewer, community: Community, *, offset: int = 0, limit: int = 100
 ) -> list[Membership]:
     """The active members the viewer may see: owners, animators, members, readers, by name."""
-    found = access.visible(
-        viewer,
-        community.memberships.filter(user__is_active=True).select_related(
-            "user__profile__org_unit"
-        ),
-    )
+    found = visible_members(viewer, community).select_related("user__profile__org_unit")
     return list(found.order_by(ROLE_ORDER, "user__display_name", "pk")[offset : offset + limit])
 
 
