@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
 import pydantic
 from django.conf import settings
@@ -17,6 +17,10 @@ from ninja.pagination import CursorPagination
 from pydantic import ConfigDict
 
 from essaim.accounts.models import User
+
+# A database id, as a path parameter or a field: a number past the database's integers is
+# a 422, never a 500 from the database driver.
+Id = Annotated[int, Field(ge=1, le=2**63 - 1)]
 
 
 class InSchema(Schema):

@@ -159,6 +159,17 @@ def test_bad_input_is_a_4xx_that_changes_nothing(
     )
     assert customer.status_code == 422 and not Invitation.objects.exists()
     assert owner.delete(f"{BASE}/{community['id']}/membership").status_code == 400
+    # Ids past the database's integers, and a unit or site that does not exist.
+    huge = 2**70
+    club = f"{BASE}/{community['id']}"
+    assert put(owner, f"{club}/members/{huge}", {"role": "member"}).status_code == 422
+    assert owner.delete(f"{club}/members/{huge}").status_code == 422
+    assert put(owner, f"{club}/requests/{huge}", {"approve": True}).status_code == 422
+    for invitation in ({"user_ids": [huge]}, {"org_unit_id": huge}, {"site_id": 0}):
+        assert post(owner, f"{club}/invitations", invitation).status_code == 422, invitation
+    for invitation in ({"org_unit_id": 999_999}, {"site_id": 999_999}):
+        assert post(owner, f"{club}/invitations", invitation).status_code == 404, invitation
+    assert not Invitation.objects.exists()
     assert set(Membership.objects.values_list("user__email", "role")) == {
         (personas.owner.email, Role.OWNER),
         (personas.member.email, Role.MEMBER),

@@ -144,6 +144,10 @@ def test_invite_by_address_change_a_role_and_remove(
     assert Membership.objects.filter(community=community, user=personas.owner).exists()
     owner.post(f"/c/project-apollo/members/{personas.member.pk}/remove/")
     assert invited.get("/c/project-apollo/").status_code == 404
+    # An id past the database's integers is a 404, like any id of nobody.
+    huge = owner.post(f"/c/project-apollo/members/{2**70}/remove/")
+    assert huge.status_code == 404
+    assert owner.get(f"/people/{2**70}/").status_code == 404
 
 
 def test_an_owner_edits_the_settings_and_archives_and_restores(

@@ -15,7 +15,7 @@ from ninja.pagination import paginate
 from ninja.responses import Status
 
 from essaim import access
-from essaim.api_base import CursorPages, InSchema, viewer
+from essaim.api_base import CursorPages, Id, InSchema, viewer
 from essaim.directory import photos
 from essaim.directory import selectors as directory_selectors
 from essaim.http import Origin
@@ -244,7 +244,7 @@ class DecisionIn(InSchema):
     summary="Approve or decline a request to join (owners and animators)",
 )
 def join_request_decide(
-    request: HttpRequest, community_id: int, user_id: int, payload: DecisionIn
+    request: HttpRequest, community_id: int, user_id: Id, payload: DecisionIn
 ) -> Status[Any]:
     me = viewer(request)
     community = access.access_community(me, community_id)
@@ -258,9 +258,9 @@ def join_request_decide(
 
 
 class InviteIn(InSchema):
-    user_ids: list[int] = Field(default_factory=list, max_length=500)
-    org_unit_id: int | None = None
-    site_id: int | None = None
+    user_ids: list[Id] = Field(default_factory=list, max_length=500)
+    org_unit_id: Id | None = None
+    site_id: Id | None = None
     role: Role = Field(Role.MEMBER, strict=False)
 
 
@@ -279,13 +279,14 @@ def invite(request: HttpRequest, community_id: int, payload: InviteIn) -> Status
     people = list(directory_selectors.people(me).filter(pk__in=payload.user_ids))
     if len(people) != len(set(payload.user_ids)):
         raise access.NotFound  # someone they may not see, or nobody
+    unit, site = directory_selectors.places(me, payload.org_unit_id, payload.site_id)
     sent = services.invite(
         actor=me,
         origin=Origin.of(request),
         community=community,
         people=people,
-        org_unit=directory_selectors.org_units(me).filter(pk=payload.org_unit_id or 0).first(),
-        site=directory_selectors.sites(me).filter(pk=payload.site_id or 0).first(),
+        org_unit=unit,
+        site=site,
         role=payload.role,
     )
     return Status(201, {"invited": len(sent)})
@@ -311,7 +312,7 @@ def invitation_answer(request: HttpRequest, community_id: int, payload: AnswerIn
 
 
 def _membership(
-    request: HttpRequest, community_id: int, user_id: int
+    request: HttpRequest, community_id: int, user_id: Id
 ) -> tuple[Community, Membership]:
     """A community and one of its memberships, both as the viewer may see them."""
     me = viewer(request)
@@ -331,7 +332,7 @@ class RoleIn(InSchema):
     response={204: None},
     summary="Change a member's role",
 )
-def role_set(request: HttpRequest, community_id: int, user_id: int, payload: RoleIn) -> Status[Any]:
+def role_set(request: HttpRequest, community_id: int, user_id: Id, payload: RoleIn) -> Status[Any]:
     me = viewer(request)
     community, membership = _membership(request, community_id, user_id)
     services.role_set(
@@ -349,7 +350,7 @@ def role_set(request: HttpRequest, community_id: int, user_id: int, payload: Rol
     response={204: None},
     summary="Remove a member",
 )
-def member_remove(request: HttpRequest, community_id: int, user_id: int) -> Status[Any]:
+def member_remove(request: HttpRequest, community_id: int, user_id: Id) -> Status[Any]:
     me = viewer(request)
     community, membership = _membership(request, community_id, user_id)
     services.member_remove(

@@ -178,16 +178,15 @@ def community_members(request: HttpRequest, slug: str) -> HttpResponse:
                 _("Nobody found with: %(emails)s") % {"emails": ", ".join(sorted(unknown))},
             )
         else:
+            unit, site = directory_selectors.places(me, data["org_unit"], data["site"])
             try:
                 sent = services.invite(
                     actor=me,
                     origin=Origin.of(request),
                     community=community,
                     people=people,
-                    org_unit=directory_selectors.org_units(me)
-                    .filter(pk=data["org_unit"] or 0)
-                    .first(),
-                    site=directory_selectors.sites(me).filter(pk=data["site"] or 0).first(),
+                    org_unit=unit,
+                    site=site,
                     role=data["role"],
                 )
             except ServiceError as exc:
@@ -288,17 +287,11 @@ def community_settings(request: HttpRequest, slug: str) -> HttpResponse:
         **_places(me),
     )
     if rule.is_bound and rule.is_valid():
+        places = rule.cleaned_data["org_unit"], rule.cleaned_data["site"]
+        unit, site = directory_selectors.places(me, *places)
         try:
             services.membership_rule_set(
-                actor=me,
-                origin=Origin.of(request),
-                community=community,
-                org_unit=directory_selectors.org_units(me)
-                .filter(pk=rule.cleaned_data["org_unit"] or 0)
-                .first(),
-                site=directory_selectors.sites(me)
-                .filter(pk=rule.cleaned_data["site"] or 0)
-                .first(),
+                actor=me, origin=Origin.of(request), community=community, org_unit=unit, site=site
             )
         except ServiceError as exc:
             rule.add_error(None, exc.message)
@@ -352,13 +345,13 @@ urlpatterns = [
     path("c/<slug:slug>/members/", community_members, name="community-members"),
     path("c/<slug:slug>/settings/", community_settings, name="community-settings"),
     path(
-        "communities/<int:community_id>/settings/",
+        "communities/<id:community_id>/settings/",
         community_settings_by_id,
         name="community-settings-by-id",
     ),
     path("c/<slug:slug>/cover/", community_cover, name="community-cover"),
     path(
-        "c/<slug:slug>/members/<int:user_id>/<str:action>/",
+        "c/<slug:slug>/members/<id:user_id>/<str:action>/",
         community_member_act,
         name="community-member-act",
     ),

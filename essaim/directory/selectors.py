@@ -553,6 +553,23 @@ def sites(viewer: access.Viewer) -> QuerySet[Site]:
     return Site.objects.order_by("name")
 
 
+def places(
+    viewer: access.Viewer, org_unit_id: int | None, site_id: int | None
+) -> tuple[OrgUnit | None, Site | None]:
+    """The unit and the site these ids name (None where no id is given); an id of one the
+    viewer cannot see, or of none, is a NotFound rather than quietly nothing."""
+    unit = site = None
+    if org_unit_id is not None:
+        unit = org_units(viewer).filter(pk=org_unit_id).first()
+        if unit is None:
+            raise access.NotFound
+    if site_id is not None:
+        site = sites(viewer).filter(pk=site_id).first()
+        if site is None:
+            raise access.NotFound
+    return unit, site
+
+
 # --- Expertise ------------------------------------------------------------------------
 
 
