@@ -51,6 +51,9 @@ def test_an_event_exists_only_if_its_change_is_committed(personas: Personas) -> 
     assert list(Event.objects.values_list("type", "seq")) == [("test.kept", 1)]
     with pytest.raises(ValueError):
         events.emit("test.nobody", {})
+    # Named people that come out empty are nobody, never "every reader".
+    assert events.emit("test.no_one", {}, community=community, users=[]) is None
+    assert not Event.objects.filter(type="test.no_one").exists()
 
 
 def test_one_publish_per_transaction_and_none_lost_to_a_rolled_back_savepoint(

@@ -285,9 +285,7 @@ def join_request(*, actor: User, community: Community, message: str = "") -> Joi
         )
         deciders = community.memberships.filter(role__in=RUNNERS, user__is_active=True)
         runners = list(deciders.values_list("user_id", flat=True))
-        # To those who decide only; with nobody to decide, to nobody (an event to a
-        # community without named users would reach all its readers).
-        if created and runners:
+        if created:  # to those who decide only (nobody, when nobody decides)
             data = {
                 "community": community.pk,
                 "slug": community.slug,
@@ -375,10 +373,9 @@ def invite(
             origin=origin,
             data={"people": sorted(ids), "role": role},
         )
-        if ids:
-            # Without a community: the invitee is not its reader (yet), even of a secret one.
-            data = {"community": community.pk, "slug": community.slug, "name": community.name}
-            events.emit("community.invited", {**data, "role": role}, users=ids)
+        # Without a community: the invitee is not its reader (yet), even of a secret one.
+        data = {"community": community.pk, "slug": community.slug, "name": community.name}
+        events.emit("community.invited", {**data, "role": role}, users=ids)
     return created
 
 

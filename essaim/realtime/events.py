@@ -28,14 +28,17 @@ def emit(
     data: dict[str, Any],
     *,
     community: Community | None = None,
-    users: Iterable[User | int] = (),
-) -> Event:
+    users: Iterable[User | int] | None = None,
+) -> Event | None:
     """Record an event for the readers of ``community`` (narrowed to ``users`` when
     given) or for ``users`` alone, in the current transaction: nothing is published for
-    a transaction that rolls back."""
-    ids = sorted({u if isinstance(u, int) else u.pk for u in users})
-    if community is None and not ids:
+    a transaction that rolls back. ``users`` that come out empty mean nobody, and no event
+    (never "every reader")."""
+    if community is None and users is None:
         raise ValueError("an event needs an audience: a community or users")
+    ids = sorted({u if isinstance(u, int) else u.pk for u in users or ()})
+    if users is not None and not ids:
+        return None
     event = Event.objects.create(type=type, data=data, community=community)
     EventRecipient.objects.bulk_create([EventRecipient(event=event, user_id=pk) for pk in ids])
     _publish_on_commit()
