@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Callable
 from email.header import decode_header, make_header
+from functools import partial
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -185,6 +186,7 @@ def test_bad_settings_are_refused_and_change_nothing(personas: Personas) -> None
         {"tags": ["a" * 41]},
         {"tags": "python"},
         {"confidential": True},  # public
+        {"end_date": timezone.localdate() - datetime.timedelta(days=1)},
     ):
         with pytest.raises(ServiceError):
             services.community_create(
@@ -342,7 +344,9 @@ def test_the_daily_run_archives_ended_projects_and_reminds_owners_once(
             **settings,  # type: ignore[arg-type]
         )
 
-    ended = project("Ended", -1, Visibility.PRIVATE)
+    ended = project("Ended", 1, Visibility.PRIVATE)
+    # Time passes: yesterday was its last day (a past end date cannot be set any more).
+    Community.objects.filter(pk=ended.pk).update(end_date=today - datetime.timedelta(days=1))
     soon = project("Launch", 10, Visibility.PUBLIC)
     hidden = project("Orion", 3, Visibility.SECRET, confidential=True)
     later = project("Later", 60, Visibility.PUBLIC)
@@ -357,6 +361,17 @@ def test_the_daily_run_archives_ended_projects_and_reminds_owners_once(
         TaskWorker(batch=True, interval=0).run()  # the next run is for tomorrow
     assert Community.objects.get(pk=ended.pk).archived
     assert not Community.objects.get(pk=soon.pk).archived
+    # Restored as it is, it would be archived again tonight: its end date must move first.
+    restore = partial(services.community_archive, actor=owner, origin=CLI, archived=False)
+    with pytest.raises(ServiceError, match="end date has passed"):
+        restore(community=Community.objects.get(pk=ended.pk))
+    moved = services.community_update(
+        actor=owner,
+        origin=CLI,
+        community=Community.objects.get(pk=ended.pk),
+        changes={"end_date": None},
+    )
+    assert not restore(community=moved).archived
     received = smtp_server.received  # type: ignore[attr-defined]
     assert [m["To"] for m in received] == [owner.email, owner.email]
     subjects = sorted(str(make_header(decode_header(m["Subject"]))) for m in received)

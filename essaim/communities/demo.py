@@ -117,7 +117,8 @@ def build_communities(*, seed: int, admin: User) -> int:
             visibility,
             Kind.PROJECT,
             confidential=confidential,
-            end_date=today + datetime.timedelta(days=days),
+            # An ended one is archived (the services refuse an end date in the past).
+            end_date=today + datetime.timedelta(days=days) if days >= 0 else None,
             description="Planning, décisions et livrables du projet.",
         )
         people(community, rng.randint(6, 25))

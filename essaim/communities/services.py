@@ -85,6 +85,9 @@ def _clean_settings(community: Community, changes: dict[str, Any]) -> None:
         if end is not None and not isinstance(end, datetime.date):
             raise ServiceError(_("Enter a date."), field="end_date")
         if end != community.end_date:
+            # Archived the next night otherwise, by the lifecycle task.
+            if end is not None and end < timezone.localdate():
+                raise ServiceError(_("An end date cannot be in the past."), field="end_date")
             community.reminded_at = None  # a new end: a new reminder
         community.end_date = end
     if "confidential" in changes:
@@ -220,6 +223,12 @@ def community_archive(
         _require(access.can(actor, "configure", community))
     if community.archived == archived:
         return community
+    ended = community.end_date is not None and community.end_date < timezone.localdate()
+    if not archived and ended:  # the lifecycle task would archive it again tonight
+        raise ServiceError(
+            _("Its end date has passed: change or remove it to restore the community."),
+            field="end_date",
+        )
     community.archived_at = timezone.now() if archived else None
     with transaction.atomic():
         community.save(update_fields=["archived_at"])

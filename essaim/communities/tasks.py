@@ -59,6 +59,7 @@ def send_end_reminder(*, community_id: int, user_id: int, attempt: int = 0) -> s
     try:
         send_mail(" ".join(subject.split()), body, None, [owner.email], fail_silently=False)
     except smtplib.SMTPRecipientsRefused:
+        logger.warning("The mail server refused the address of user %s", user_id)
         return "address refused"
     except (smtplib.SMTPException, OSError):
         kwargs = {"community_id": community_id, "user_id": user_id}
