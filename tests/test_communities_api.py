@@ -75,6 +75,12 @@ def test_a_secret_community_is_a_404_like_a_missing_one(
         ("put", "/membership", None),
         ("post", "/requests", {"message": "hi"}),
         ("patch", "", {"name": "x"}),
+        ("delete", "/membership", None),
+        ("put", "/invitation", {"accept": True}),
+        ("put", f"/requests/{personas.outsider.pk}", {"approve": True}),
+        ("put", f"/members/{personas.owner.pk}", {"role": "member"}),
+        ("delete", f"/members/{personas.owner.pk}", None),
+        ("post", "/invitations", {"user_ids": [personas.outsider.pk]}),
     ):
         call = getattr(outsider, method)
 

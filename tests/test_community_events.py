@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from django.db import transaction
 
-from essaim.accounts.models import User
+from essaim.accounts.models import User, UserKind
 from essaim.accounts.services import ServiceError
 from essaim.communities import selectors, services
 from essaim.communities.models import RUNNERS, Community, Invitation, Role, Visibility
@@ -22,7 +22,7 @@ from essaim.directory.models import Site
 from essaim.http import CLI
 from essaim.realtime import events
 from essaim.realtime.models import Event
-from tests.conftest import Personas
+from tests.conftest import Personas, make_user
 from tests.test_communities import build
 from tests.verify import AHEAD, verify_action
 
@@ -314,3 +314,24 @@ def test_an_outsider_of_a_private_community_hears_nothing_of_who_is_in(
         setup(personas, community)()
     assert received(outsider, since["outsider"]) == []
     assert len(received(member, since["member"])) == 5
+
+
+def test_an_external_community_speaks_to_its_customers_and_no_other(
+    personas: Personas,
+) -> None:
+    community = build(personas, Visibility.EXTERNAL)
+    stranger = make_user("Other Customer", kind=UserKind.EXTERNAL)  # not in this one
+    employee = make_user("New Colleague")
+    customer = personas.external
+
+    def join() -> None:
+        services.join(actor=employee, community=community)
+
+    def leave() -> None:
+        services.leave(actor=employee, community=community)
+
+    got = verify_action(customer, seen(customer, community), join, client(customer, community))
+    assert [e["type"] for e in got] == ["community.member_joined"]
+    assert (
+        verify_action(stranger, seen(stranger, community), leave, client(stranger, community)) == []
+    )
