@@ -14,7 +14,7 @@ agree for every persona and object; every new protected type joins that test.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Sequence
 from typing import Any, ClassVar, Generic, TypeVar
 
 from django.contrib.auth.models import AnonymousUser
@@ -34,7 +34,9 @@ from essaim.communities.models import (
 )
 from essaim.communities.models import Role as CommunityRole
 from essaim.communities.models import Visibility as CommunityVisibility
+from essaim.content.models import Attachment, Comment, Post, PostKind
 from essaim.directory.models import PersonToken, ProfileFieldValue, Visibility
+from essaim.directory.models import Profile as DirectoryProfile
 from essaim.governance.models import AuditEntry
 from essaim.realtime.models import Event, EventRecipient
 
@@ -329,7 +331,10 @@ class CommunityRule(Rule[Community]):
             raise ValueError(f"unknown action {action!r} on communities")
         if not is_active(user):
             return False
-        role = community_role(user, obj)
+        return self.decide(user, action, obj, community_role(user, obj))
+
+    def decide(self, user: User, action: str, obj: Community, role: str | None) -> bool:
+        """``can`` for an active user whose role in the community is known."""
         insider = sees_everyone(user)
         external = obj.visibility == CommunityVisibility.EXTERNAL
         if action == VIEW:
@@ -348,9 +353,10 @@ class CommunityRule(Rule[Community]):
         if action == "post":
             return role in WRITERS and not obj.archived
         if action == "manage":
-            runs = role in RUNNERS or (is_admin(user) and self.can(user, VIEW, obj))
+            runs = role in RUNNERS or (is_admin(user) and self.decide(user, VIEW, obj, role))
             return runs and not obj.archived
-        return role == CommunityRole.OWNER or (is_admin(user) and self.can(user, VIEW, obj))
+        owner = role == CommunityRole.OWNER
+        return owner or (is_admin(user) and self.decide(user, VIEW, obj, role))
 
     def visible(self, user: Viewer, qs: QuerySet[Community]) -> QuerySet[Community]:
         if not is_active(user):
@@ -426,14 +432,265 @@ class MembershipRule(Rule[Membership]):
         return viewers.filter(Q(pk=obj.user_id) | Q(pk__in=community_readers(community)))
 
 
+# --- Posts -----------------------------------------------------------------------------
+
+
+def may_publish(
+    user: Viewer,
+    community: Community | None,
+    kind: str = PostKind.POST,
+    role: str | bool | None = False,
+) -> bool:
+    """Whether ``user`` may publish a post of ``kind`` there (and keep editing one: the
+    rule is checked again on every edit). In a community: its writers; announcements and
+    "must read", its owners and animators. On one's profile: employees. Company
+    announcements (no community): the communications role and administrators."""
+    if not is_active(user):
+        return False
+    if community is not None:
+        # ``role``: the user's role in the community when the caller knows it already.
+        known = community_role(user, community) if role is False else role
+        if known is None:
+            return False
+        rule = RULES[Community]
+        assert isinstance(rule, CommunityRule)
+        wanted = "manage" if kind == PostKind.ANNOUNCEMENT else "post"
+        return rule.decide(user, wanted, community, str(known))
+    if kind == PostKind.ANNOUNCEMENT:
+        return has_role(user, Role.COMMUNICATIONS)
+    return user.kind == UserKind.EMPLOYEE or user.is_admin
+
+
+def _unit_and_site(user: User) -> tuple[list[int], int | None]:
+    """The org units a person belongs to (their own and every unit above) and their site."""
+    found = DirectoryProfile.objects.filter(user=user).values_list("org_unit__path", "site_id")
+    path, site = found.first() or ("", None)
+    return [int(part) for part in (path or "").strip("/").split("/") if part], site
+
+
+def _announcement_reaches(user: User) -> Q:
+    """The company announcements meant for ``user``, as a filter on posts: those for
+    everyone, for one of their units (or a unit above), for their site; their own; all of
+    them for communications."""
+    if has_role(user, Role.COMMUNICATIONS):
+        return Q()
+    units, site = _unit_and_site(user)
+    reaches = Q(org_unit__isnull=True, site__isnull=True) | Q(org_unit__in=units) | Q(author=user)
+    return reaches | Q(site_id=site) if site is not None else reaches
+
+
+class PostRule(Rule[Post]):
+    """Who reads a post and acts on it, from where it was posted, decided at the moment
+    of reading (a post follows its community when it turns private or secret):
+
+    - view: in a community, whoever reads the community; on a profile, employees and
+      administrators; a company announcement, the employees of its org unit (or a unit
+      below) or site, or all of them, plus its author and the communications role.
+      Deleted posts: nobody.
+    - edit: the author, while they may still publish it there (may_publish).
+    - delete: the author, the community's owners and animators, moderators,
+      administrators; company announcements, the communications role too.
+    - comment: viewers who may post in the community, or every employee in a public or
+      external one (as they may join it); viewers who are employees elsewhere.
+    - react, vote: viewers. No comment, reaction or vote in an archived community.
+    - pin, track (who read, who acknowledged, reminders): the community's owners and
+      animators; the author on their profile; communications for company announcements;
+      the author of an announcement tracks it too."""
+
+    model = Post
+    actions = frozenset({VIEW, "edit", "delete", "comment", "react", "vote", "pin", "track"})
+
+    def can(self, user: Viewer, action: str, obj: Post) -> bool:
+        if action not in self.actions:
+            raise ValueError(f"unknown action {action!r} on posts")
+        if not is_active(user) or obj.deleted_at is not None or not self._sees(user, obj):
+            return False
+        role = community_role(user, obj.community) if obj.community is not None else None
+        return self._decide(user, action, obj, role)
+
+    def permissions(self, user: Viewer, posts: Sequence[Post]) -> dict[int, frozenset[str]]:
+        """What ``user`` may do to each post of a page, in one query: ``can`` for every
+        action, for posts already read through ``visible``."""
+        if not is_active(user):
+            return {p.pk: frozenset() for p in posts}
+        ids = {p.community_id for p in posts if p.community_id is not None}
+        roles = dict(
+            Membership.objects.filter(user=user, community_id__in=ids).values_list(
+                "community_id", "role"
+            )
+        )
+        return {
+            p.pk: frozenset(
+                a for a in self.actions if self._decide(user, a, p, roles.get(p.community_id or 0))
+            )
+            for p in posts
+        }
+
+    def _decide(self, user: User, action: str, obj: Post, role: str | None) -> bool:
+        """``can`` for a post the user reads, knowing their role in its community."""
+        community = obj.community
+        rule = RULES[Community]
+        assert isinstance(rule, CommunityRule)
+        if action == VIEW:
+            return True
+        if action == "edit":
+            return obj.author_id == user.pk and may_publish(user, community, obj.kind, role)
+        if action == "delete":
+            return (
+                obj.author_id == user.pk
+                or has_role(user, Role.MODERATOR)
+                or self._decide(user, "pin", obj, role)
+            )
+        if community is not None and community.archived:
+            return False
+        if action == "comment":
+            if community is None:
+                return sees_everyone(user)
+            open_to_me = community.visibility in OPEN_TO_EMPLOYEES and sees_everyone(user)
+            return open_to_me or rule.decide(user, "post", community, role)
+        if action in ("react", "vote"):
+            return True
+        if action == "track" and obj.author_id == user.pk and obj.kind == PostKind.ANNOUNCEMENT:
+            return True
+        if community is not None:
+            return rule.decide(user, "manage", community, role)
+        if obj.kind == PostKind.ANNOUNCEMENT:
+            return has_role(user, Role.COMMUNICATIONS)
+        return obj.author_id == user.pk
+
+    def _sees(self, user: User, obj: Post) -> bool:
+        if obj.community is not None:
+            return can(user, "read", obj.community)
+        if not sees_everyone(user):
+            return False
+        if obj.kind != PostKind.ANNOUNCEMENT:
+            return True
+        return Post.objects.filter(_announcement_reaches(user), pk=obj.pk).exists()
+
+    def visible(self, user: Viewer, qs: QuerySet[Post]) -> QuerySet[Post]:
+        if not is_active(user):
+            return qs.none()
+        qs = qs.filter(deleted_at__isnull=True)
+        in_communities = Q(community__in=Community.objects.filter(readable_communities(user)))
+        if not sees_everyone(user):
+            return qs.filter(in_communities)
+        company = Q(community__isnull=True) & (
+            ~Q(kind=PostKind.ANNOUNCEMENT) | _announcement_reaches(user)
+        )
+        return qs.filter(in_communities | company)
+
+    def audience(self, obj: Post) -> QuerySet[User]:
+        if obj.deleted_at is not None:
+            return User.objects.none()
+        if obj.community is not None:
+            return community_readers(obj.community)
+        everyone = active_users().filter(insiders())
+        if obj.kind != PostKind.ANNOUNCEMENT or (obj.org_unit_id is None and obj.site_id is None):
+            return everyone
+        reached = Q(pk=obj.author_id) | Q(role_set__role=Role.COMMUNICATIONS) | Q(is_admin=True)
+        if obj.org_unit is not None:
+            reached |= Q(profile__org_unit__path__startswith=obj.org_unit.path)
+        if obj.site_id is not None:
+            reached |= Q(profile__site_id=obj.site_id)
+        return everyone.filter(reached).distinct()
+
+
+class CommentRule(Rule[Comment]):
+    """A comment is read by whoever reads its post, while neither is deleted. Its author
+    edits it while they may still comment; its author, and whoever may delete the post,
+    delete it."""
+
+    model = Comment
+    actions = frozenset({VIEW, "edit", "delete", "react"})
+
+    def can(self, user: Viewer, action: str, obj: Comment) -> bool:
+        if action not in self.actions:
+            raise ValueError(f"unknown action {action!r} on comments")
+        if obj.deleted_at is not None or not can(user, VIEW, obj.post):
+            return False
+        assert isinstance(user, User)
+        on_post = RULES[Post]
+        assert isinstance(on_post, PostRule)
+        post_allowed = on_post.permissions(user, [obj.post])[obj.post.pk]
+        return self._decide(user, action, obj, post_allowed)
+
+    def permissions(
+        self, user: Viewer, comments: Sequence[Comment], post_allowed: frozenset[str]
+    ) -> dict[int, frozenset[str]]:
+        """``can`` for each comment of one post read through ``visible``, knowing what
+        the user may do to the post (PostRule.permissions): no query."""
+        if not is_active(user):
+            return {c.pk: frozenset() for c in comments}
+        return {
+            c.pk: frozenset(a for a in self.actions if self._decide(user, a, c, post_allowed))
+            for c in comments
+        }
+
+    def _decide(self, user: User, action: str, obj: Comment, post_allowed: frozenset[str]) -> bool:
+        if action == VIEW:
+            return True
+        if action == "edit":
+            return obj.author_id == user.pk and "comment" in post_allowed
+        if action == "delete":
+            return obj.author_id == user.pk or "delete" in post_allowed
+        return "react" in post_allowed
+
+    def visible(self, user: Viewer, qs: QuerySet[Comment]) -> QuerySet[Comment]:
+        posts = RULES[Post].visible(user, Post.objects.all())
+        return qs.filter(deleted_at__isnull=True, post__in=posts)
+
+    def audience(self, obj: Comment) -> QuerySet[User]:
+        if obj.deleted_at is not None:
+            return User.objects.none()
+        return RULES[Post].audience(obj.post)
+
+
+class AttachmentRule(Rule[Attachment]):
+    """A file is read by whoever reads the post (and comment) it is attached to, checked
+    at every download; before it is attached, by its uploader alone."""
+
+    model = Attachment
+    actions = frozenset({VIEW})
+
+    def can(self, user: Viewer, action: str, obj: Attachment) -> bool:
+        if action != VIEW:
+            raise ValueError(f"unknown action {action!r} on files")
+        if not is_active(user):
+            return False
+        if obj.comment is not None:
+            return can(user, VIEW, obj.comment)
+        if obj.post is not None:
+            return can(user, VIEW, obj.post)
+        return obj.uploader_id == user.pk
+
+    def visible(self, user: Viewer, qs: QuerySet[Attachment]) -> QuerySet[Attachment]:
+        if not is_active(user):
+            return qs.none()
+        posts = RULES[Post].visible(user, Post.objects.all())
+        comments = RULES[Comment].visible(user, Comment.objects.all())
+        return qs.filter(
+            Q(post__in=posts, comment__isnull=True)
+            | Q(comment__in=comments)
+            | Q(post__isnull=True, comment__isnull=True, uploader=user)
+        )
+
+    def audience(self, obj: Attachment) -> QuerySet[User]:
+        if obj.comment is not None:
+            return RULES[Comment].audience(obj.comment)
+        if obj.post is not None:
+            return RULES[Post].audience(obj.post)
+        return active_users().filter(pk=obj.uploader_id)
+
+
 # --- Events ----------------------------------------------------------------------------
 
 
 class EventRule(Rule[Event]):
-    """An event of the real-time stream goes to the readers of its community, narrowed to
-    its named recipients when it has any; an event without a community goes to its named
-    recipients only. Checked again at every delivery, so someone who lost access gets
-    nothing more, whatever was true when the event was written."""
+    """An event of the real-time stream goes to the readers of its community, or to every
+    employee and administrator when it is for ``everyone``, narrowed to its named
+    recipients when it has any; an event with neither goes to its named recipients only.
+    Checked again at every delivery, so someone who lost access gets nothing more,
+    whatever was true when the event was written."""
 
     model = Event
     actions = frozenset({VIEW})
@@ -446,6 +703,8 @@ class EventRule(Rule[Event]):
         named = obj.recipients.exists()
         if named and not obj.recipients.filter(user=user).exists():
             return False
+        if obj.everyone:
+            return sees_everyone(user)
         if obj.community is None:
             return named
         return can(user, "read", obj.community)
@@ -456,16 +715,20 @@ class EventRule(Rule[Event]):
         named = Exists(EventRecipient.objects.filter(event=OuterRef("pk")))
         addressed = Exists(EventRecipient.objects.filter(event=OuterRef("pk"), user=user))
         readable = Community.objects.filter(readable_communities(user))
+        to_all = Q(everyone=True) if sees_everyone(user) else Q(pk__in=[])
         return qs.filter(
-            (Q(community__isnull=True) & addressed)
-            | (Q(community__in=readable) & (~named | addressed))
+            (Q(community__isnull=True, everyone=False) & addressed)
+            | ((Q(community__in=readable) | to_all) & (~named | addressed))
         )
 
     def audience(self, obj: Event) -> QuerySet[User]:
         named = obj.recipients.values("user")
-        if obj.community is None:
+        if obj.everyone:
+            readers = active_users().filter(insiders())
+        elif obj.community is None:
             return active_users().filter(pk__in=named)
-        readers = community_readers(obj.community)
+        else:
+            readers = community_readers(obj.community)
         return readers.filter(pk__in=named) if obj.recipients.exists() else readers
 
     def audiences_among(self, events: list[Event], among: Collection[int]) -> dict[int, set[int]]:
@@ -478,20 +741,24 @@ class EventRule(Rule[Event]):
             "event_id", "user_id"
         ):
             named[event_id].add(user_id)
-        addressed = set().union(*(named[e.pk] for e in events if e.community is None)) & among
+        addressed = (
+            set().union(*(named[e.pk] for e in events if e.community is None and not e.everyone))
+            & among
+        )
         active = set(active_users().filter(pk__in=addressed).values_list("pk", flat=True))
-        readers: dict[int, set[int]] = {}
+        readers: dict[int | None, set[int]] = {}
         found = {}
         for event in events:
             community = event.community
-            if community is None:
+            if community is None and not event.everyone:
                 found[event.pk] = named[event.pk] & active
                 continue
-            if community.pk not in readers:
-                readers[community.pk] = set(
-                    community_readers(community).filter(pk__in=among).values_list("pk", flat=True)
-                )
-            allowed = readers[community.pk]
+            key = community.pk if community is not None else None
+            if key not in readers:
+                everyone = active_users().filter(insiders())
+                audience = community_readers(community) if community is not None else everyone
+                readers[key] = set(audience.filter(pk__in=among).values_list("pk", flat=True))
+            allowed = readers[key]
             found[event.pk] = allowed & named[event.pk] if named[event.pk] else set(allowed)
         return found
 
@@ -506,6 +773,9 @@ RULES: dict[type[Model], Rule[Any]] = {
         PersonTokenRule(),
         CommunityRule(),
         MembershipRule(),
+        PostRule(),
+        CommentRule(),
+        AttachmentRule(),
         EventRule(),
     )
 }
@@ -535,6 +805,22 @@ def event_audiences(events: list[Event], among: Collection[int]) -> dict[int, se
     rule = RULES[Event]
     assert isinstance(rule, EventRule)
     return rule.audiences_among(events, among)
+
+
+def post_permissions(user: Viewer, posts: Sequence[Post]) -> dict[int, frozenset[str]]:
+    """What ``user`` may do to each post of a page read through ``visible``."""
+    rule = RULES[Post]
+    assert isinstance(rule, PostRule)
+    return rule.permissions(user, posts)
+
+
+def comment_permissions(
+    user: Viewer, comments: Sequence[Comment], post_allowed: frozenset[str]
+) -> dict[int, frozenset[str]]:
+    """What ``user`` may do to each comment of a post, given what they may do to it."""
+    rule = RULES[Comment]
+    assert isinstance(rule, CommentRule)
+    return rule.permissions(user, comments, post_allowed)
 
 
 def can_many(user: Viewer, objs: Iterable[M]) -> dict[Any, bool]:
@@ -574,6 +860,18 @@ def access_audit_entry(user: Viewer, entry_id: object) -> AuditEntry:
 
 def access_community(user: Viewer, community_id: object, action: str = VIEW) -> Community:
     return _fetch(user, Community.objects.all(), community_id, action)
+
+
+def access_post(user: Viewer, post_id: object, action: str = VIEW) -> Post:
+    return _fetch(user, Post.objects.select_related("community"), post_id, action)
+
+
+def access_comment(user: Viewer, comment_id: object, action: str = VIEW) -> Comment:
+    return _fetch(user, Comment.objects.select_related("post__community"), comment_id, action)
+
+
+def access_attachment(user: Viewer, attachment_id: object) -> Attachment:
+    return _fetch(user, Attachment.objects.all(), attachment_id, VIEW)
 
 
 def access_community_by_slug(user: Viewer, slug: str, action: str = VIEW) -> Community:

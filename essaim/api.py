@@ -95,7 +95,8 @@ def on_forbidden(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
 
 @api.exception_handler(ServiceError)
 def on_service_error(request: HttpRequest, exc: ServiceError) -> HttpResponse:
-    status = {"conflict": 409, "forbidden": 403}.get(exc.code, 400 if exc.field is None else 422)
+    codes = {"conflict": 409, "forbidden": 403, "throttled": 429}
+    status = codes.get(exc.code, 400 if exc.field is None else 422)
     return error_response(
         status, exc.code, exc.message, {exc.field: [exc.message]} if exc.field else None
     )
@@ -125,6 +126,7 @@ def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 def _register_routers() -> None:
     from essaim.accounts.api import router as accounts_router
     from essaim.communities.api import router as communities_router
+    from essaim.content.api import router as content_router
     from essaim.directory.api import router as directory_router
     from essaim.governance.api import router as governance_router
     from essaim.realtime.api import router as realtime_router
@@ -133,6 +135,7 @@ def _register_routers() -> None:
     api.add_router("/audit", governance_router)
     api.add_router("/", directory_router)
     api.add_router("/", communities_router)
+    api.add_router("/", content_router)
     api.add_router("/", realtime_router)
 
 

@@ -12,11 +12,12 @@ django_application = get_asgi_application()
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.urls import path  # noqa: E402
 
+from essaim.bodylimit import limit_body  # noqa: E402
 from essaim.realtime.consumers import EventStream  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
-        "http": django_application,
+        "http": limit_body(django_application),
         "websocket": URLRouter([path("ws/", EventStream.as_asgi())]),
     }
 )

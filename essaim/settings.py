@@ -102,6 +102,7 @@ INSTALLED_APPS = [
     "essaim.accounts",
     "essaim.directory",
     "essaim.communities",
+    "essaim.content",
     "essaim.realtime",
     "essaim.governance",
     "essaim.web",
@@ -246,6 +247,23 @@ MEDIA_URL = "/media/"
 WHITENOISE_USE_FINDERS = not PRODUCTION
 WHITENOISE_AUTOREFRESH = DEBUG
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+# Files attached to posts: stored outside anything served as is, read back only through
+# the download views (access checked each time); S3-compatible storage when a bucket is
+# named (see docs/deployment.md).
+FILES_DIR = Path(os.environ.get("ESSAIM_FILES_DIR", VAR_DIR / "files"))
+FILE_MAX_BYTES = env_int("ESSAIM_FILE_MAX_BYTES", 25 * 1024 * 1024)
+# Larger request bodies are refused before they are read (essaim/bodylimit.py).
+REQUEST_MAX_BYTES = env_int("ESSAIM_REQUEST_MAX_BYTES", 110 * 1024 * 1024)
+S3_BUCKET = os.environ.get("ESSAIM_S3_BUCKET", "")
+S3_ENDPOINT_URL = os.environ.get("ESSAIM_S3_ENDPOINT_URL", "")
+S3_ACCESS_KEY_ID = os.environ.get("ESSAIM_S3_ACCESS_KEY_ID", "")
+S3_SECRET_ACCESS_KEY = os.environ.get("ESSAIM_S3_SECRET_ACCESS_KEY", "")
+S3_REGION = os.environ.get("ESSAIM_S3_REGION", "us-east-1")
+S3_ADDRESSING_STYLE = os.environ.get("ESSAIM_S3_ADDRESSING_STYLE", "")
+# Link previews: only these ports, and no private address unless listed here (tests).
+PREVIEW_PORTS = (80, 443)
+PREVIEW_ALLOWED_NETWORKS: tuple[str, ...] = ()
+PREVIEW_TIMEOUT = 5.0  # seconds for a whole fetch, redirects included
 
 # --- Security -----------------------------------------------------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True

@@ -1,15 +1,17 @@
 from django.urls import include, path
 
 from essaim.api import api
+from essaim.content import views as content_views
 from essaim.governance.views import audit_page
 from essaim.web import views as web_views
 
 urlpatterns = [
-    path("", web_views.home, name="home"),
+    path("", content_views.home_feed, name="home"),
     path("", include("essaim.accounts.urls")),
     path("", include("essaim.directory.urls")),
     path("", include("essaim.directory.import_views")),
     path("", include("essaim.communities.views")),
+    path("", include("essaim.content.views")),
     path("manage/audit/", audit_page, name="audit"),
     path("health/", web_views.health, name="health"),
     path("i18n/language/", web_views.language_switch, name="language-switch"),

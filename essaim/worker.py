@@ -110,9 +110,10 @@ def schedule_daily_tasks() -> None:
     from django_tasks import TaskResultStatus
 
     from essaim.communities.tasks import community_lifecycle
+    from essaim.content.tasks import purge_unattached_files
     from essaim.realtime.tasks import prune_events
 
-    for daily in (community_lifecycle, prune_events):
+    for daily in (community_lifecycle, prune_events, purge_unattached_files):
         waiting = DBTaskResult.objects.filter(
             task_path=daily.module_path,
             status__in=[TaskResultStatus.READY, TaskResultStatus.RUNNING],

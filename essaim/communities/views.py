@@ -18,6 +18,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 from essaim import access
 from essaim.accounts.models import User
 from essaim.accounts.services import ServiceError
+from essaim.content import views as content_views
+from essaim.content.selectors import Feed
 from essaim.directory import selectors as directory_selectors
 from essaim.http import Origin
 from essaim.realtime import events
@@ -100,13 +102,25 @@ def community_home(request: HttpRequest, slug: str) -> HttpResponse:
     position = events.head_now()  # before the state: the page's socket resumes from it
     community = access.access_community_by_slug(me, slug)
     view = selectors.community_view(me, community)
+    feed: dict[str, Any] = {}
+    if view.can["read"]:
+        feed = content_views.feed_context(request, Feed(scope="community", community=community))
+        if request.GET.get("fragment"):  # the next page of the feed (infinite scroll)
+            return render(request, "content/feed_page.html", feed)
+        feed.update(content_views.composer_context(me, community))
     shown = selectors.members(me, community, limit=12) if view.can["read"] else []
     shown = [m for m in shown if m.role not in RUNNERS]  # those are listed above
     # The member count follows joins and leaves live (events.js): both plural forms.
     count_forms = json.dumps(
         [ngettext("%(counter)s member", "%(counter)s members", n) for n in (1, 2)]
     )
-    context = {"view": view, "members": shown, "events_from": position, "count_forms": count_forms}
+    context = {
+        **feed,
+        "view": view,
+        "members": shown,
+        "events_from": position,
+        "count_forms": count_forms,
+    }
     return render(request, "communities/home.html", context)
 
 

@@ -17,7 +17,10 @@ from django.views.decorators.http import require_http_methods, require_POST
 from essaim import access
 from essaim.accounts.models import Role, User
 from essaim.accounts.services import ServiceError
+from essaim.content import views as content_views
+from essaim.content.selectors import Feed
 from essaim.http import Origin
+from essaim.realtime import events
 
 from . import selectors, services
 from .forms import (
@@ -141,8 +144,12 @@ def profile(request: HttpRequest, person_id: int) -> HttpResponse:
         "similar": selectors.people_like(me, view.person, limit=6),
         "can_edit": access.can(me, "edit_profile", view.person),
         "is_me": me.pk == view.person.pk,
+        "events_from": events.head_now(),  # before the feed: its socket resumes from it
     }
-    return render(request, "directory/profile.html", context)
+    feed = content_views.feed_context(request, Feed(scope="profile", person=view.person))
+    if request.GET.get("fragment"):  # the next page of the feed (infinite scroll)
+        return render(request, "content/feed_page.html", feed)
+    return render(request, "directory/profile.html", {**context, **feed})
 
 
 def _custom_fields_form(person: User, data: Any = None) -> forms.Form:

@@ -29,17 +29,20 @@ def emit(
     *,
     community: Community | None = None,
     users: Iterable[User | int] | None = None,
+    everyone: bool = False,
 ) -> Event | None:
-    """Record an event for the readers of ``community`` (narrowed to ``users`` when
-    given) or for ``users`` alone, in the current transaction: nothing is published for
-    a transaction that rolls back. ``users`` that come out empty mean nobody, and no event
-    (never "every reader")."""
-    if community is None and users is None:
-        raise ValueError("an event needs an audience: a community or users")
+    """Record an event for the readers of ``community``, or for every employee
+    (``everyone``), narrowed to ``users`` when given, or for ``users`` alone, in the
+    current transaction: nothing is published for a transaction that rolls back.
+    ``users`` that come out empty mean nobody, and no event (never "every reader")."""
+    if community is not None and everyone:
+        raise ValueError("an event goes to a community's readers or to everyone, not both")
+    if community is None and users is None and not everyone:
+        raise ValueError("an event needs an audience: a community, everyone or users")
     ids = sorted({u if isinstance(u, int) else u.pk for u in users or ()})
     if users is not None and not ids:
         return None
-    event = Event.objects.create(type=type, data=data, community=community)
+    event = Event.objects.create(type=type, data=data, community=community, everyone=everyone)
     EventRecipient.objects.bulk_create([EventRecipient(event=event, user_id=pk) for pk in ids])
     _publish_on_commit()
     return event

@@ -19,16 +19,22 @@ class Event(models.Model):
     seq = models.BigIntegerField(null=True, blank=True, unique=True)  # None until published
     type = models.CharField(max_length=64)
     data = models.JSONField(default=dict)
-    # The audience: the readers of a community, and/or people named one by one
-    # (EventRecipient). access.EventRule checks it again at every delivery.
+    # The audience: the readers of a community, or every employee (``everyone``), and/or
+    # people named one by one (EventRecipient). access.EventRule checks it again at every
+    # delivery.
     community = models.ForeignKey(
         "communities.Community", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
+    everyone = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
 
     class Meta:
         constraints = [
             models.CheckConstraint(condition=~Q(type=""), name="event_has_a_type"),
+            models.CheckConstraint(
+                condition=Q(community__isnull=True) | Q(everyone=False),
+                name="event_community_or_everyone",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -3,7 +3,6 @@ from __future__ import annotations
 import json
 
 from django.conf import settings
-from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.core.exceptions import RequestDataTooBig
 from django.db import DatabaseError, connection
@@ -18,21 +17,13 @@ from django.views.i18n import set_language
 from essaim.accounts.models import User
 from essaim.accounts.services import user_update_self
 from essaim.communities import selectors as community_selectors
-from essaim.realtime import events
 from essaim.worker import BACKLOG_ALERT_SECONDS, oldest_waiting_task_age
 
 
-@login_required
-def home(request: HttpRequest) -> HttpResponse:
-    me = request.user
-    assert isinstance(me, User)
-    request.section = "home"  # type: ignore[attr-defined]
-    # The page's socket resumes from the position it was rendered at, read before the
-    # state: an event committed in between still reaches the page instead of being lost.
-    position = events.head_now()
+def live_panel(me: User) -> str:
+    """What the home page's live activity panel needs (events.js): the communities whose
+    events it shows, and its texts, with the placeholders the script fills in."""
     mine = community_selectors.mine(me)
-    # For the live activity panel (events.js): the communities whose events it shows, and
-    # its texts, with the placeholders the script fills in.
     live = {
         "me": me.pk,
         "communities": {
@@ -49,8 +40,7 @@ def home(request: HttpRequest) -> HttpResponse:
             "other": ngettext("%(counter)s member", "%(counter)s members", 2),
         },
     }
-    context = {"events_from": position, "live": json.dumps(live)}
-    return render(request, "web/home.html", context)
+    return json.dumps(live)
 
 
 def health(request: HttpRequest) -> JsonResponse:

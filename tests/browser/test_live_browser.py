@@ -141,7 +141,7 @@ def test_a_community_page_counts_its_members_live(
     page.goto(f"/c/{design.slug}/")
     count = page.get_by_role("link", name="1 member", exact=True)
     expect(count).to_be_visible()
-    expect(page.locator("[data-events-state]")).to_have_attribute("data-events-state", "open")
+    expect(count).to_have_attribute("data-events-state", "open")
     services.join(actor=personas.animator, community=design)
     expect(page.get_by_role("link", name="2 members", exact=True)).to_be_visible()
     services.leave(actor=personas.animator, community=design)

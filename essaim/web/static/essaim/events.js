@@ -43,7 +43,9 @@
 
   function setState(state) {
     api.state = state;
-    if (root) root.dataset.eventsState = state;
+    for (const element of document.querySelectorAll("[data-events-from]")) {
+      element.dataset.eventsState = state;
+    }
   }
 
   function dispatch(frame) {
