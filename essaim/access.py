@@ -473,7 +473,7 @@ def _announcement_reaches(user: User) -> Q:
     everyone, for one of their units (or a unit above), for their site; their own; all of
     them for communications."""
     if has_role(user, Role.COMMUNICATIONS):
-        return Q()
+        return Q(pk__isnull=False)  # all of them (an empty Q() would vanish from an OR)
     units, site = _unit_and_site(user)
     reaches = Q(org_unit__isnull=True, site__isnull=True) | Q(org_unit__in=units) | Q(author=user)
     return reaches | Q(site_id=site) if site is not None else reaches

@@ -64,7 +64,10 @@ api = NinjaAPI(
 def _fields(errors: list[dict[str, Any]]) -> dict[str, list[str]]:
     fields: dict[str, list[str]] = {}
     for err in errors:
-        loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path", "payload")]
+        loc = [str(p) for p in err.get("loc", ())]
+        # ("body", <parameter>, field…), ("query", field…), ("path", field)
+        if loc[:1] in (["body"], ["query"], ["path"]):
+            loc = loc[2:] if loc[0] == "body" else loc[1:]
         fields.setdefault(".".join(loc) or "__all__", []).append(str(err.get("msg", "invalid")))
     return fields
 

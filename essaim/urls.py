@@ -10,8 +10,9 @@ urlpatterns = [
     path("", include("essaim.accounts.urls")),
     path("", include("essaim.directory.urls")),
     path("", include("essaim.directory.import_views")),
-    path("", include("essaim.communities.views")),
+    # Before communities: its "c/<slug>/<action>/" would take "c/<slug>/files/".
     path("", include("essaim.content.views")),
+    path("", include("essaim.communities.views")),
     path("manage/audit/", audit_page, name="audit"),
     path("health/", web_views.health, name="health"),
     path("i18n/language/", web_views.language_switch, name="language-switch"),

@@ -4,6 +4,7 @@ through the services and selectors every page and API route uses."""
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from django.utils import timezone
@@ -443,3 +444,29 @@ def test_comment_edit_history_and_rights(personas: Personas, spaces: dict[str, C
     with pytest.raises(access.Forbidden):
         services.comment_edit(actor=personas.owner, comment=comment, body="mine now")
     assert Comment.objects.get(pk=comment.pk).body == "two"
+
+
+def test_links_to_essaim_are_previewed_from_the_readers_rights(
+    personas: Personas, spaces: dict[str, Community], settings: Any
+) -> None:
+    settings.SITE_URL = "http://127.0.0.1:8000"
+    secret = services.post_create(
+        actor=personas.owner, community=spaces["secret"], body="The secret plan"
+    )
+    public = spaces["public"]
+    sharing = services.post_create(
+        actor=personas.member,
+        community=spaces["external"],
+        body=f"See http://127.0.0.1:8000/posts/{secret.pk}/ and /c/{public.slug}/",
+    )
+    assert sharing.link is None  # never fetched
+    card = selectors.post_detail(personas.member, sharing.pk).internal_card  # type: ignore[attr-defined]
+    assert card.title == personas.owner.display_name and "secret plan" in card.text
+    for reader in (personas.outsider, personas.external):
+        seen = selectors.post_detail(reader, sharing.pk)
+        assert seen.internal_card is None  # type: ignore[attr-defined]
+    linking = services.post_create(
+        actor=personas.member, community=spaces["external"], body=f"Join /c/{public.slug}/"
+    )
+    assert selectors.post_detail(personas.outsider, linking.pk).internal_card.title == public.name  # type: ignore[attr-defined]
+    assert selectors.post_detail(personas.external, linking.pk).internal_card is None  # type: ignore[attr-defined]

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime
 from typing import Any, Literal
 
+from django.db import transaction
 from django.http import HttpRequest
 from django.http.response import HttpResponseBase
 from django.urls import reverse
@@ -17,7 +18,7 @@ from ninja.responses import Status
 from essaim import access
 from essaim.api_base import Id, InSchema, viewer
 from essaim.communities.models import Community
-from essaim.directory.models import OrgUnit, Site
+from essaim.directory import selectors as directory_selectors
 from essaim.http import Origin
 
 from . import files, selectors, services
@@ -270,15 +271,7 @@ def post_create(request: HttpRequest, payload: PostIn) -> Status[Any]:
     community: Community | None = None
     if payload.community is not None:
         community = access.access_community(me, payload.community)
-    org_unit = site = None
-    if payload.org_unit is not None:
-        org_unit = OrgUnit.objects.filter(pk=payload.org_unit).first()
-        if org_unit is None:
-            raise access.NotFound
-    if payload.site is not None:
-        site = Site.objects.filter(pk=payload.site).first()
-        if site is None:
-            raise access.NotFound
+    org_unit, site = directory_selectors.places(me, payload.org_unit, payload.site)
     poll = payload.poll.dict() if payload.poll is not None else None
     post = services.post_create(
         actor=me,
@@ -292,6 +285,22 @@ def post_create(request: HttpRequest, payload: PostIn) -> Status[Any]:
         site=site,
     )
     return Status(201, _detail(request, post.pk))
+
+
+# Before /posts/{post_id}: ninja orders routes by their first registration.
+class ReadIn(InSchema):
+    posts: list[Id] = Field(max_length=100)
+
+
+class ReadOut(Schema):
+    newly_read: int
+
+
+@router.post("/posts/read", response=ReadOut, summary="Mark the posts shown as read")
+def posts_read(request: HttpRequest, payload: ReadIn) -> dict[str, int]:
+    me = viewer(request)
+    shown = list(selectors.posts(me).filter(pk__in=payload.posts))
+    return {"newly_read": services.posts_read(actor=me, posts=shown)}
 
 
 @router.get("/posts/{post_id}", response=PostOut, summary="One post")
@@ -308,10 +317,11 @@ class PostEditIn(InSchema):
 def post_edit(request: HttpRequest, post_id: Id, payload: PostEditIn) -> dict[str, Any]:
     me = viewer(request)
     post = access.access_post(me, post_id)
-    if payload.body is not None:
-        services.post_edit(actor=me, post=post, body=payload.body)
-    if payload.pinned is not None:
-        services.post_pin(actor=me, post=post, pinned=payload.pinned)
+    with transaction.atomic():  # both changes or neither
+        if payload.body is not None:
+            services.post_edit(actor=me, post=post, body=payload.body)
+        if payload.pinned is not None:
+            services.post_pin(actor=me, post=post, pinned=payload.pinned)
     return _detail(request, post_id)
 
 
@@ -349,21 +359,6 @@ def post_state(request: HttpRequest, post_id: Id, payload: StateIn) -> dict[str,
     post = access.access_post(me, post_id)
     services.post_state_set(actor=me, post=post, **payload.dict())
     return _detail(request, post_id)
-
-
-class ReadIn(InSchema):
-    posts: list[Id] = Field(max_length=100)
-
-
-class ReadOut(Schema):
-    newly_read: int
-
-
-@router.post("/posts/read", response=ReadOut, summary="Mark the posts shown as read")
-def posts_read(request: HttpRequest, payload: ReadIn) -> dict[str, int]:
-    me = viewer(request)
-    shown = list(selectors.posts(me).filter(pk__in=payload.posts))
-    return {"newly_read": services.posts_read(actor=me, posts=shown)}
 
 
 class TrackingOut(Schema):

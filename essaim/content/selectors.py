@@ -7,14 +7,18 @@ from __future__ import annotations
 
 import base64
 import math
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.html import strip_tags
 
 from essaim import access
 from essaim.accounts.models import User
@@ -140,8 +144,11 @@ def feed_page(
     if cursor:
         key, value = _decode(cursor)
         when, _sep, pk = value.rpartition("|")
-        at = parse_datetime(when) if key == "t" else None
-        if at is None or not pk.isdigit():
+        try:
+            at = parse_datetime(when) if key == "t" else None
+        except ValueError:  # well formed, but no such date
+            at = None
+        if at is None or timezone.is_naive(at) or not pk.isdigit():
             raise BadCursor(cursor)
         found = found.filter(Q(created_at__lt=at) | Q(created_at=at, pk__lt=int(pk)))
     page = list(_with_relations(found).order_by("-created_at", "-pk")[: size + 1])
@@ -303,6 +310,7 @@ def decorate(viewer: access.Viewer, page: list[Post]) -> None:
     )
     states = {s.post_id: s for s in PostState.objects.filter(post_id__in=ids, user_id=me)}
     allowed = access.post_permissions(viewer, page)
+    cards = internal_cards(viewer, page)
     for post in page:
         post.files = files.get(post.pk, [])  # type: ignore[attr-defined]
         post.reaction_counts = counts.get(post.pk, {})  # type: ignore[attr-defined]
@@ -313,6 +321,58 @@ def decorate(viewer: access.Viewer, page: list[Post]) -> None:
         post.poll_data = poll  # type: ignore[attr-defined]
         post.state = states.get(post.pk)  # type: ignore[attr-defined]
         post.allowed = allowed[post.pk]  # type: ignore[attr-defined]
+        post.internal_card = cards.get(post.pk)  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class Card:
+    """The card of a link to Essaim itself, as the viewer may see it."""
+
+    url: str
+    title: str
+    text: str
+
+
+def _internal_link(body: str) -> tuple[str, str] | None:
+    """The first link of a text to a post or a community of this site: ("post", id) or
+    ("community", slug)."""
+    own = re.escape(urlsplit(settings.SITE_URL).netloc)
+    found = re.search(
+        rf"(?:https?://{own})?/(?:posts/(\d{{1,18}})|c/([-\w]{{1,60}}))/", body, re.ASCII
+    )
+    if found is None:
+        return None
+    return ("post", found.group(1)) if found.group(1) else ("community", found.group(2))
+
+
+def internal_cards(viewer: access.Viewer, page: list[Post]) -> dict[int, Card]:
+    """Links to Essaim itself are previewed from the viewer's own rights, never fetched:
+    a post or community the viewer may not see gets no card (the link stays a link), so
+    a card never tells an outsider what is behind it. Two queries for a page."""
+    links = {p.pk: _internal_link(p.body) for p in page}
+    post_ids = {int(v) for kind, v in filter(None, links.values()) if kind == "post"}
+    slugs = {v for kind, v in filter(None, links.values()) if kind == "community"}
+    linked_posts = posts(viewer).select_related("author").in_bulk(post_ids) if post_ids else {}
+    linked = (
+        {c.slug: c for c in access.visible(viewer, Community.objects.filter(slug__in=slugs))}
+        if slugs
+        else {}
+    )
+    cards = {}
+    for post_id, link in links.items():
+        if link is None:
+            continue
+        kind, value = link
+        if kind == "post" and int(value) in linked_posts:
+            target = linked_posts[int(value)]
+            text = strip_tags(target.html)[:240]
+            cards[post_id] = Card(f"/posts/{target.pk}/", target.author.display_name, text)
+        elif kind == "community" and value in linked:
+            community = linked[value]
+            cards[post_id] = Card(
+                f"/c/{community.slug}/", community.name, community.description[:240]
+            )
+    return cards
 
 
 def post_detail(viewer: access.Viewer, post_id: object) -> Post:

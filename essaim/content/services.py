@@ -206,6 +206,8 @@ def _clean_poll(poll: dict[str, Any]) -> dict[str, Any]:
             _("At most %(limit)d characters.") % {"limit": POLL_OPTION_MAX}, field="poll.options"
         )
     closes_at = poll.get("closes_at")
+    if isinstance(closes_at, datetime) and timezone.is_naive(closes_at):
+        raise ServiceError(_("Give the closing time with its time zone."), field="poll.closes_at")
     if closes_at is not None and (
         not isinstance(closes_at, datetime) or closes_at <= timezone.now()
     ):
@@ -311,6 +313,10 @@ def post_delete(*, actor: User, origin: Origin, post: Post) -> None:
     decide when they really go. A deletion by someone else than the author is audited."""
     _require(access.can(actor, "delete", post))
     with transaction.atomic():
+        # Read before the deletion: a deleted post has no audience.
+        readers = None
+        if post.is_company_announcement and (post.org_unit_id or post.site_id):
+            readers = set(access.audience(post).values_list("pk", flat=True))
         post.deleted_at = timezone.now()
         post.deleted_by = actor
         post.save(update_fields=["deleted_at", "deleted_by"])
@@ -320,6 +326,8 @@ def post_delete(*, actor: User, origin: Origin, post: Post) -> None:
         # Everyone who read it may drop it from their page (it is unreadable now).
         if post.community is not None:
             events.emit("post.deleted", data, community=post.community)
+        elif readers is not None:
+            events.emit("post.deleted", data, users=readers)
         else:
             events.emit("post.deleted", data, everyone=True)
 
@@ -447,7 +455,7 @@ def react(
         if kind is not None and comment is None:
             Post.objects.filter(pk=post.pk).update(activity_at=timezone.now())
         counts = _reaction_counts(on)
-        data = {"comment": comment.pk if comment else None, "reactions": counts, "by": actor.pk}
+        data = {"comment": comment.pk if comment else None, "reactions": counts}
         _post_event("reaction.changed", post, data)
     return counts
 

@@ -186,6 +186,9 @@ def hashtag(request: HttpRequest, name: str) -> HttpResponse:
 def post_page(request: HttpRequest, post_id: int) -> HttpResponse:
     me = _me(request)
     position = events.head_now()
+    fragment = request.GET.get("fragment")
+    if fragment in ("card", "comments"):  # what posts.js fetches again after an event
+        return post_page_fragment(request, post_id, fragment)
     post = selectors.post_detail(me, post_id)
     services.posts_read(actor=me, posts=[post])
     context = {
@@ -195,10 +198,6 @@ def post_page(request: HttpRequest, post_id: int) -> HttpResponse:
         "events_from": position,
         "single": True,
     }
-    if request.GET.get("fragment") == "card":
-        return render(request, "content/post_card.html", context)
-    if request.GET.get("fragment") == "comments":
-        return render(request, "content/comments.html", context)
     return render(request, "content/post.html", context)
 
 
@@ -396,5 +395,5 @@ urlpatterns = [
     path("posts/<id:post_id>/<slug:action>/", post_act, name="post-act"),
     path("comments/<id:comment_id>/<slug:action>/", comment_act, name="comment-act"),
     path("files/<id:file_id>/", file_download, name="file"),
-    path("communities/<slug:slug>/files/", community_files, name="community-files"),
+    path("c/<slug:slug>/files/", community_files, name="community-files"),
 ]

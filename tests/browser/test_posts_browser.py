@@ -1,0 +1,150 @@
+"""Posts in a real browser: a member publishes a post with a picture and a mention in a
+community; a colleague sees it arrive live on their home page, comments and reacts; the
+author sees both on their open page, without reloading. And the script-injection corpus,
+pasted into posts, comments, names and file names, never runs. At desktop and phone
+widths."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from PIL import Image
+from playwright.sync_api import Dialog, Page, expect
+
+from essaim.accounts.models import User
+from essaim.communities import services as community_services
+from essaim.communities.models import Visibility
+from essaim.content import services
+from essaim.http import CLI
+from tests.browser.test_shell_browser import fits_the_width, sign_in
+from tests.conftest import Personas
+from tests.xss_corpus import XSS
+
+pytestmark = pytest.mark.browser
+
+NewPage = Callable[..., Page]
+Screenshot = Callable[[Page, str], Path]
+
+
+def png() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (640, 360), (14, 116, 144)).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(("width", "height"), [(1280, 900), (375, 740)])
+def test_a_post_with_a_picture_and_a_mention_lives(
+    new_page: NewPage,
+    personas: Personas,
+    screenshot: Screenshot,
+    console_errors: list[str],
+    width: int,
+    height: int,
+) -> None:
+    design = community_services.community_create(
+        actor=personas.owner, origin=CLI, name="Design guild", visibility=Visibility.PUBLIC
+    )
+    for person in (personas.member, personas.animator):
+        community_services.join(actor=person, community=design)
+
+    colleague = new_page(width, height)
+    sign_in(colleague, personas.animator.email)
+    feed = colleague.get_by_role("region", name="Your feed")
+    expect(feed).to_have_attribute("data-events-state", "open")
+
+    author = new_page(width, height)
+    sign_in(author, personas.member.email)
+    author.goto(f"/c/{design.slug}/")
+    author.get_by_label("Your post").fill(
+        f"Launch day! Thanks @**{personas.animator.display_name}** #launch"
+    )
+    author.get_by_label("Files").set_input_files(
+        {"name": "mock-up.png", "mimeType": "image/png", "buffer": png()}
+    )
+    author.get_by_role("button", name="Publish").click()
+    post = author.locator("article.post").first
+    expect(post).to_contain_text("Launch day!")
+    expect(post.get_by_role("link", name=f"@{personas.animator.display_name}")).to_be_visible()
+    expect(post.get_by_role("link", name="#launch")).to_be_visible()
+    expect(post.get_by_role("img", name="mock-up.png")).to_be_visible()
+    expect(author.locator("[data-events-state]").first).to_have_attribute(
+        "data-events-state", "open"
+    )
+
+    # The colleague's open home page announces it, and shows it on demand.
+    banner = colleague.get_by_role("link", name="1 new post")
+    expect(banner).to_be_visible()
+    banner.click()
+    card = colleague.locator("article.post").filter(has_text="Launch day!")
+    expect(card).to_be_visible()
+    card.get_by_role("link", name="0 comments").click()
+    colleague.get_by_label("Your comment").fill("Superb work")
+    colleague.get_by_role("button", name="Comment", exact=True).click()
+    expect(colleague.get_by_text("Superb work")).to_be_visible()
+    reacting = colleague.locator("article.post")
+    reacting.locator(".reaction-picker summary").click()
+    reacting.get_by_role("button", name="Celebrate").click()
+    expect(reacting.get_by_role("button", name="Celebrate 1")).to_have_attribute(
+        "aria-pressed", "true"
+    )
+
+    # The author's page follows, without a reload.
+    expect(post.get_by_role("link", name="1 comment")).to_be_visible()
+    expect(post.get_by_role("button", name="Celebrate 1")).to_be_visible()
+    assert fits_the_width(author) and fits_the_width(colleague)
+    screenshot(author, f"post-live-author-{width}")
+    screenshot(colleague, f"post-live-colleague-{width}")
+    assert console_errors == []
+
+
+def test_the_injection_corpus_never_runs(
+    new_page: NewPage, personas: Personas, console_errors: list[str]
+) -> None:
+    """Each payload as a post, a comment, a person's name and a file name; the pages that
+    show them (home feed, post page, community files, hashtag page) run none, raise no
+    dialog, and trip no Content-Security-Policy report (console_errors)."""
+    lab = community_services.community_create(
+        actor=personas.owner, origin=CLI, name="Lab", visibility=Visibility.PUBLIC
+    )
+    community_services.join(actor=personas.member, community=lab)
+    User.objects.filter(pk=personas.animator.pk).update(display_name=XSS[1][:100])
+    community_services.join(actor=personas.animator, community=lab)
+    animator = User.objects.get(pk=personas.animator.pk)
+    posts = []
+    for index, payload in enumerate(XSS):
+        writer = personas.member if index % 2 else animator
+        upload = io.BytesIO(b"notes\n")
+        attachment = services.attachment_upload(
+            actor=writer, upload=upload, name=f"{payload[:60]}.txt"
+        )
+        post = services.post_create(
+            actor=writer,
+            community=lab,
+            body=f"{payload} #t{index}",
+            attachments=[attachment.pk],
+        )
+        services.comment_create(actor=animator, post=post, body=payload)
+        posts.append(post)
+    assert len(XSS) >= 100
+
+    page = new_page(1280, 900)
+    dialogs: list[str] = []
+
+    def on_dialog(dialog: Dialog) -> None:
+        dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    page.on("dialog", on_dialog)
+    sign_in(page, personas.member.email)
+    pages = ["/", f"/c/{lab.slug}/", f"/c/{lab.slug}/files/", "/tags/t1/"]
+    pages += [f"/posts/{p.pk}/" for p in posts]
+    for path in pages:
+        page.goto(path)
+        page.mouse.move(200, 300)  # mouse-over handlers, had any survived
+        page.keyboard.press("Tab")
+        assert page.evaluate("typeof window.__xss") == "undefined"
+    assert dialogs == []
+    assert console_errors == []
