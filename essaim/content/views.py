@@ -23,6 +23,7 @@ from essaim.accounts.models import User
 from essaim.accounts.services import ServiceError
 from essaim.communities import selectors as community_selectors
 from essaim.communities.models import Community
+from essaim.directory import selectors as directory_selectors
 from essaim.http import Origin
 from essaim.realtime import events
 from essaim.web.views import live_panel
@@ -149,6 +150,12 @@ def composer_context(me: User, community: Community | None) -> dict[str, Any]:
         },
         "composer_company": community is None
         and access.may_publish(me, None, PostKind.ANNOUNCEMENT),
+        "composer_units": directory_selectors.org_units(me).order_by("name")[:500]
+        if community is None and access.may_publish(me, None, PostKind.ANNOUNCEMENT)
+        else [],
+        "composer_sites": directory_selectors.sites(me).order_by("name")
+        if community is None and access.may_publish(me, None, PostKind.ANNOUNCEMENT)
+        else [],
         "attachments_max": ATTACHMENTS_MAX,
     }
 
@@ -220,6 +227,13 @@ def post_new(request: HttpRequest) -> HttpResponse:
     if where.isdigit():
         community = access.access_community(me, int(where))
     kind = PostKind.ANNOUNCEMENT if request.POST.get("announcement") else PostKind.POST
+    # A company announcement's audience: "unit:<id>", "site:<id>", or everyone.
+    target, _sep, target_id = request.POST.get("audience", "").partition(":")
+    org_unit, site = directory_selectors.places(
+        me,
+        int(target_id) if target == "unit" and target_id.isdigit() else None,
+        int(target_id) if target == "site" and target_id.isdigit() else None,
+    )
     options = [o for o in request.POST.getlist("option") if o.strip()]
     poll = None
     if options:
@@ -234,9 +248,14 @@ def post_new(request: HttpRequest) -> HttpResponse:
             attachments=_files(request, me),
             poll=poll,
             must_read=kind == PostKind.ANNOUNCEMENT and bool(request.POST.get("must_read")),
+            org_unit=org_unit,
+            site=site,
         )
     except ServiceError as exc:
         messages.error(request, exc.message)
+        return _back(request, reverse("home"))
+    except access.Forbidden:
+        messages.error(request, _("You may not publish this there."))
         return _back(request, reverse("home"))
     messages.success(request, _("Posted."))
     return _back(request, reverse("post", args=[post.pk]))
