@@ -202,6 +202,7 @@ def post_page(request: HttpRequest, post_id: int) -> HttpResponse:
         "post": post,
         "comments": selectors.comments_of(me, post),
         "reactions": REACTIONS,
+        "reactors": selectors.reactions_of(me, post)[:50],
         "events_from": position,
         "single": True,
     }

@@ -7,6 +7,7 @@ widths."""
 from __future__ import annotations
 
 import io
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from essaim.accounts.models import User
 from essaim.communities import services as community_services
 from essaim.communities.models import Visibility
 from essaim.content import services
+from essaim.content.models import PostState
 from essaim.http import CLI
 from tests.browser.test_shell_browser import fits_the_width, sign_in
 from tests.conftest import Personas
@@ -151,4 +153,26 @@ def test_the_injection_corpus_never_runs(
         page.keyboard.press("Tab")
         assert page.evaluate("typeof window.__xss") == "undefined"
     assert dialogs == []
+    assert console_errors == []
+
+
+def test_posts_a_feed_showed_are_marked_read(
+    new_page: NewPage, personas: Personas, console_errors: list[str]
+) -> None:
+    lab = community_services.community_create(
+        actor=personas.owner, origin=CLI, name="Lab", visibility=Visibility.PUBLIC
+    )
+    community_services.join(actor=personas.member, community=lab)
+    shown = services.post_create(actor=personas.owner, community=lab, body="Seen in the feed")
+    page = new_page(1280, 900)
+    sign_in(page, personas.member.email)
+    expect(page.get_by_text("Seen in the feed")).to_be_visible()
+    deadline = time.monotonic() + 15
+    while not PostState.objects.filter(
+        post=shown, user=personas.member, read_at__isnull=False
+    ).exists():
+        assert time.monotonic() < deadline, "the post shown was never marked read"
+        time.sleep(0.2)
+    page.goto("/?unread=1")
+    expect(page.get_by_text("Nothing here yet.")).to_be_visible()
     assert console_errors == []

@@ -78,4 +78,37 @@
       banner.hidden = false;
     });
   }
+
+  // Posts a feed showed for a second are read: the "unread" filter leaves them out.
+  if (feed && "IntersectionObserver" in window) {
+    const shown = new Set();
+    const timers = new Map();
+    const token = () => (document.cookie.match(/(?:^|; )csrftoken=([^;]+)/) || [])[1] || "";
+    const observer = new IntersectionObserver((entries) => {
+      for (const entry of entries) {
+        const id = Number(entry.target.dataset.post);
+        if (entry.isIntersecting) {
+          timers.set(id, setTimeout(() => { shown.add(id); observer.unobserve(entry.target); }, 1000));
+        } else {
+          clearTimeout(timers.get(id));
+        }
+      }
+    }, { threshold: 0.6 });
+    const watch = (root) => {
+      for (const post of root.querySelectorAll("article.post[data-post]")) observer.observe(post);
+    };
+    watch(feed);
+    document.body.addEventListener("htmx:afterSwap", (event) => watch(event.target.parentNode || feed));
+    setInterval(() => {
+      if (!shown.size) return;
+      const posts = [...shown].slice(0, 100);
+      for (const id of posts) shown.delete(id);
+      fetch("/api/v1/posts/read", {
+        method: "POST",
+        credentials: "same-origin",
+        headers: { "Content-Type": "application/json", "X-CSRFToken": token() },
+        body: JSON.stringify({ posts }),
+      }).catch(() => {});
+    }, 3000);
+  }
 }
