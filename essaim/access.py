@@ -807,6 +807,19 @@ def event_audiences(events: list[Event], among: Collection[int]) -> dict[int, se
     return rule.audiences_among(events, among)
 
 
+def community_permissions(
+    user: Viewer, community: Community, actions: Iterable[str]
+) -> tuple[str | None, dict[str, bool]]:
+    """The viewer's role in the community and ``can`` for each action, reading the role
+    once (a community page asks for six actions)."""
+    role = community_role(user, community)
+    rule = RULES[Community]
+    assert isinstance(rule, CommunityRule)
+    if not is_active(user):
+        return None, dict.fromkeys(actions, False)
+    return role, {action: rule.decide(user, action, community, role) for action in actions}
+
+
 def post_permissions(user: Viewer, posts: Sequence[Post]) -> dict[int, frozenset[str]]:
     """What ``user`` may do to each post of a page read through ``visible``."""
     rule = RULES[Post]

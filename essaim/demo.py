@@ -16,6 +16,9 @@ titles and language). Fixed sign-in personas come first, all with the password
 Everyone has skills with levels, areas of expertise, interests, projects, "ask me about"
 topics and spoken languages that fit their department and role (KNOWLEDGE, ROLE_SKILLS).
 
+Their communities (essaim.communities.demo) then get about fifteen posts per employee, with
+comments, reactions, polls, announcements and files (essaim.content.demo; ``content_scale``).
+
 The people are written as an HR export would list them (CSV, in memory) and loaded by the
 people import (essaim.directory.importer), in one transaction; the password, languages
 and roles, which an export does not carry, are set in bulk afterwards. The same seed
@@ -40,6 +43,7 @@ from faker import Faker
 
 from essaim.accounts.models import Role, User, UserKind, UserRole
 from essaim.communities.demo import build_communities
+from essaim.content.demo import build_posts
 from essaim.directory import importer
 from essaim.http import Origin
 
@@ -345,6 +349,8 @@ class DemoSummary:
     units: int
     sites: int  # sites created (existing ones of the same name are reused)
     communities: int
+    # Posts, comments, reactions … written by essaim.content.demo.build_posts.
+    content: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -843,10 +849,13 @@ def build_organisation(
     seed: int = 2026,
     password: str = DEMO_PASSWORD,
     progress: importer.Progress | None = None,
+    content_scale: float = 1.0,
 ) -> DemoSummary:
     """Create the demo company of ``users`` accounts (personas and external users included)
-    in one transaction. Raises DemoError when ``users`` is below MIN_USERS or the demo is
-    already loaded. Existing e-mails are avoided; existing sites of the same name reused."""
+    in one transaction, with its communities and their posts (``content_scale`` times
+    essaim.content.demo's amount; 0 for none). Raises DemoError when ``users`` is below
+    MIN_USERS or the demo is already loaded. Existing e-mails are avoided; existing sites
+    of the same name reused."""
     if users < MIN_USERS:
         raise DemoError(f"The demo organisation needs at least {MIN_USERS} users, not {users}.")
     password_hash = make_password(password)  # once: argon2 is slow on purpose
@@ -865,6 +874,7 @@ def build_organisation(
             raise DemoError("; ".join(map(str, exc.plan.errors[:5]))) from exc
         _finish_accounts(people, password_hash)
         communities = build_communities(seed=seed, admin=User.objects.get(email=DEMO_ADMIN_EMAIL))
+        content = build_posts(seed=seed, scale=content_scale)
     counts = loaded.summary()
     return DemoSummary(
         users=len(people),
@@ -873,4 +883,5 @@ def build_organisation(
         units=counts["units_created"],
         sites=counts["sites_created"],
         communities=communities,
+        content=content,
     )

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import os
 import socket
+import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
@@ -30,6 +32,14 @@ PASSWORD = "correct horse battery staple"
 
 def pytest_configure(config: pytest.Config) -> None:
     settings.PASSWORD_HASHERS = ["tests.hashers.QuickArgon2PasswordHasher"]
+    database = settings.DATABASES["default"]
+    if database["ENGINE"] == "django.db.backends.sqlite3":
+        # A file, not SQLite's shared in-memory database, whose table locks fail at once
+        # (no busy timeout) when a browser test's server thread and the test both write.
+        name = Path(tempfile.gettempdir()) / f"essaim-test-{os.getpid()}.sqlite3"
+        database.setdefault("TEST", {})["NAME"] = str(name)
+    # Files the tests store (attachments, the demo's) stay out of the repository's var/.
+    settings.FILES_DIR = Path(tempfile.mkdtemp(prefix="essaim-test-files-"))
     redis_url = os.environ.get("REDIS_URL")
     if redis_url:
         # One Redis database per xdist worker, so that clearing the cache between tests

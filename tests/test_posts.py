@@ -470,3 +470,16 @@ def test_links_to_essaim_are_previewed_from_the_readers_rights(
     )
     assert selectors.post_detail(personas.outsider, linking.pk).internal_card.title == public.name  # type: ignore[attr-defined]
     assert selectors.post_detail(personas.external, linking.pk).internal_card is None  # type: ignore[attr-defined]
+
+
+def test_an_announcement_may_carry_a_poll(personas: Personas, spaces: dict[str, Community]) -> None:
+    post = services.post_create(
+        actor=personas.animator,
+        community=spaces["public"],
+        body="Which date for the seminar?",
+        kind="announcement",
+        poll={"options": ["June", "July"]},
+    )
+    shown = selectors.post_detail(personas.member, post.pk)
+    assert shown.kind == "announcement"
+    assert [o.label for o in shown.poll_data.options.all()] == ["June", "July"]  # type: ignore[attr-defined]

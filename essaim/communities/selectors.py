@@ -151,17 +151,16 @@ class CommunityView:
 
 def community_view(viewer: access.Viewer, community: Community) -> CommunityView:
     """``community`` comes from access.access_community* (the viewer sees it)."""
-    can = {
-        action: access.can(viewer, action, community)
-        for action in ("read", "join", "request", "post", "manage", "configure")
-    }
+    role, can = access.community_permissions(
+        viewer, community, ("read", "join", "request", "post", "manage", "configure")
+    )
     memberships = access.visible(
         viewer, community.memberships.filter(user__is_active=True).select_related("user__profile")
     )
     runners = list(memberships.filter(role__in=RUNNERS).order_by("role", "user__display_name"))
     return CommunityView(
         community=community,
-        role=access.community_role(viewer, community),
+        role=role,
         can=can,
         runners=runners,
         member_count=community.memberships.filter(user__is_active=True).count(),
@@ -176,6 +175,12 @@ ROLE_ORDER = Case(
     *(When(role=role, then=Value(rank)) for rank, role in enumerate(Role.values)),
     default=Value(len(Role.values)),
 )
+
+
+def roles(viewer: access.Viewer, communities: list[Community]) -> dict[int, str]:
+    """The viewer's role in each of ``communities`` they are in, in one query."""
+    found = Membership.objects.filter(user_id=viewer.pk or 0, community__in=communities)
+    return dict(found.values_list("community_id", "role"))
 
 
 def visible_members(viewer: access.Viewer, community: Community) -> QuerySet[Membership]:

@@ -284,7 +284,8 @@ def post_create(request: HttpRequest, payload: PostIn) -> Status[Any]:
         org_unit=org_unit,
         site=site,
     )
-    return Status(201, _detail(request, post.pk))
+    selectors.decorate(me, [post])  # its author reads it: no need to read it again
+    return Status(201, post_out(post))
 
 
 # Before /posts/{post_id}: ninja orders routes by their first registration.

@@ -286,7 +286,11 @@ class Hashtag(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["post", "name"], name="hashtag_once")]
-        indexes = [models.Index(fields=["name", "-created_at"], name="hashtag_new")]
+        indexes = [
+            models.Index(fields=["name", "-created_at"], name="hashtag_new"),
+            # "Trending": the recent rows, read from the index alone.
+            models.Index(fields=["created_at", "name", "post"], name="hashtag_recent"),
+        ]
 
     def __str__(self) -> str:
         return f"#{self.name}"

@@ -296,18 +296,25 @@ def decorate(viewer: access.Viewer, page: list[Post]) -> None:
         "pk"
     ):
         files[attachment.post_id or 0].append(attachment)
+    # Only posts that have reactions or a poll are asked about them (none, for a new one).
+    reacted = [p.pk for p in page if p.reaction_count]
     counts: dict[int, dict[str, int]] = defaultdict(dict)
-    for row in (
-        Reaction.objects.filter(post_id__in=ids).values("post_id", "kind").annotate(n=Count("pk"))
-    ):
-        counts[row["post_id"]][row["kind"]] = row["n"]
-    mine = dict(Reaction.objects.filter(post_id__in=ids, user_id=me).values_list("post_id", "kind"))
-    polls = {p.post_id: p for p in Poll.objects.filter(post_id__in=ids).prefetch_related("options")}
-    voted = set(
-        PollVote.objects.filter(poll__post_id__in=ids, user_id=me).values_list(
-            "option_id", flat=True
+    mine: dict[int, str] = {}
+    if reacted:
+        rows = Reaction.objects.filter(post_id__in=reacted).values("post_id", "kind")
+        for row in rows.annotate(n=Count("pk")):
+            counts[row["post_id"]][row["kind"]] = row["n"]
+        mine = dict(
+            Reaction.objects.filter(post_id__in=reacted, user_id=me).values_list("post_id", "kind")
         )
-    )
+    polled = [p.pk for p in page if p.kind in (PostKind.POLL, PostKind.ANNOUNCEMENT)]
+    polls: dict[int, Poll] = {}
+    voted: set[int] = set()
+    if polled:
+        found = Poll.objects.filter(post_id__in=polled).prefetch_related("options")
+        polls = {p.post_id: p for p in found}
+        votes = PollVote.objects.filter(poll__post_id__in=polled, user_id=me)
+        voted = set(votes.values_list("option_id", flat=True))
     states = {s.post_id: s for s in PostState.objects.filter(post_id__in=ids, user_id=me)}
     allowed = access.post_permissions(viewer, page)
     cards = internal_cards(viewer, page)
@@ -489,7 +496,10 @@ def trending_hashtags(viewer: access.Viewer, *, days: int = 7, limit: int = 10) 
     """The hashtags most used lately in the posts the viewer reads."""
     since = timezone.now() - timedelta(days=days)
     rows = (
-        Hashtag.objects.filter(created_at__gte=since, post__in=posts(viewer))
+        # A hashtag's date is its post's: the same bound narrows the posts to check.
+        Hashtag.objects.filter(
+            created_at__gte=since, post__in=posts(viewer).filter(created_at__gte=since)
+        )
         .values("name")
         .annotate(n=Count("pk"))
         .order_by("-n", "name")[:limit]

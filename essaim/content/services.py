@@ -137,19 +137,21 @@ def _check_everyone(author: User, post: Post, refs: Refs) -> bool:
     return True
 
 
-def _record_refs(post: Post, comment: Comment | None, refs: Refs, everyone: bool) -> list[int]:
-    """Hashtags and mentions of a new or edited text; returns who is newly mentioned.
+def _record_refs(
+    post: Post, comment: Comment | None, refs: Refs, everyone: bool, *, edited: bool
+) -> list[int]:
+    """Hashtags and mentions of a new or ``edited`` text; returns who is newly mentioned.
     A person who may not read the post is not recorded: not told, and shown nothing."""
     if comment is None:
-        Hashtag.objects.filter(post=post).delete()
+        if edited:
+            Hashtag.objects.filter(post=post).delete()
         Hashtag.objects.bulk_create(
             [Hashtag(post=post, name=name, created_at=post.created_at) for name in refs.hashtags]
         )
-    already = set(
-        Mention.objects.filter(post=post, comment=comment, user__isnull=False).values_list(
-            "user_id", flat=True
-        )
-    )
+    already: set[int] = set()
+    if edited:
+        earlier = Mention.objects.filter(post=post, comment=comment, user__isnull=False)
+        already = set(earlier.values_list("user_id", flat=True))
     people = User.objects.in_bulk([p.id for p in refs.people if p.id not in already])
     new = [pk for pk, person in people.items() if access.can(person, access.VIEW, post)]
     Mention.objects.bulk_create([Mention(post=post, comment=comment, user_id=pk) for pk in new])
@@ -264,7 +266,7 @@ def post_create(
             link=_link_preview(body),
         )
         everyone = _check_everyone(actor, post, refs)
-        mentioned = _record_refs(post, None, refs, everyone)
+        mentioned = _record_refs(post, None, refs, everyone, edited=False)
         Attachment.objects.filter(pk__in=[a.pk for a in files_]).update(post=post)
         if poll_data is not None:
             options = poll_data.pop("options")
@@ -301,7 +303,7 @@ def post_edit(*, actor: User, post: Post, body: str) -> Post:
         post.edited_at = timezone.now()
         post.link = _link_preview(body)
         post.save(update_fields=["body", "html", "edited_at", "link"])
-        mentioned = _record_refs(post, None, refs, everyone=False)
+        mentioned = _record_refs(post, None, refs, everyone=False, edited=True)
         _post_event("post.updated", post, {"author": post.author_id})
         if mentioned:
             _post_event("post.mentioned", post, {"author": actor.pk}, users=mentioned)
@@ -366,7 +368,7 @@ def comment_create(
         comment = Comment.objects.create(
             post=post, parent=parent, author=actor, body=body, html=html
         )
-        mentioned = _record_refs(post, comment, refs, everyone=False)
+        mentioned = _record_refs(post, comment, refs, everyone=False, edited=False)
         Attachment.objects.filter(pk__in=[a.pk for a in files_]).update(post=post, comment=comment)
         Post.objects.filter(pk=post.pk).update(
             comment_count=F("comment_count") + 1, activity_at=comment.created_at
@@ -396,7 +398,7 @@ def comment_edit(*, actor: User, comment: Comment, body: str) -> Comment:
         comment.body = body
         comment.edited_at = timezone.now()
         comment.save(update_fields=["body", "html", "edited_at"])
-        mentioned = _record_refs(comment.post, comment, refs, everyone=False)
+        mentioned = _record_refs(comment.post, comment, refs, everyone=False, edited=True)
         data = {"comment": comment.pk, "author": comment.author_id}
         _post_event("comment.updated", comment.post, data)
         if mentioned:

@@ -138,15 +138,15 @@ def render_feed(
 def composer_context(me: User, community: Community | None) -> dict[str, Any]:
     """Where the composer may post: the given community, or (home) the viewer's
     communities where they write, and their profile."""
-    if community is not None:
-        places = [community] if access.may_publish(me, community) else []
-    else:
-        places = [c for c in community_selectors.mine(me) if access.may_publish(me, c)]
+    candidates = [community] if community is not None else list(community_selectors.mine(me))
+    roles = community_selectors.roles(me, candidates)  # once, not per community
+    places = [c for c in candidates if access.may_publish(me, c, role=roles.get(c.pk))]
+    announce = PostKind.ANNOUNCEMENT
     return {
         "composer_places": places,
         "composer_profile": community is None and access.may_publish(me, None),
         "composer_announce": {
-            c.pk for c in places if access.may_publish(me, c, PostKind.ANNOUNCEMENT)
+            c.pk for c in places if access.may_publish(me, c, announce, role=roles.get(c.pk))
         },
         "composer_company": community is None
         and access.may_publish(me, None, PostKind.ANNOUNCEMENT),

@@ -63,11 +63,13 @@ def publish() -> int:
     """Number the committed events that have no ``seq`` yet, in id order, under the
     stream's lock, BATCH at a time until none is left; returns how many. Safe to call
     from anywhere, at any time."""
-    Stream.objects.get_or_create(pk=1)  # the first time; a concurrent create is no harm
     numbered = 0
     while True:
         with transaction.atomic():
-            stream = Stream.objects.select_for_update().get(pk=1)
+            stream = Stream.objects.select_for_update().filter(pk=1).first()
+            if stream is None:  # the first time; a concurrent create is no harm
+                Stream.objects.get_or_create(pk=1)
+                continue
             pending = list(
                 Event.objects.filter(seq__isnull=True)
                 .order_by("id")
@@ -82,6 +84,8 @@ def publish() -> int:
             stream.last_seq += len(pending)
             stream.save(update_fields=["last_seq"])
         numbered += len(pending)
+        if len(pending) < BATCH:  # all there was, as of this lock: no second look
+            break
     if numbered:
         bus.announce(bus.EVENTS, str(stream.last_seq))
     return numbered

@@ -75,7 +75,9 @@ class Command(BaseCommand):
             self.style.SUCCESS(
                 f"Demo organisation loaded: {summary.users} accounts ({summary.employees} "
                 f"employees, {summary.externals} external customers), {summary.units} org "
-                f"units, {summary.sites} sites, {summary.communities} communities."
+                f"units, {summary.sites} sites, {summary.communities} communities, "
+                f"{summary.content.get('posts', 0)} posts, "
+                f"{summary.content.get('comments', 0)} comments."
             )
         )
         self.stdout.write(f"Demo sign-in: {DEMO_ADMIN_EMAIL} / {DEMO_PASSWORD} (administrator)")
