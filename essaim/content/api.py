@@ -553,11 +553,7 @@ def file_upload(request: HttpRequest, file: File[UploadedFile]) -> Status[Any]:
 def file_download(request: HttpRequest, file_id: Id, thumbnail: bool = False) -> HttpResponseBase:
     """Checked against the access policy at every download: the file's post decides."""
     found = selectors.attachment(viewer(request), file_id)
-    if thumbnail and not found.thumb_key:
-        raise access.NotFound
-    key = found.thumb_key if thumbnail else found.key
-    mime = "image/webp" if thumbnail else found.mime
-    return files.file_response(key, found.name, mime, inline=found.kind == "image")
+    return files.attachment_response(found, thumbnail=thumbnail)
 
 
 @router.get(

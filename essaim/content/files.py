@@ -34,7 +34,7 @@ import zipfile
 import zlib
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
-from typing import IO, BinaryIO
+from typing import IO, TYPE_CHECKING, BinaryIO
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
@@ -47,6 +47,9 @@ from PIL import Image, ImageCms, ImageOps
 
 from essaim.content.storage import attachments
 from essaim.directory.photos import DECODE_ERRORS, FORMATS, MAX_PIXELS
+
+if TYPE_CHECKING:
+    from essaim.content.models import Attachment
 
 MAX_SIDE = 2560  # stored images are at most this wide and high
 THUMB_SIDE = 480
@@ -506,3 +509,15 @@ def file_response(key: str, name: str, mime: str, *, inline: bool) -> FileRespon
     response["Cross-Origin-Resource-Policy"] = "same-origin"
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+def attachment_response(attachment: Attachment, *, thumbnail: bool = False) -> FileResponse:
+    """An attachment (or its image's thumbnail) as a download; the caller has checked
+    that the viewer may read it."""
+    if not thumbnail:
+        inline = attachment.kind == "image"
+        return file_response(attachment.key, attachment.name, attachment.mime, inline=inline)
+    if not attachment.thumb_key:
+        raise Http404
+    name = f"{_split(attachment.name)[0]}.webp"
+    return file_response(attachment.thumb_key, name, "image/webp", inline=True)

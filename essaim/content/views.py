@@ -388,12 +388,7 @@ def tracking(request: HttpRequest, post_id: int) -> HttpResponse:
 def file_download(request: HttpRequest, file_id: int) -> HttpResponseBase:
     """Checked against the access policy at every download: the file's post decides."""
     found = selectors.attachment(_me(request), file_id)
-    thumbnail = request.GET.get("thumbnail") == "1"
-    if thumbnail and not found.thumb_key:
-        raise access.NotFound
-    key = found.thumb_key if thumbnail else found.key
-    mime = "image/webp" if thumbnail else found.mime
-    return files.file_response(key, found.name, mime, inline=found.kind == "image")
+    return files.attachment_response(found, thumbnail=request.GET.get("thumbnail") == "1")
 
 
 @login_required
