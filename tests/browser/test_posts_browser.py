@@ -17,12 +17,12 @@ from playwright.sync_api import Dialog, Page, expect
 
 from essaim.accounts.models import User
 from essaim.communities import services as community_services
-from essaim.communities.models import Visibility
+from essaim.communities.models import Community, Visibility
 from essaim.content import services
 from essaim.content.models import PostState
 from essaim.http import CLI
 from tests.browser.test_shell_browser import fits_the_width, sign_in
-from tests.conftest import Personas
+from tests.conftest import Personas, make_user
 from tests.xss_corpus import XSS
 
 pytestmark = pytest.mark.browser
@@ -116,23 +116,22 @@ def test_the_injection_corpus_never_runs(
         actor=personas.owner, origin=CLI, name="Lab", visibility=Visibility.PUBLIC
     )
     community_services.join(actor=personas.member, community=lab)
-    User.objects.filter(pk=personas.animator.pk).update(display_name=XSS[1][:100])
-    community_services.join(actor=personas.animator, community=lab)
-    animator = User.objects.get(pk=personas.animator.pk)
+    Community.objects.filter(pk=lab.pk).update(name=XSS[2][:100])
     posts = []
     for index, payload in enumerate(XSS):
-        writer = personas.member if index % 2 else animator
+        # Each payload is also a writer's name: posts, comments and file lists show it.
+        writer = make_user(f"writer{index}")
+        User.objects.filter(pk=writer.pk).update(display_name=payload[:100])
+        community_services.join(actor=writer, community=lab)
         upload = io.BytesIO(b"notes\n")
         attachment = services.attachment_upload(
             actor=writer, upload=upload, name=f"{payload[:60]}.txt"
         )
         post = services.post_create(
-            actor=writer,
-            community=lab,
-            body=f"{payload} #t{index}",
-            attachments=[attachment.pk],
+            actor=writer, community=lab, body=f"{payload} #t{index}", attachments=[attachment.pk]
         )
-        services.comment_create(actor=animator, post=post, body=payload)
+        services.comment_create(actor=writer, post=post, body=payload)
+        services.react(actor=personas.member, post=post, kind="like")
         posts.append(post)
     assert len(XSS) >= 100
 
@@ -145,7 +144,7 @@ def test_the_injection_corpus_never_runs(
 
     page.on("dialog", on_dialog)
     sign_in(page, personas.member.email)
-    pages = ["/", f"/c/{lab.slug}/", f"/c/{lab.slug}/files/", "/tags/t1/"]
+    pages = ["/", f"/c/{lab.slug}/", f"/c/{lab.slug}/files/", "/tags/t1/", "/?order=relevant"]
     pages += [f"/posts/{p.pk}/" for p in posts]
     for path in pages:
         page.goto(path)
