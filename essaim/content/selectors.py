@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -44,6 +45,7 @@ ORDERS = ("latest", "relevant")
 RELEVANT_WINDOW = timedelta(days=14)  # how far back "relevant" looks
 RELEVANT_CANDIDATES = 300  # the newest posts of the window it ranks
 INTERACTIONS_WINDOW = timedelta(days=60)
+INTERACTIONS_CACHE_SECONDS = 300
 SIGNAL_FIELDS = (
     *("pk", "author_id", "community_id", "created_at"),
     *("comment_count", "reaction_count", "must_read"),
@@ -208,11 +210,16 @@ class Signals:
     acknowledged: set[int]
 
 
-def _signals(viewer: access.Viewer, candidates: list[dict[str, Any]], now: datetime) -> Signals:
+def _interactions(me: int, now: datetime) -> tuple[dict[int, int], dict[int, int]]:
+    """How often ``me`` reacted or commented lately, by author and by community. Kept a
+    few minutes in the cache: two months of habits do not change between two pages."""
+    key = f"feed-interactions:{me}"
+    found = cache.get(key)
+    if found is not None:
+        return found
     since = now - INTERACTIONS_WINDOW
     by_author: dict[int, int] = defaultdict(int)
     by_community: dict[int, int] = defaultdict(int)
-    me = viewer.pk or 0
     reactions = Reaction.objects.filter(user_id=me, created_at__gte=since, post__isnull=False)
     comments = Comment.objects.filter(author_id=me, created_at__gte=since)
     for rows in (
@@ -223,6 +230,14 @@ def _signals(viewer: access.Viewer, candidates: list[dict[str, Any]], now: datet
             by_author[row["post__author_id"]] += row["n"]
             if row["post__community_id"]:
                 by_community[row["post__community_id"]] += row["n"]
+    found = (dict(by_author), dict(by_community))
+    cache.set(key, found, INTERACTIONS_CACHE_SECONDS)
+    return found
+
+
+def _signals(viewer: access.Viewer, candidates: list[dict[str, Any]], now: datetime) -> Signals:
+    me = viewer.pk or 0
+    by_author, by_community = _interactions(me, now)
     communities = {c["community_id"] for c in candidates if c["community_id"]}
     lively = (
         Post.objects.filter(
