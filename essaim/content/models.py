@@ -8,6 +8,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -88,6 +89,9 @@ class Post(models.Model):
 
     def __str__(self) -> str:
         return f"post {self.pk}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("post", args=[self.pk])
 
     @property
     def deleted(self) -> bool:
