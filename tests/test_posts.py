@@ -483,3 +483,14 @@ def test_an_announcement_may_carry_a_poll(personas: Personas, spaces: dict[str, 
     shown = selectors.post_detail(personas.member, post.pk)
     assert shown.kind == "announcement"
     assert [o.label for o in shown.poll_data.options.all()] == ["June", "July"]  # type: ignore[attr-defined]
+
+
+def test_nul_characters_are_dropped_not_a_server_error(
+    personas: Personas, spaces: dict[str, Community]
+) -> None:
+    post = services.post_create(
+        actor=personas.member, community=spaces["public"], body="a\x00b <scr\x00ipt>"
+    )
+    comment = services.comment_create(actor=personas.member, post=post, body="c\x00d")
+    post.refresh_from_db()
+    assert post.body == "ab <script>" and "\x00" not in post.html and comment.body == "cd"

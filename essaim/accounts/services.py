@@ -53,7 +53,8 @@ def clean_text(value: Any, field: str, limit: int, *, required: bool = False) ->
     ServiceError on ``field`` otherwise. Every app's services use it."""
     if not isinstance(value, str):
         raise ServiceError(_("This field must be text."), field=field)
-    value = value.strip()
+    # NUL has no meaning in text, and PostgreSQL refuses it: dropped, not a server error.
+    value = value.replace("\x00", "").strip()
     if required and not value:
         raise ServiceError(_("This field is required."), field=field)
     if len(value) > limit:
