@@ -13,6 +13,7 @@ from essaim import access
 from essaim.accounts.models import Role as GlobalRole
 from essaim.accounts.models import User, UserRole
 from essaim.accounts.services import ServiceError
+from essaim.communities import services as community_services
 from essaim.communities.models import Community, Membership, Role, Visibility
 from essaim.content import selectors, services
 from essaim.content.models import (
@@ -494,3 +495,17 @@ def test_nul_characters_are_dropped_not_a_server_error(
     comment = services.comment_create(actor=personas.member, post=post, body="c\x00d")
     post.refresh_from_db()
     assert post.body == "ab <script>" and "\x00" not in post.html and comment.body == "cd"
+
+
+def test_an_administrator_who_only_reads_a_community_does_not_announce_in_it(
+    personas: Personas,
+) -> None:
+    """Announcements in a community are its own owners' and animators' (found by a state
+    machine: CommunityRule's "manage" admits administrators)."""
+    board = community_services.community_create(
+        actor=personas.owner, origin=CLI, name="Board", visibility="private"
+    )
+    Membership.objects.create(community=board, user=personas.admin, role=Role.READER)
+    assert not access.may_publish(personas.admin, board, "post")
+    assert not access.may_publish(personas.admin, board, PostKind.ANNOUNCEMENT)
+    assert access.may_publish(personas.owner, board, PostKind.ANNOUNCEMENT)
