@@ -4,20 +4,22 @@
 import gc
 import os
 
-from django.core.asgi import get_asgi_application
+import django
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "essaim.settings")
-django_application = get_asgi_application()
+django.setup(set_prefix=False)
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from django.conf import settings  # noqa: E402
 from django.urls import path  # noqa: E402
 
+from essaim.asgi_http import ThreadedHTTP  # noqa: E402
 from essaim.bodylimit import limit_body  # noqa: E402
 from essaim.realtime.consumers import EventStream  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
-        "http": limit_body(django_application),
+        "http": limit_body(ThreadedHTTP(settings.HTTP_THREADS)),
         "websocket": URLRouter([path("ws/", EventStream.as_asgi())]),
     }
 )
