@@ -7,6 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.core.cache import cache
 from django.utils import timezone
 
 from essaim import access
@@ -159,6 +160,13 @@ def test_hashtags_and_the_hashtag_feed(personas: Personas, spaces: dict[str, Com
     assert home(personas.member, scope="hashtag", hashtag="lyon") == [secret.pk, public.pk]
     assert home(personas.outsider, scope="hashtag", hashtag="lyon") == [public.pk]
     assert selectors.trending_hashtags(personas.outsider) == ["lyon", "été"]
+    # Kept a few minutes, for each viewer apart.
+    for _ in range(2):
+        services.post_create(actor=personas.member, community=spaces["public"], body="#aaa")
+    assert selectors.trending_hashtags(personas.outsider) == ["lyon", "été"]
+    assert selectors.trending_hashtags(personas.member) == ["aaa", "lyon", "été"]
+    cache.clear()
+    assert selectors.trending_hashtags(personas.outsider) == ["aaa", "lyon", "été"]
 
 
 def test_edit_keeps_history_and_rechecks_the_right_to_publish(
