@@ -60,6 +60,7 @@ def test_an_outsider_sees_nothing_of_a_secret_post(personas: Personas, secret_po
         f"/posts/{secret_post.pk}/?fragment=comments",
         f"/posts/{secret_post.pk}/edit/",
         f"/posts/{secret_post.pk}/tracking/",
+        f"/posts/{secret_post.pk}/history/",
         f"/files/{file.pk}/",
         f"/files/{file.pk}/?thumbnail=1",
         f"/c/{secret_post.community.slug}/files/",  # type: ignore[union-attr]
@@ -162,6 +163,16 @@ def test_only_the_author_edits_and_history_is_kept(personas: Personas) -> None:
     post.refresh_from_db()
     assert post.body == "second" and post.revisions.get().body == "first"
     assert member.post(f"/posts/{post.pk}/edit/", {"body": ""}).status_code == 400
+    # Every reader finds the earlier texts from the card's "edited", shown as written.
+    services.post_edit(actor=personas.member, post=post, body="<script>alert(1)</script>")
+    reader = signed_in(personas.outsider)
+    assert (
+        f'href="/posts/{post.pk}/history/"'.encode()
+        in reader.get("/c/" + community.slug + "/").content
+    )
+    page = reader.get(f"/posts/{post.pk}/history/").text
+    assert page.index("&lt;script&gt;alert(1)") < page.index("second") < page.index("first")
+    assert "<script>alert" not in page
 
 
 def test_the_feed_pages_and_filters(personas: Personas) -> None:

@@ -385,6 +385,15 @@ def tracking(request: HttpRequest, post_id: int) -> HttpResponse:
 
 
 @login_required
+def history(request: HttpRequest, post_id: int) -> HttpResponse:
+    """A post's text now and before each edit, for whoever reads the post."""
+    me = _me(request)
+    post = access.access_post(me, post_id)
+    context = {"post": post, "revisions": selectors.revisions_of(me, post)[:100]}
+    return render(request, "content/history.html", context)
+
+
+@login_required
 def file_download(request: HttpRequest, file_id: int) -> HttpResponseBase:
     """Checked against the access policy at every download: the file's post decides."""
     found = selectors.attachment(_me(request), file_id)
@@ -407,6 +416,7 @@ urlpatterns = [
     path("posts/<id:post_id>/", post_page, name="post"),
     path("posts/<id:post_id>/edit/", post_edit, name="post-edit"),
     path("posts/<id:post_id>/tracking/", tracking, name="post-tracking"),
+    path("posts/<id:post_id>/history/", history, name="post-history"),
     path("posts/<id:post_id>/<slug:action>/", post_act, name="post-act"),
     path("comments/<id:comment_id>/<slug:action>/", comment_act, name="comment-act"),
     path("files/<id:file_id>/", file_download, name="file"),
