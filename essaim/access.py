@@ -463,10 +463,15 @@ def may_publish(
 
 
 def _unit_and_site(user: User) -> tuple[list[int], int | None]:
-    """The org units a person belongs to (their own and every unit above) and their site."""
-    found = DirectoryProfile.objects.filter(user=user).values_list("org_unit__path", "site_id")
-    path, site = found.first() or ("", None)
-    return [int(part) for part in (path or "").strip("/").split("/") if part], site
+    """The org units a person belongs to (their own and every unit above) and their site;
+    read once per user object, as its roles are (a page asked up to three times)."""
+    known: tuple[list[int], int | None] | None = getattr(user, "_essaim_unit_and_site", None)
+    if known is None:
+        found = DirectoryProfile.objects.filter(user=user).values_list("org_unit__path", "site_id")
+        path, site = found.first() or ("", None)
+        known = [int(part) for part in (path or "").strip("/").split("/") if part], site
+        user._essaim_unit_and_site = known  # type: ignore[attr-defined]
+    return known
 
 
 def _announcement_reaches(user: User) -> Q:
@@ -799,6 +804,15 @@ def visible(user: Viewer, qs: QuerySet[M]) -> QuerySet[M]:
 
 def audience(obj: Model) -> QuerySet[User]:
     return _rule(type(obj)).audience(obj)
+
+
+def community_posts(user: Viewer, community: Community) -> QuerySet[Post]:
+    """``visible(user, Post.objects.filter(community=community))`` as a simpler query for a
+    community's feed: its posts when the user reads it, none otherwise (PostRule: a post
+    in a community is read by whoever reads the community)."""
+    if not can(user, "read", community):
+        return Post.objects.none()
+    return Post.objects.filter(community=community, deleted_at__isnull=True)
 
 
 def event_audiences(events: list[Event], among: Collection[int]) -> dict[int, set[int]]:

@@ -221,6 +221,17 @@ def test_the_page_forms_say_what_can_says(world: World) -> None:
     assert checked > 100
 
 
+def test_a_communitys_posts_are_what_visible_says(world: World) -> None:
+    """access.community_posts, the community feed's shorter query, against visible()."""
+    places = {p.community for p in world.posts if p.community is not None}
+    assert len(places) >= 4
+    for name, viewer in world.viewers:
+        for place in places:
+            short = set(access.community_posts(viewer, place).values_list("pk", flat=True))
+            long = access.visible(viewer, Post.objects.filter(community=place))
+            assert short == set(long.values_list("pk", flat=True)), (name, place)
+
+
 def test_what_each_persona_reads(world: World, personas: Personas) -> None:
     """A few rows of the table, spelled out, so that the three forms agreeing on a wrong
     answer shows too."""

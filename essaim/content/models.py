@@ -74,6 +74,13 @@ class Post(models.Model):
                 name="post_announcement_new",
             ),
             models.Index(fields=["-created_at"], name="post_new"),
+            # A community's pinned posts, at the top of its page: without it, every post
+            # of the community was read to find the few pinned ones.
+            models.Index(
+                fields=["community", "-pinned_at"],
+                condition=Q(pinned_at__isnull=False),
+                name="post_pinned",
+            ),
         ]
         constraints = [
             models.CheckConstraint(

@@ -76,7 +76,12 @@ def posts(viewer: access.Viewer) -> QuerySet[Post]:
 
 def post_queryset(viewer: access.Viewer, feed: Feed) -> QuerySet[Post]:
     """The posts of ``feed`` the viewer reads, in no particular order."""
-    found = posts(viewer)
+    assert feed.scope != "community" or feed.community is not None
+    found = (
+        access.community_posts(viewer, feed.community)
+        if feed.scope == "community" and feed.community is not None
+        else posts(viewer)
+    )
     if feed.scope == "home":
         mine = list(
             Membership.objects.filter(user_id=viewer.pk or 0).values_list("community", flat=True)
@@ -92,7 +97,7 @@ def post_queryset(viewer: access.Viewer, feed: Feed) -> QuerySet[Post]:
         if feed.community is not None:
             found = found.filter(community=feed.community)
     elif feed.scope == "community":
-        found = found.filter(community=feed.community)
+        pass  # access.community_posts
     elif feed.scope == "profile":
         found = found.filter(author=feed.person)
     elif feed.scope == "saved":
