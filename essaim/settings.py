@@ -124,7 +124,7 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "essaim.urls"
-# Requests one web process serves at once (essaim/http.py); keep it under DATABASE_POOL_MAX.
+# Requests one web process serves at once (essaim/asgi_http.py); under DATABASE_POOL_MAX.
 HTTP_THREADS = env_int("HTTP_THREADS", 8)
 ASGI_APPLICATION = "essaim.asgi.application"
 WSGI_APPLICATION = "essaim.wsgi.application"

@@ -76,12 +76,11 @@ def posts(viewer: access.Viewer) -> QuerySet[Post]:
 
 def post_queryset(viewer: access.Viewer, feed: Feed) -> QuerySet[Post]:
     """The posts of ``feed`` the viewer reads, in no particular order."""
-    assert feed.scope != "community" or feed.community is not None
-    found = (
-        access.community_posts(viewer, feed.community)
-        if feed.scope == "community" and feed.community is not None
-        else posts(viewer)
-    )
+    if feed.scope == "community":
+        assert feed.community is not None
+        found = access.community_posts(viewer, feed.community)  # visible(), shorter
+    else:
+        found = posts(viewer)
     if feed.scope == "home":
         mine = list(
             Membership.objects.filter(user_id=viewer.pk or 0).values_list("community", flat=True)
@@ -96,8 +95,6 @@ def post_queryset(viewer: access.Viewer, feed: Feed) -> QuerySet[Post]:
         )
         if feed.community is not None:
             found = found.filter(community=feed.community)
-    elif feed.scope == "community":
-        pass  # access.community_posts
     elif feed.scope == "profile":
         found = found.filter(author=feed.person)
     elif feed.scope == "saved":
@@ -105,7 +102,7 @@ def post_queryset(viewer: access.Viewer, feed: Feed) -> QuerySet[Post]:
         found = found.filter(pk__in=saved.values("post"))
     elif feed.scope == "hashtag":
         found = found.filter(pk__in=Hashtag.objects.filter(name=feed.hashtag).values("post"))
-    else:
+    elif feed.scope != "community":
         raise ValueError(f"unknown feed {feed.scope!r}")
     if feed.kind:
         found = found.filter(kind=feed.kind)
