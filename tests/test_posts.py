@@ -406,6 +406,25 @@ def test_relevant_ranks_closeness_engagement_and_must_read(
     assert ranked[-1] == old.pk and earlier.pk not in ranked  # out of the window
 
 
+def test_a_communitys_week_of_posts_is_counted_and_kept_a_while(
+    personas: Personas, spaces: dict[str, Community]
+) -> None:
+    """ "relevant" weighs a community's last seven days of posts (deleted and older ones
+    left out); the count is kept a few minutes."""
+    public, private = spaces["public"], spaces["private"]
+    now = timezone.now()
+    made = [
+        services.post_create(actor=personas.owner, community=public, body=str(i)) for i in range(4)
+    ]
+    Post.objects.filter(pk=made[0].pk).update(created_at=now - timedelta(days=8))
+    services.post_delete(actor=personas.owner, origin=CLI, post=made[1])
+    assert selectors._week_posts({public.pk, private.pk}, now) == {public.pk: 2, private.pk: 0}
+    services.post_create(actor=personas.owner, community=public, body="one more")
+    assert selectors._week_posts({public.pk}, now) == {public.pk: 2}
+    cache.clear()
+    assert selectors._week_posts({public.pk}, now) == {public.pk: 3}
+
+
 def test_a_page_is_read_in_a_fixed_number_of_queries(
     personas: Personas, spaces: dict[str, Community]
 ) -> None:
