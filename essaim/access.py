@@ -378,15 +378,17 @@ class CommunityRule(Rule[Community]):
         return active_users().filter(insiders())
 
 
-def readable_communities(user: Viewer) -> Q:
+def readable_communities(user: Viewer, via: str = "") -> Q:
     """The communities whose content and members ``user`` reads, as a filter on
-    communities (CommunityRule's "read")."""
+    communities (CommunityRule's "read"); with ``via`` ("community__"), on what belongs
+    to a community — a join to each row's own community, where a subquery listing every
+    readable community scanned all of them for one post."""
     if not is_active(user):
-        return Q(pk__in=[])
-    mine = Q(pk__in=Membership.objects.filter(user=user).values("community"))
+        return Q(**{f"{via}pk__in": []})
+    mine = Q(**{f"{via}pk__in": Membership.objects.filter(user=user).values("community")})
     if sees_everyone(user):
-        return mine | Q(visibility__in=OPEN_TO_EMPLOYEES)
-    return mine & Q(visibility=CommunityVisibility.EXTERNAL)
+        return mine | Q(**{f"{via}visibility__in": OPEN_TO_EMPLOYEES})
+    return mine & Q(**{f"{via}visibility": CommunityVisibility.EXTERNAL})
 
 
 def community_readers(community: Community) -> QuerySet[User]:
@@ -577,7 +579,7 @@ class PostRule(Rule[Post]):
         if not is_active(user):
             return qs.none()
         qs = qs.filter(deleted_at__isnull=True)
-        in_communities = Q(community__in=Community.objects.filter(readable_communities(user)))
+        in_communities = readable_communities(user, via="community__")
         if not sees_everyone(user):
             return qs.filter(in_communities)
         company = Q(community__isnull=True) & (
