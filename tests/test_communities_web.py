@@ -19,7 +19,7 @@ from essaim.communities.models import Community, Invitation, JoinRequest, Member
 from essaim.communities.models import Visibility as V
 from essaim.directory import services as directory_services
 from essaim.http import CLI
-from tests.conftest import Personas
+from tests.conftest import Personas, make_user
 
 SignedIn = Callable[[User], Client]
 
@@ -74,6 +74,27 @@ def test_an_employee_creates_a_community_and_lands_on_its_home(
     )
     assert again.status_code == 400 and "not available" in again.content.decode()
     assert Community.objects.count() == 1
+
+
+def test_the_home_lists_its_runners_then_twelve_members(
+    personas: Personas, client_of: SignedIn
+) -> None:
+    """Owners and animators in their own card; the members' card shows twelve others,
+    however many runners sort before them."""
+    community = create(personas.owner, "Atelier", V.PUBLIC)
+    for name in ("ana", "bob", "cyd"):
+        services.join(actor=make_user(name), community=community)
+        services.role_set(
+            actor=personas.owner, origin=CLI, community=community,
+            person=User.objects.get(email=f"{name}@essaim.test"), role=Role.ANIMATOR,
+        )  # fmt: skip
+    for index in range(14):
+        services.join(actor=make_user(f"m{index:02}"), community=community)
+    page = client_of(personas.member).get(f"/c/{community.slug}/").content.decode()
+    runners, _sep, members = page.partition('id="members-title"')
+    assert all(n in runners for n in ("Owner", "Ana", "Bob", "Cyd"))
+    assert re.findall(r"M(\d\d)</a>", members) == [f"{i:02}" for i in range(12)]
+    assert "Ana" not in members
 
 
 def test_a_secret_community_is_a_404_identical_to_a_missing_one(

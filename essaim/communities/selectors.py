@@ -189,10 +189,18 @@ def visible_members(viewer: access.Viewer, community: Community) -> QuerySet[Mem
 
 
 def members(
-    viewer: access.Viewer, community: Community, *, offset: int = 0, limit: int = 100
+    viewer: access.Viewer,
+    community: Community,
+    *,
+    offset: int = 0,
+    limit: int = 100,
+    runners: bool = True,
 ) -> list[Membership]:
-    """The active members the viewer may see: owners, animators, members, readers, by name."""
+    """The active members the viewer may see: owners, animators (unless ``runners`` is
+    False), members, readers, by name."""
     found = visible_members(viewer, community).select_related("user__profile__org_unit")
+    if not runners:
+        found = found.exclude(role__in=RUNNERS)
     return list(found.order_by(ROLE_ORDER, "user__display_name", "pk")[offset : offset + limit])
 
 

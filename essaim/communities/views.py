@@ -26,7 +26,7 @@ from essaim.realtime import events
 
 from . import selectors, services
 from .forms import CommunityForm, InviteForm, RuleForm
-from .models import RUNNERS, Community, Role
+from .models import Community, Role
 
 MAX_PAGE = 100
 
@@ -108,8 +108,8 @@ def community_home(request: HttpRequest, slug: str) -> HttpResponse:
         if request.GET.get("fragment"):  # the next page of the feed (infinite scroll)
             return render(request, "content/feed_page.html", feed)
         feed.update(content_views.composer_context(me, community))
-    shown = selectors.members(me, community, limit=12) if view.can["read"] else []
-    shown = [m for m in shown if m.role not in RUNNERS]  # those are listed above
+    # Owners and animators are listed above, from the community's view.
+    shown = selectors.members(me, community, limit=12, runners=False) if view.can["read"] else []
     # The member count follows joins and leaves live (events.js): both plural forms.
     count_forms = json.dumps(
         [ngettext("%(counter)s member", "%(counter)s members", n) for n in (1, 2)]
