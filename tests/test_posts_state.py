@@ -702,25 +702,3 @@ def test_posts_state_machine(personas: Personas, settings: Any, tmp_path: Any) -
         # A seed per call: with the same seed, a call would repeat the last one's examples.
         run_state_machine_as_test(seed(runs.randrange(2**32))(Posts), settings=checks)
     print(f"posts: {Posts.steps} steps, {Posts.checked} states checked, {Posts.probes} probes")
-
-
-# --- What the machine found ----------------------------------------------------------------
-
-
-@pytest.mark.django_db
-def test_an_admin_reader_does_not_announce(personas: Personas) -> None:
-    """may_publish's docstring and docs/architecture.md: announcements in a community are
-    its owners' and animators'. The machine found an administrator who only reads a
-    community publishing one (may_publish asked CommunityRule's "manage", which admits
-    administrators), though they could not publish a plain post there, nor an announcement
-    once they had left it."""
-    place = cs.community_create(
-        actor=personas.owner, origin=CLI, name="Board", visibility="private"
-    )
-    cs.invite(
-        actor=personas.owner, origin=CLI, community=place, people=[personas.admin], role="reader"
-    )
-    invitation = Invitation.objects.get(community=place, user=personas.admin)
-    cs.invitation_answer(actor=personas.admin, invitation=invitation, accept=True)
-    assert not access.may_publish(personas.admin, place, "post")
-    assert not access.may_publish(personas.admin, place, ANNOUNCEMENT)
