@@ -26,7 +26,7 @@ from django.urls import set_script_prefix
 
 class ThreadedHTTP(ASGIHandler):
     def __init__(self, threads: int) -> None:
-        BaseHandler.__init__(self)
+        BaseHandler.__init__(self)  # not ASGIHandler's: it builds an async middleware chain
         self.load_middleware(is_async=False)
         self.pool = ThreadPoolExecutor(threads, thread_name_prefix="http")
 

@@ -45,8 +45,9 @@ ORDERS = ("latest", "relevant")
 RELEVANT_WINDOW = timedelta(days=14)  # how far back "relevant" looks
 RELEVANT_CANDIDATES = 300  # the newest posts of the window it ranks
 INTERACTIONS_WINDOW = timedelta(days=60)
-INTERACTIONS_CACHE_SECONDS = 300
-TRENDING_CACHE_SECONDS = 300
+# How long the feed keeps its slow-moving inputs: a viewer's interactions and trending
+# hashtags, a community's week of posts.
+SIGNALS_CACHE_SECONDS = 300
 SIGNAL_FIELDS = (
     *("pk", "author_id", "community_id", "created_at"),
     *("comment_count", "reaction_count", "must_read"),
@@ -234,7 +235,7 @@ def _interactions(me: int, now: datetime) -> tuple[dict[int, int], dict[int, int
             if row["post__community_id"]:
                 by_community[row["post__community_id"]] += row["n"]
     found = (dict(by_author), dict(by_community))
-    cache.set(key, found, INTERACTIONS_CACHE_SECONDS)
+    cache.set(key, found, SIGNALS_CACHE_SECONDS)
     return found
 
 
@@ -257,7 +258,7 @@ def _week_posts(communities: set[int], now: datetime) -> dict[int, int]:
             .annotate(n=Count("pk"))
         )
         fresh = dict.fromkeys(missing, 0) | {row["community_id"]: row["n"] for row in rows}
-        cache.set_many({keys[pk]: n for pk, n in fresh.items()}, INTERACTIONS_CACHE_SECONDS)
+        cache.set_many({keys[pk]: n for pk, n in fresh.items()}, SIGNALS_CACHE_SECONDS)
         found |= fresh
     return found
 
@@ -533,7 +534,7 @@ def trending_hashtags(viewer: access.Viewer, *, days: int = 7, limit: int = 10) 
     found: list[str] | None = cache.get(key)
     if found is None:
         found = _trending_hashtags(viewer, days, limit)
-        cache.set(key, found, TRENDING_CACHE_SECONDS)
+        cache.set(key, found, SIGNALS_CACHE_SECONDS)
     return found
 
 
