@@ -86,6 +86,26 @@ def test_a_transaction_of_more_events_than_a_batch_is_numbered_whole(
     assert not Event.objects.filter(seq__isnull=True).exists()  # not 3 now, 4 a tick later
 
 
+def test_concurrent_publishers_number_every_event_once_without_holes(
+    personas: Personas,
+) -> None:
+    community = build(personas, Visibility.PUBLIC)
+    start = events.head_now()
+
+    def writer(n: int) -> None:
+        try:
+            for i in range(20):
+                events.emit("test.tick", {"n": n, "i": i}, community=community)  # publishes
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(writer, range(4)))
+    numbers = sorted(Event.objects.filter(type="test.tick").values_list("seq", flat=True))
+    assert numbers == list(range(start + 1, start + 81))
+    assert events.head_now() == start + 80
+
+
 def test_resume_gets_exactly_the_missed_events_in_order(
     personas: Personas, token_client: TokenClient
 ) -> None:

@@ -62,7 +62,21 @@ def _publish_on_commit() -> None:
 def publish() -> int:
     """Number the committed events that have no ``seq`` yet, in id order, under the
     stream's lock, BATCH at a time until none is left; returns how many. Safe to call
-    from anywhere, at any time."""
+    from anywhere, at any time. On PostgreSQL, in one call to the function of migration
+    realtime 0003 (one round trip); elsewhere, from here."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT numbered, head FROM essaim_publish_events(%s)", [BATCH])
+            numbered, head = cursor.fetchone()
+    else:
+        numbered, head = _number_pending()
+    if numbered:
+        bus.announce(bus.EVENTS, str(head))
+    return int(numbered)
+
+
+def _number_pending() -> tuple[int, int]:
+    """``publish``'s numbering, step by step: (events numbered, last number given)."""
     numbered = 0
     while True:
         with transaction.atomic():
@@ -86,9 +100,7 @@ def publish() -> int:
         numbered += len(pending)
         if len(pending) < BATCH:  # all there was, as of this lock: no second look
             break
-    if numbered:
-        bus.announce(bus.EVENTS, str(stream.last_seq))
-    return numbered
+    return numbered, stream.last_seq
 
 
 def publish_stragglers() -> int:
