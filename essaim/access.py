@@ -38,6 +38,7 @@ from essaim.content.models import Attachment, Comment, Post, PostKind
 from essaim.directory.models import PersonToken, ProfileFieldValue, Visibility
 from essaim.directory.models import Profile as DirectoryProfile
 from essaim.governance.models import AuditEntry
+from essaim.knowledge.models import Answer, AnswerComment, Question, QuestionState
 from essaim.realtime.models import Event, EventRecipient
 
 Viewer = User | AnonymousUser
@@ -690,6 +691,184 @@ class AttachmentRule(Rule[Attachment]):
         return active_users().filter(pk=obj.uploader_id)
 
 
+# --- Questions and answers -------------------------------------------------------------
+
+
+def may_ask(user: Viewer, community: Community | None, role: str | bool | None = False) -> bool:
+    """Whether ``user`` may ask a question there (and keep editing it): in a community,
+    its writers while it is not archived (customers in an external one included);
+    company-wide, employees. ``role``: the user's role there, when the caller knows it."""
+    if not is_active(user):
+        return False
+    if community is None:
+        return sees_everyone(user)
+    known = community_role(user, community) if role is False else role
+    rule = RULES[Community]
+    assert isinstance(rule, CommunityRule)
+    return rule.decide(user, "post", community, None if known is None else str(known))
+
+
+def _readable_questions(user: User, via: str = "") -> Q:
+    """The questions ``user`` reads, as a filter (``via``: the path to the question)."""
+    alive = Q(**{f"{via}deleted_at__isnull": True})
+    in_communities = readable_communities(user, via=f"{via}community__")
+    if not sees_everyone(user):
+        return alive & in_communities
+    return alive & (in_communities | Q(**{f"{via}community__isnull": True}))
+
+
+class QuestionRule(Rule[Question]):
+    """Who reads a question and acts on it, from where it was asked, decided at the moment
+    of reading:
+
+    - view: in a community, whoever reads the community; company-wide, employees and
+      administrators. Deleted questions: nobody.
+    - edit: the author while they may still ask there, and the community's owners and
+      animators (who curate it). delete: those, moderators and administrators.
+    - answer (and comment on answers): company-wide, employees; in a community, whoever
+      may post there, and every employee in a public or external one (as they may join
+      it). Not once closed as a duplicate.
+    - accept (an answer), close (as a duplicate, or reopen): the author and the
+      community's owners and animators.
+    Nothing but reading in an archived community."""
+
+    model = Question
+    actions = frozenset({VIEW, "edit", "delete", "answer", "accept", "close"})
+
+    def can(self, user: Viewer, action: str, obj: Question) -> bool:
+        if action not in self.actions:
+            raise ValueError(f"unknown action {action!r} on questions")
+        if not is_active(user) or obj.deleted_at is not None:
+            return False
+        community = obj.community
+        role = community_role(user, community) if community is not None else None
+        if community is not None:
+            rule = RULES[Community]
+            assert isinstance(rule, CommunityRule)
+            if not rule.decide(user, "read", community, role):
+                return False
+        elif not sees_everyone(user):
+            return False
+        return self.decide(user, action, obj, role)
+
+    def decide(self, user: User, action: str, obj: Question, role: str | None) -> bool:
+        """``can`` for a question the user reads, knowing their role in its community."""
+        community = obj.community
+        if action == VIEW:
+            return True
+        runs = community is not None and role in RUNNERS
+        if action == "delete":
+            return obj.author_id == user.pk or runs or has_role(user, Role.MODERATOR)
+        if community is not None and community.archived:
+            return False
+        if action == "edit":
+            return runs or (obj.author_id == user.pk and may_ask(user, community, role))
+        if action == "answer":
+            if obj.state == QuestionState.DUPLICATE:
+                return False
+            if community is None:
+                return sees_everyone(user)
+            open_to_me = community.visibility in OPEN_TO_EMPLOYEES and sees_everyone(user)
+            return open_to_me or may_ask(user, community, role)
+        return obj.author_id == user.pk or runs  # accept, close
+
+    def visible(self, user: Viewer, qs: QuerySet[Question]) -> QuerySet[Question]:
+        if not is_active(user):
+            return qs.none()
+        return qs.filter(_readable_questions(user))
+
+    def audience(self, obj: Question) -> QuerySet[User]:
+        if obj.deleted_at is not None:
+            return User.objects.none()
+        if obj.community is not None:
+            return community_readers(obj.community)
+        return active_users().filter(insiders())
+
+
+class AnswerRule(Rule[Answer]):
+    """An answer is read by whoever reads its question, while neither is deleted.
+
+    - edit: its author while they may answer the question. delete: its author, and
+      whoever may delete the question.
+    - vote (up or down): readers, but not on their own answer; not in an archived
+      community. comment: whoever may answer the question."""
+
+    model = Answer
+    actions = frozenset({VIEW, "edit", "delete", "vote", "comment"})
+
+    def can(self, user: Viewer, action: str, obj: Answer) -> bool:
+        if action not in self.actions:
+            raise ValueError(f"unknown action {action!r} on answers")
+        if obj.deleted_at is not None or not can(user, VIEW, obj.question):
+            return False
+        assert isinstance(user, User)
+        return self.decide(user, action, obj, question_permissions(user, obj.question))
+
+    def permissions(
+        self, user: Viewer, answers: Sequence[Answer], asked: frozenset[str]
+    ) -> dict[int, frozenset[str]]:
+        """``can`` for each answer of one question read through ``visible``, knowing what
+        the user may do to the question (``asked``): no query."""
+        if not is_active(user) or VIEW not in asked:
+            return {a.pk: frozenset() for a in answers}
+        return {
+            a.pk: frozenset(x for x in self.actions if self.decide(user, x, a, asked))
+            for a in answers
+        }
+
+    def decide(self, user: User, action: str, obj: Answer, asked: frozenset[str]) -> bool:
+        if action == VIEW:
+            return True
+        if action == "edit":
+            return obj.author_id == user.pk and "answer" in asked
+        if action == "delete":
+            return obj.author_id == user.pk or "delete" in asked
+        if action == "comment":
+            return "answer" in asked
+        community = obj.question.community
+        archived = community is not None and community.archived
+        return obj.author_id != user.pk and not archived  # vote
+
+    def visible(self, user: Viewer, qs: QuerySet[Answer]) -> QuerySet[Answer]:
+        if not is_active(user):
+            return qs.none()
+        return qs.filter(Q(deleted_at__isnull=True) & _readable_questions(user, "question__"))
+
+    def audience(self, obj: Answer) -> QuerySet[User]:
+        if obj.deleted_at is not None:
+            return User.objects.none()
+        return RULES[Question].audience(obj.question)
+
+
+class AnswerCommentRule(Rule[AnswerComment]):
+    """A comment under an answer is read by whoever reads the answer; its author and
+    whoever may delete the answer delete it."""
+
+    model = AnswerComment
+    actions = frozenset({VIEW, "delete"})
+
+    def can(self, user: Viewer, action: str, obj: AnswerComment) -> bool:
+        if action not in self.actions:
+            raise ValueError(f"unknown action {action!r} on answer comments")
+        if obj.deleted_at is not None or not can(user, VIEW, obj.answer):
+            return False
+        assert isinstance(user, User)
+        return action == VIEW or obj.author_id == user.pk or can(user, "delete", obj.answer)
+
+    def visible(self, user: Viewer, qs: QuerySet[AnswerComment]) -> QuerySet[AnswerComment]:
+        if not is_active(user):
+            return qs.none()
+        readable = Q(answer__deleted_at__isnull=True) & _readable_questions(
+            user, "answer__question__"
+        )
+        return qs.filter(Q(deleted_at__isnull=True) & readable)
+
+    def audience(self, obj: AnswerComment) -> QuerySet[User]:
+        if obj.deleted_at is not None:
+            return User.objects.none()
+        return RULES[Answer].audience(obj.answer)
+
+
 # --- Events ----------------------------------------------------------------------------
 
 
@@ -784,6 +963,9 @@ RULES: dict[type[Model], Rule[Any]] = {
         PostRule(),
         CommentRule(),
         AttachmentRule(),
+        QuestionRule(),
+        AnswerRule(),
+        AnswerCommentRule(),
         EventRule(),
     )
 }
@@ -835,6 +1017,26 @@ def community_permissions(
     if not is_active(user):
         return None, dict.fromkeys(actions, False)
     return role, {action: rule.decide(user, action, community, role) for action in actions}
+
+
+def question_permissions(user: Viewer, question: Question) -> frozenset[str]:
+    """What ``user`` may do to a question they read, reading their role once."""
+    if not is_active(user) or not can(user, VIEW, question):
+        return frozenset()
+    rule = RULES[Question]
+    assert isinstance(rule, QuestionRule)
+    role = community_role(user, question.community) if question.community else None
+    return frozenset(a for a in rule.actions if rule.decide(user, a, question, role))
+
+
+def answer_permissions(
+    user: Viewer, answers: Sequence[Answer], asked: frozenset[str]
+) -> dict[int, frozenset[str]]:
+    """What ``user`` may do to each answer of a question, knowing ``asked``, what they
+    may do to the question (question_permissions)."""
+    rule = RULES[Answer]
+    assert isinstance(rule, AnswerRule)
+    return rule.permissions(user, answers, asked)
 
 
 def post_permissions(user: Viewer, posts: Sequence[Post]) -> dict[int, frozenset[str]]:
@@ -898,6 +1100,15 @@ def access_post(user: Viewer, post_id: object, action: str = VIEW) -> Post:
 
 def access_comment(user: Viewer, comment_id: object, action: str = VIEW) -> Comment:
     return _fetch(user, Comment.objects.select_related("post__community"), comment_id, action)
+
+
+def access_question(user: Viewer, question_id: object, action: str = VIEW) -> Question:
+    return _fetch(user, Question.objects.select_related("community"), question_id, action)
+
+
+def access_answer(user: Viewer, answer_id: object, action: str = VIEW) -> Answer:
+    qs = Answer.objects.select_related("question__community")
+    return _fetch(user, qs, answer_id, action)
 
 
 def access_attachment(user: Viewer, attachment_id: object) -> Attachment:

@@ -132,6 +132,7 @@ def _register_routers() -> None:
     from essaim.content.api import router as content_router
     from essaim.directory.api import router as directory_router
     from essaim.governance.api import router as governance_router
+    from essaim.knowledge.api import router as knowledge_router
     from essaim.realtime.api import router as realtime_router
 
     api.add_router("/", accounts_router)
@@ -139,6 +140,7 @@ def _register_routers() -> None:
     api.add_router("/", directory_router)
     api.add_router("/", communities_router)
     api.add_router("/", content_router)
+    api.add_router("/", knowledge_router)
     api.add_router("/", realtime_router)
 
 

@@ -103,6 +103,7 @@ INSTALLED_APPS = [
     "essaim.directory",
     "essaim.communities",
     "essaim.content",
+    "essaim.knowledge",
     "essaim.realtime",
     "essaim.governance",
     "essaim.web",

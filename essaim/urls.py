@@ -13,6 +13,7 @@ urlpatterns = [
     # Before communities: its "c/<slug>/<action>/" would take "c/<slug>/files/".
     path("", include("essaim.content.views")),
     path("", include("essaim.communities.views")),
+    path("", include("essaim.knowledge.views")),
     path("manage/audit/", audit_page, name="audit"),
     path("health/", web_views.health, name="health"),
     path("i18n/language/", web_views.language_switch, name="language-switch"),

@@ -93,7 +93,9 @@ def _resolver(author: User) -> Any:
     return resolve
 
 
-def _render(author: User, body: str) -> tuple[str, Refs]:
+def render_text(author: User, body: str) -> tuple[str, Refs]:
+    """A text's safe HTML, its mentions naming only people ``author`` sees (for every
+    app that shows Markdown written by people: posts, comments, questions, answers)."""
     return render_with_refs(body, _resolver(author))
 
 
@@ -253,7 +255,7 @@ def post_create(
     poll_data = _clean_poll(poll) if poll is not None else None
     with transaction.atomic():
         files_ = _attachments(actor, attachments)
-        html, refs = _render(actor, body)
+        html, refs = render_text(actor, body)
         post = Post.objects.create(
             author=actor,
             community=community,
@@ -298,7 +300,7 @@ def post_edit(*, actor: User, post: Post, body: str) -> Post:
         return post
     with transaction.atomic():
         Revision.objects.create(post=post, body=post.body, editor=actor)
-        post.html, refs = _render(actor, body)
+        post.html, refs = render_text(actor, body)
         post.body = body
         post.edited_at = timezone.now()
         post.link = _link_preview(body)
@@ -364,7 +366,7 @@ def comment_create(
     body = clean_text(body, "body", COMMENT_MAX, required=not attachments)
     with transaction.atomic():
         files_ = _attachments(actor, attachments)
-        html, refs = _render(actor, body)
+        html, refs = render_text(actor, body)
         comment = Comment.objects.create(
             post=post, parent=parent, author=actor, body=body, html=html
         )
@@ -394,7 +396,7 @@ def comment_edit(*, actor: User, comment: Comment, body: str) -> Comment:
         return comment
     with transaction.atomic():
         Revision.objects.create(comment=comment, body=comment.body, editor=actor)
-        comment.html, refs = _render(actor, body)
+        comment.html, refs = render_text(actor, body)
         comment.body = body
         comment.edited_at = timezone.now()
         comment.save(update_fields=["body", "html", "edited_at"])

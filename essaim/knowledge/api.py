@@ -1,0 +1,369 @@
+"""Questions and answers API. Thin: selectors decide what each viewer reads, services make
+every change, access.py answers every "may they?"; a question or answer the viewer may not
+read is a 404 like a missing one."""
+
+import datetime
+from typing import Any, Literal
+
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from ninja import Field, Query, Router, Schema
+from ninja.pagination import paginate
+from ninja.responses import Status
+
+from essaim import access
+from essaim.api_base import CursorPages, Id, InSchema, viewer
+from essaim.communities.models import Community
+from essaim.http import Origin
+
+from . import selectors, services
+from .models import (
+    ANSWER_MAX,
+    BODY_MAX,
+    COMMENT_MAX,
+    TAG_MAX,
+    TAGS_MAX,
+    TITLE_MAX,
+    Answer,
+    AnswerComment,
+    Question,
+    QuestionState,
+)
+
+router = Router(tags=["questions"])
+
+
+class PersonOut(Schema):
+    id: int
+    display_name: str
+
+
+class QuestionOut(Schema):
+    id: int
+    title: str
+    body: str
+    html: str
+    tags: list[str]
+    state: QuestionState
+    community: int | None
+    author: PersonOut
+    answer_count: int
+    accepted_answer: int | None
+    duplicate_of: int | None
+    created_at: datetime.datetime
+    edited_at: datetime.datetime | None
+    activity_at: datetime.datetime
+    url: str
+
+
+class QuestionSummaryOut(Schema):
+    id: int
+    title: str
+    tags: list[str]
+    state: QuestionState
+    community: int | None
+    author: PersonOut
+    answer_count: int
+    activity_at: datetime.datetime
+    url: str
+
+    @staticmethod
+    def resolve_community(question: Question) -> int | None:
+        return question.community_id
+
+    @staticmethod
+    def resolve_url(question: Question) -> str:
+        return question.get_absolute_url()
+
+
+class CommentOut(Schema):
+    id: int
+    author: PersonOut
+    html: str
+    created_at: datetime.datetime
+
+
+class AnswerOut(Schema):
+    id: int
+    question: int
+    author: PersonOut
+    body: str
+    html: str
+    score: int
+    accepted: bool
+    my_vote: int
+    allowed: list[str]
+    comments: list[CommentOut]
+    created_at: datetime.datetime
+    edited_at: datetime.datetime | None
+
+
+class ThreadOut(QuestionOut):
+    allowed: list[str]
+    answers: list[AnswerOut]
+
+
+def _person(user: Any) -> dict[str, Any]:
+    return {"id": user.pk, "display_name": user.display_name}
+
+
+def question_out(question: Question) -> dict[str, Any]:
+    return {
+        "id": question.pk,
+        "title": question.title,
+        "body": question.body,
+        "html": question.html,
+        "tags": question.tags,
+        "state": question.state,
+        "community": question.community_id,
+        "author": _person(question.author),
+        "answer_count": question.answer_count,
+        "accepted_answer": question.accepted_answer_id,
+        "duplicate_of": question.duplicate_of_id,
+        "created_at": question.created_at,
+        "edited_at": question.edited_at,
+        "activity_at": question.activity_at,
+        "url": question.get_absolute_url(),
+    }
+
+
+def comment_out(comment: AnswerComment) -> dict[str, Any]:
+    return {
+        "id": comment.pk,
+        "author": _person(comment.author),
+        "html": comment.html,
+        "created_at": comment.created_at,
+    }
+
+
+def answer_out(answer: Answer) -> dict[str, Any]:
+    return {
+        "id": answer.pk,
+        "question": answer.question_id,
+        "author": _person(answer.author),
+        "body": answer.body,
+        "html": answer.html,
+        "score": answer.score,
+        "accepted": getattr(answer, "accepted", False),
+        "my_vote": getattr(answer, "my_vote", 0),
+        "allowed": sorted(getattr(answer, "allowed", ())),
+        "comments": [comment_out(c) for c in getattr(answer, "comment_list", [])],
+        "created_at": answer.created_at,
+        "edited_at": answer.edited_at,
+    }
+
+
+def _thread(request: HttpRequest, question_id: int) -> dict[str, Any]:
+    found = selectors.thread(viewer(request), question_id)
+    return {
+        **question_out(found.question),
+        # The original only when the viewer reads it: an unreadable one is not named.
+        "duplicate_of": found.duplicate_of.pk if found.duplicate_of else None,
+        "allowed": sorted(found.allowed),
+        "answers": [answer_out(a) for a in found.answers],
+    }
+
+
+# --- Questions ----------------------------------------------------------------------------
+
+
+class QuestionFilters(Schema):
+    community: Id | None = None
+    state: QuestionState | None = None
+    tag: str | None = Field(None, max_length=TAG_MAX + 1)
+
+
+@router.get("/questions", response=list[QuestionSummaryOut], summary="Questions")
+@paginate(CursorPages, ordering=("-activity_at", "-id"))
+def question_list(request: HttpRequest, filters: Query[QuestionFilters]) -> QuerySet[Question]:
+    me = viewer(request)
+    community: Community | None = None
+    if filters.community is not None:
+        community = access.access_community(me, filters.community)
+    return selectors.question_list(me, community=community, state=filters.state, tag=filters.tag)
+
+
+class QuestionIn(InSchema):
+    title: str = Field(max_length=TITLE_MAX)
+    body: str = Field("", max_length=BODY_MAX)
+    tags: list[str] = Field(default_factory=list, max_length=TAGS_MAX)
+    community: Id | None = None
+
+
+@router.post("/questions", response={201: ThreadOut}, summary="Ask a question")
+def question_ask(request: HttpRequest, payload: QuestionIn) -> Status[Any]:
+    me = viewer(request)
+    community = None
+    if payload.community is not None:
+        community = access.access_community(me, payload.community)
+    question = services.question_ask(
+        actor=me, community=community, title=payload.title, body=payload.body, tags=payload.tags
+    )
+    return Status(201, _thread(request, question.pk))
+
+
+class SimilarQuery(Schema):
+    q: str = Field(max_length=TITLE_MAX)
+
+
+# Before /questions/{question_id}: ninja orders routes by their first registration.
+@router.get(
+    "/questions/similar", response=list[QuestionSummaryOut], summary="Questions like a title"
+)
+def question_similar(request: HttpRequest, params: Query[SimilarQuery]) -> list[Question]:
+    return selectors.similar(viewer(request), params.q)
+
+
+@router.get("/questions/{question_id}", response=ThreadOut, summary="A question and its answers")
+def question_get(request: HttpRequest, question_id: Id) -> dict[str, Any]:
+    return _thread(request, question_id)
+
+
+class QuestionPatch(InSchema):
+    title: str | None = Field(None, max_length=TITLE_MAX)
+    body: str | None = Field(None, max_length=BODY_MAX)
+    tags: list[str] | None = Field(None, max_length=TAGS_MAX)
+
+
+@router.patch("/questions/{question_id}", response=ThreadOut, summary="Edit a question")
+def question_edit(request: HttpRequest, question_id: Id, payload: QuestionPatch) -> dict[str, Any]:
+    me = viewer(request)
+    question = access.access_question(me, question_id)
+    changes = payload.dict(exclude_unset=True)
+    services.question_edit(actor=me, question=question, **changes)
+    return _thread(request, question_id)
+
+
+@router.delete("/questions/{question_id}", response={204: None}, summary="Delete a question")
+def question_delete(request: HttpRequest, question_id: Id) -> Status[Any]:
+    me = viewer(request)
+    question = access.access_question(me, question_id)
+    services.question_delete(actor=me, origin=Origin.of(request), question=question)
+    return Status(204, None)
+
+
+class AcceptIn(InSchema):
+    answer: Id | None
+
+
+@router.put("/questions/{question_id}/accepted", response=ThreadOut, summary="Accept an answer")
+def question_accept(request: HttpRequest, question_id: Id, payload: AcceptIn) -> dict[str, Any]:
+    me = viewer(request)
+    question = access.access_question(me, question_id)
+    services.question_accept(actor=me, question=question, answer_id=payload.answer)
+    return _thread(request, question_id)
+
+
+class DuplicateIn(InSchema):
+    original: Id | None
+
+
+@router.put(
+    "/questions/{question_id}/duplicate",
+    response=ThreadOut,
+    summary="Close as a duplicate of another question (original: null reopens it)",
+)
+def question_duplicate(
+    request: HttpRequest, question_id: Id, payload: DuplicateIn
+) -> dict[str, Any]:
+    me = viewer(request)
+    question = access.access_question(me, question_id)
+    if payload.original is None:
+        services.question_reopen(actor=me, question=question)
+    else:
+        services.question_close_as_duplicate(
+            actor=me, question=question, original_id=payload.original
+        )
+    return _thread(request, question_id)
+
+
+# --- Answers ------------------------------------------------------------------------------
+
+
+class AnswerIn(InSchema):
+    body: str = Field(max_length=ANSWER_MAX)
+
+
+@router.post("/questions/{question_id}/answers", response={201: AnswerOut}, summary="Answer")
+def answer_create(request: HttpRequest, question_id: Id, payload: AnswerIn) -> Status[Any]:
+    me = viewer(request)
+    question = access.access_question(me, question_id)
+    answer = services.answer_create(actor=me, question=question, body=payload.body)
+    return Status(201, _answer(request, answer.pk))
+
+
+def _answer(request: HttpRequest, answer_id: int) -> dict[str, Any]:
+    """One answer as its question's page shows it."""
+    me = viewer(request)
+    answer = access.access_answer(me, answer_id)
+    found = selectors.thread(me, answer.question_id)
+    return answer_out(next(a for a in found.answers if a.pk == answer.pk))
+
+
+@router.get("/answers/{answer_id}", response=AnswerOut, summary="One answer")
+def answer_get(request: HttpRequest, answer_id: Id) -> dict[str, Any]:
+    return _answer(request, answer_id)
+
+
+@router.patch("/answers/{answer_id}", response=AnswerOut, summary="Edit an answer")
+def answer_edit(request: HttpRequest, answer_id: Id, payload: AnswerIn) -> dict[str, Any]:
+    me = viewer(request)
+    services.answer_edit(actor=me, answer=access.access_answer(me, answer_id), body=payload.body)
+    return _answer(request, answer_id)
+
+
+@router.delete("/answers/{answer_id}", response={204: None}, summary="Delete an answer")
+def answer_delete(request: HttpRequest, answer_id: Id) -> Status[Any]:
+    me = viewer(request)
+    answer = access.access_answer(me, answer_id)
+    services.answer_delete(actor=me, origin=Origin.of(request), answer=answer)
+    return Status(204, None)
+
+
+class VoteIn(InSchema):
+    value: Literal[1, -1]
+
+
+@router.post("/answers/{answer_id}/vote", response=AnswerOut, summary="Vote up (1) or down (-1)")
+def answer_vote(request: HttpRequest, answer_id: Id, payload: VoteIn) -> dict[str, Any]:
+    me = viewer(request)
+    answer = access.access_answer(me, answer_id)
+    services.answer_vote(actor=me, answer=answer, value=payload.value)
+    return _answer(request, answer_id)
+
+
+@router.delete("/answers/{answer_id}/vote", response=AnswerOut, summary="Withdraw one's vote")
+def answer_unvote(request: HttpRequest, answer_id: Id) -> dict[str, Any]:
+    me = viewer(request)
+    services.answer_unvote(actor=me, answer=access.access_answer(me, answer_id))
+    return _answer(request, answer_id)
+
+
+class CommentIn(InSchema):
+    body: str = Field(max_length=COMMENT_MAX)
+
+
+@router.post(
+    "/answers/{answer_id}/comments", response={201: CommentOut}, summary="Comment on an answer"
+)
+def answer_comment(request: HttpRequest, answer_id: Id, payload: CommentIn) -> Status[Any]:
+    me = viewer(request)
+    answer = access.access_answer(me, answer_id)
+    comment = services.answer_comment_create(actor=me, answer=answer, body=payload.body)
+    return Status(201, comment_out(comment))
+
+
+@router.delete(
+    "/answers/{answer_id}/comments/{comment_id}",
+    response={204: None},
+    summary="Delete a comment on an answer",
+)
+def answer_comment_delete(request: HttpRequest, answer_id: Id, comment_id: Id) -> Status[Any]:
+    me = viewer(request)
+    answer = access.access_answer(me, answer_id)
+    comment = access.visible(me, AnswerComment.objects.filter(answer=answer, pk=comment_id))
+    found = comment.select_related("answer__question__community").first()
+    if found is None:
+        raise access.NotFound
+    services.answer_comment_delete(actor=me, comment=found)
+    return Status(204, None)

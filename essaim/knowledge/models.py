@@ -1,0 +1,156 @@
+"""Questions and answers: asked in a community or company-wide, answered, voted on,
+accepted, closed as duplicates. Who reads them is decided by access.QuestionRule from
+where the question was asked, at the moment of reading, as for posts."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import pgettext_lazy
+
+TITLE_MAX = 200
+BODY_MAX = 20_000
+ANSWER_MAX = 20_000
+COMMENT_MAX = 2_000
+TAGS_MAX = 5
+TAG_MAX = 40
+
+
+class QuestionState(models.TextChoices):
+    OPEN = "open", pgettext_lazy("question", "Open")  # no answer yet
+    ANSWERED = "answered", pgettext_lazy("question", "Answered")  # answers, none accepted
+    ACCEPTED = "accepted", pgettext_lazy("question", "Accepted")  # one answer accepted
+    # Closed: asked before, see ``duplicate_of``.
+    DUPLICATE = "duplicate", pgettext_lazy("question", "Duplicate")
+
+
+class Question(models.Model):
+    """Asked in a community (read by its readers) or company-wide (``community`` empty:
+    read by every employee)."""
+
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    community = models.ForeignKey(
+        "communities.Community",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="questions",
+    )
+    title = models.CharField(max_length=TITLE_MAX)
+    body = models.TextField(max_length=BODY_MAX, blank=True)
+    html = models.TextField(blank=True)  # body rendered and sanitised (content.markdown)
+    tags = models.JSONField(default=list)  # lower-case names; QuestionTag rows index them
+    state = models.CharField(
+        max_length=10, choices=QuestionState.choices, default=QuestionState.OPEN
+    )
+    duplicate_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    accepted_answer = models.ForeignKey(
+        "Answer", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    answer_count = models.PositiveIntegerField(default=0)  # kept by the services
+    created_at = models.DateTimeField(default=timezone.now)
+    edited_at = models.DateTimeField(null=True, blank=True)
+    activity_at = models.DateTimeField(default=timezone.now)  # asked, answered, accepted
+    deleted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["community", "-activity_at"], name="question_community"),
+            models.Index(fields=["-activity_at"], name="question_activity"),
+            models.Index(fields=["state", "-activity_at"], name="question_state"),
+            models.Index(fields=["author", "-created_at"], name="question_author"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(state="duplicate") | Q(duplicate_of__isnull=True),
+                name="question_duplicate_has_state",
+            ),
+            models.CheckConstraint(
+                condition=Q(state="accepted") | Q(accepted_answer__isnull=True),
+                name="question_accepted_has_state",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("question", args=[self.pk])
+
+
+class QuestionTag(models.Model):
+    """A question's tags, one row each, for the tag filters and expert routing."""
+
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="+")
+    name = models.CharField(max_length=TAG_MAX)
+    created_at = models.DateTimeField()  # the question's, so a tag's page reads one index
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["question", "name"], name="question_tag_once")
+        ]
+        indexes = [models.Index(fields=["name", "-created_at"], name="question_tag_new")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Answer(models.Model):
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="answers")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    body = models.TextField(max_length=ANSWER_MAX)
+    html = models.TextField()
+    score = models.IntegerField(default=0)  # up votes minus down votes, kept by the services
+    created_at = models.DateTimeField(default=timezone.now)
+    edited_at = models.DateTimeField(null=True, blank=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["question", "-score", "created_at"], name="answer_order"),
+            models.Index(fields=["author", "-created_at"], name="answer_author"),
+        ]
+
+    def __str__(self) -> str:
+        return f"answer {self.pk} to {self.question_id}"
+
+
+class AnswerVote(models.Model):
+    """One per person and answer: up (+1) or down (-1); it can be changed or withdrawn."""
+
+    answer = models.ForeignKey(Answer, on_delete=models.CASCADE, related_name="votes")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    value = models.SmallIntegerField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["answer", "user"], name="answer_vote_once"),
+            models.CheckConstraint(condition=Q(value__in=[1, -1]), name="answer_vote_value"),
+        ]
+        indexes = [models.Index(fields=["user", "answer"], name="answer_vote_user")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.value:+d} on {self.answer_id}"
+
+
+class AnswerComment(models.Model):
+    """A short comment under an answer (asking for a precision, thanking)."""
+
+    answer = models.ForeignKey(Answer, on_delete=models.CASCADE, related_name="comments")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    body = models.TextField(max_length=COMMENT_MAX)
+    html = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["answer", "created_at"], name="answer_comment_order")]
+
+    def __str__(self) -> str:
+        return f"comment {self.pk} on answer {self.answer_id}"

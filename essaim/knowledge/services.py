@@ -1,0 +1,348 @@
+"""Every write to questions, answers, votes and comments on answers. Each checks the
+actor's right through access.py, refuses bad input with a ServiceError before writing
+anything, writes in one transaction and emits its real-time event in it (ids and counts,
+never text: a client reads what changed through the API, where access.py decides again)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from essaim import access
+from essaim.accounts.models import User
+from essaim.accounts.services import ServiceError, clean_text
+from essaim.communities.models import Community
+from essaim.content.services import render_text
+from essaim.governance.services import audit_record
+from essaim.http import Origin
+from essaim.realtime import events
+
+from .models import (
+    ANSWER_MAX,
+    BODY_MAX,
+    COMMENT_MAX,
+    TAG_MAX,
+    TAGS_MAX,
+    TITLE_MAX,
+    Answer,
+    AnswerComment,
+    AnswerVote,
+    Question,
+    QuestionState,
+    QuestionTag,
+)
+
+_TAG = re.compile(r"[\w][\w.+-]*")
+
+
+def _require(allowed: bool) -> None:
+    if not allowed:
+        raise access.Forbidden
+
+
+def clean_tags(tags: Any) -> list[str]:
+    """Lower-case tag names, without '#', each a word (letters, digits, "-", "+", "."),
+    at most TAGS_MAX of TAG_MAX characters, in the order given, without repeats."""
+    if not isinstance(tags, list | tuple) or not all(isinstance(t, str) for t in tags):
+        raise ServiceError(_("Tags are a list of words."), field="tags")
+    names = list(dict.fromkeys(t.strip().lstrip("#").lower() for t in tags if t.strip()))
+    if len(names) > TAGS_MAX:
+        raise ServiceError(_("At most %(count)d tags.") % {"count": TAGS_MAX}, field="tags")
+    for name in names:
+        if len(name) > TAG_MAX or not _TAG.fullmatch(name):
+            raise ServiceError(
+                _("A tag is one word of at most %(limit)d letters, digits or dashes.")
+                % {"limit": TAG_MAX},
+                field="tags",
+            )
+    return names
+
+
+def _event(type: str, question: Question, data: dict[str, Any]) -> None:
+    """An event about ``question`` to those who read it."""
+    data = {"question": question.pk, "community": question.community_id, **data}
+    if question.community is not None:
+        events.emit(type, data, community=question.community)
+    else:
+        events.emit(type, data, everyone=True)
+
+
+def _set_tags(question: Question, names: list[str]) -> None:
+    QuestionTag.objects.filter(question=question).delete()
+    QuestionTag.objects.bulk_create(
+        [QuestionTag(question=question, name=n, created_at=question.created_at) for n in names]
+    )
+
+
+def _settle_state(question: Question) -> None:
+    """The state that follows from the question's answers (a duplicate stays one)."""
+    if question.state == QuestionState.DUPLICATE:
+        return
+    if question.accepted_answer_id is not None:
+        question.state = QuestionState.ACCEPTED
+    elif question.answer_count:
+        question.state = QuestionState.ANSWERED
+    else:
+        question.state = QuestionState.OPEN
+
+
+# --- Questions ----------------------------------------------------------------------------
+
+
+def question_ask(
+    *,
+    actor: User,
+    community: Community | None,
+    title: str,
+    body: str = "",
+    tags: Sequence[str] = (),
+) -> Question:
+    """A question in ``community``, or company-wide (for every employee) without one."""
+    _require(access.may_ask(actor, community))
+    title = clean_text(title, "title", TITLE_MAX, required=True)
+    body = clean_text(body, "body", BODY_MAX)
+    names = clean_tags(list(tags))
+    with transaction.atomic():
+        question = Question.objects.create(
+            author=actor,
+            community=community,
+            title=title,
+            body=body,
+            html=render_text(actor, body)[0],
+            tags=names,
+        )
+        _set_tags(question, names)
+        _event("question.created", question, {"author": actor.pk})
+    return question
+
+
+def question_edit(
+    *,
+    actor: User,
+    question: Question,
+    title: str | None = None,
+    body: str | None = None,
+    tags: Sequence[str] | None = None,
+) -> Question:
+    """A new title, text or tags (those given); its author or the community's runners."""
+    _require(access.can(actor, "edit", question))
+    changed = []
+    if title is not None:
+        question.title = clean_text(title, "title", TITLE_MAX, required=True)
+        changed.append("title")
+    if body is not None:
+        question.body = clean_text(body, "body", BODY_MAX)
+        question.html = render_text(question.author, question.body)[0]
+        changed += ["body", "html"]
+    names = clean_tags(list(tags)) if tags is not None else None
+    if names is not None:
+        question.tags = names
+        changed.append("tags")
+    if not changed:
+        return question
+    with transaction.atomic():
+        question.edited_at = timezone.now()
+        question.save(update_fields=[*changed, "edited_at"])
+        if names is not None:
+            _set_tags(question, names)
+        _event("question.updated", question, {"author": question.author_id})
+    return question
+
+
+def question_delete(*, actor: User, origin: Origin, question: Question) -> None:
+    """Soft, with its answers; a deletion by someone else than the author is audited."""
+    _require(access.can(actor, "delete", question))
+    with transaction.atomic():
+        _event("question.deleted", question, {})  # while it still has readers
+        question.deleted_at = timezone.now()
+        question.save(update_fields=["deleted_at"])
+        if actor.pk != question.author_id:
+            audit_record(actor=actor, action="question.delete", target=question, origin=origin)
+
+
+def question_accept(*, actor: User, question: Question, answer_id: int | None) -> Question:
+    """Accept one of the question's answers (another one replaces it), or none."""
+    _require(access.can(actor, "accept", question))
+    if question.state == QuestionState.DUPLICATE:
+        raise ServiceError(
+            _("This question is closed as a duplicate: reopen it first."), code="conflict"
+        )
+    answer = None
+    if answer_id is not None:
+        answer = Answer.objects.filter(
+            pk=answer_id, question=question, deleted_at__isnull=True
+        ).first()
+        if answer is None:
+            raise ServiceError(_("This answer is not one of this question's."), field="answer")
+    with transaction.atomic():
+        question.accepted_answer = answer
+        _settle_state(question)
+        question.activity_at = timezone.now()
+        question.save(update_fields=["accepted_answer", "state", "activity_at"])
+        _event(
+            "question.accepted",
+            question,
+            {"answer": answer.pk if answer else None, "state": question.state},
+        )
+    return question
+
+
+def question_close_as_duplicate(*, actor: User, question: Question, original_id: int) -> Question:
+    """Close the question as a duplicate of ``original``, a question the actor reads."""
+    _require(access.can(actor, "close", question))
+    original = access.visible(actor, Question.objects.filter(pk=original_id)).first()
+    if original is None or original.pk == question.pk:
+        raise ServiceError(_("There is no such question to link to."), field="original")
+    if original.state == QuestionState.DUPLICATE:
+        raise ServiceError(
+            _("That question is itself a duplicate: link to its original."), field="original"
+        )
+    if question.accepted_answer_id is not None:
+        raise ServiceError(
+            _("A question with an accepted answer is not closed as a duplicate."),
+            code="conflict",
+        )
+    with transaction.atomic():
+        question.state = QuestionState.DUPLICATE
+        question.duplicate_of = original
+        question.save(update_fields=["state", "duplicate_of"])
+        _event("question.updated", question, {"state": question.state})
+    return question
+
+
+def question_reopen(*, actor: User, question: Question) -> Question:
+    _require(access.can(actor, "close", question))
+    if question.state != QuestionState.DUPLICATE:
+        return question
+    with transaction.atomic():
+        question.state = QuestionState.OPEN
+        question.duplicate_of = None
+        _settle_state(question)
+        question.save(update_fields=["state", "duplicate_of"])
+        _event("question.updated", question, {"state": question.state})
+    return question
+
+
+# --- Answers ------------------------------------------------------------------------------
+
+
+def answer_create(*, actor: User, question: Question, body: str) -> Answer:
+    _require(access.can(actor, "answer", question))
+    body = clean_text(body, "body", ANSWER_MAX, required=True)
+    with transaction.atomic():
+        answer = Answer.objects.create(
+            question=question, author=actor, body=body, html=render_text(actor, body)[0]
+        )
+        Question.objects.filter(pk=question.pk).update(
+            answer_count=F("answer_count") + 1, activity_at=answer.created_at
+        )
+        question.refresh_from_db(fields=["answer_count", "activity_at"])
+        _settle_state(question)
+        question.save(update_fields=["state"])
+        data = {"answer": answer.pk, "author": actor.pk, "answers": question.answer_count}
+        _event("answer.created", question, data)
+    return answer
+
+
+def answer_edit(*, actor: User, answer: Answer, body: str) -> Answer:
+    _require(access.can(actor, "edit", answer))
+    body = clean_text(body, "body", ANSWER_MAX, required=True)
+    if body == answer.body:
+        return answer
+    with transaction.atomic():
+        answer.body = body
+        answer.html = render_text(actor, body)[0]
+        answer.edited_at = timezone.now()
+        answer.save(update_fields=["body", "html", "edited_at"])
+        _event("answer.updated", answer.question, {"answer": answer.pk})
+    return answer
+
+
+def answer_delete(*, actor: User, origin: Origin, answer: Answer) -> None:
+    """Soft; an accepted answer is no longer accepted. Audited when not the author's."""
+    _require(access.can(actor, "delete", answer))
+    question = answer.question
+    with transaction.atomic():
+        answer.deleted_at = timezone.now()
+        answer.save(update_fields=["deleted_at"])
+        Question.objects.filter(pk=question.pk).update(answer_count=F("answer_count") - 1)
+        question.refresh_from_db(fields=["answer_count", "accepted_answer"])
+        if question.accepted_answer_id == answer.pk:
+            question.accepted_answer = None
+        _settle_state(question)
+        question.save(update_fields=["accepted_answer", "state"])
+        if actor.pk != answer.author_id:
+            audit_record(actor=actor, action="answer.delete", target=answer, origin=origin)
+        data = {"answer": answer.pk, "answers": question.answer_count, "state": question.state}
+        _event("answer.deleted", question, data)
+
+
+def answer_vote(*, actor: User, answer: Answer, value: int) -> Answer:
+    """Up (1) or down (-1); one vote per person, changeable. Not on one's own answer."""
+    if value not in (1, -1):
+        raise ServiceError(_("A vote is 1 (up) or -1 (down)."), field="value")
+    if answer.author_id == actor.pk and access.can(actor, access.VIEW, answer):
+        raise ServiceError(_("You cannot vote on your own answer."), code="forbidden")
+    _require(access.can(actor, "vote", answer))
+    with transaction.atomic():
+        vote = AnswerVote.objects.select_for_update().filter(answer=answer, user=actor).first()
+        if vote is not None and vote.value == value:
+            raise ServiceError(_("You already voted this way on this answer."), code="conflict")
+        try:
+            with transaction.atomic():
+                if vote is None:
+                    AnswerVote.objects.create(answer=answer, user=actor, value=value)
+                else:
+                    AnswerVote.objects.filter(pk=vote.pk).update(value=value)
+        except IntegrityError:  # the same person's other request got there first
+            raise ServiceError(_("You already voted on this answer."), code="conflict") from None
+        change = value - (vote.value if vote is not None else 0)
+        _score(answer, change)
+    return answer
+
+
+def answer_unvote(*, actor: User, answer: Answer) -> Answer:
+    """Withdraw one's vote (nothing happens when there is none)."""
+    _require(access.can(actor, access.VIEW, answer))
+    with transaction.atomic():
+        vote = AnswerVote.objects.select_for_update().filter(answer=answer, user=actor).first()
+        if vote is not None:
+            vote.delete()
+            _score(answer, -vote.value)
+    return answer
+
+
+def _score(answer: Answer, change: int) -> None:
+    Answer.objects.filter(pk=answer.pk).update(score=F("score") + change)
+    answer.refresh_from_db(fields=["score"])
+    _event("answer.voted", answer.question, {"answer": answer.pk, "score": answer.score})
+
+
+# --- Comments on answers ------------------------------------------------------------------
+
+
+def answer_comment_create(*, actor: User, answer: Answer, body: str) -> AnswerComment:
+    _require(access.can(actor, "comment", answer))
+    body = clean_text(body, "body", COMMENT_MAX, required=True)
+    with transaction.atomic():
+        comment = AnswerComment.objects.create(
+            answer=answer, author=actor, body=body, html=render_text(actor, body)[0]
+        )
+        data = {"answer": answer.pk, "comment": comment.pk, "author": actor.pk}
+        _event("answer.commented", answer.question, data)
+    return comment
+
+
+def answer_comment_delete(*, actor: User, comment: AnswerComment) -> None:
+    _require(access.can(actor, "delete", comment))
+    with transaction.atomic():
+        comment.deleted_at = timezone.now()
+        comment.save(update_fields=["deleted_at"])
+        data = {"answer": comment.answer_id, "comment": comment.pk}
+        _event("answer.comment_deleted", comment.answer.question, data)

@@ -1,0 +1,191 @@
+"""Web pages of questions and answers: the list, asking (with similar questions shown
+while the title is typed), a question with its answers, and the forms that write. Thin:
+selectors read, services write, access.py decides; every form works without JavaScript."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import path, reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from essaim import access
+from essaim.accounts.models import User
+from essaim.accounts.services import ServiceError
+from essaim.communities import selectors as community_selectors
+from essaim.communities.models import Community
+from essaim.http import Origin
+from essaim.realtime import events
+
+from . import selectors, services
+from .models import ANSWER_MAX, BODY_MAX, COMMENT_MAX, TITLE_MAX, QuestionState
+
+PAGE = 30  # questions a list page shows
+
+
+def _me(request: HttpRequest) -> User:
+    user = request.user
+    assert isinstance(user, User)
+    request.section = "questions"  # type: ignore[attr-defined]
+    return user
+
+
+def _community(me: User, value: str) -> Community | None:
+    return access.access_community(me, int(value)) if value.isdigit() else None
+
+
+@login_required
+def question_list(request: HttpRequest) -> HttpResponse:
+    me = _me(request)
+    community = _community(me, request.GET.get("community", ""))
+    state = request.GET.get("state", "")
+    state = state if state in QuestionState.values else ""
+    tag = request.GET.get("tag", "")[:41]
+    found = selectors.question_list(me, community=community, state=state, tag=tag)
+    page = max(1, int(request.GET["page"])) if request.GET.get("page", "").isdigit() else 1
+    shown = list(found[(page - 1) * PAGE : page * PAGE + 1])
+    context = {
+        "questions": shown[:PAGE],
+        "page": page,
+        "more": len(shown) > PAGE,
+        "community": community,
+        "state": state,
+        "tag": tag,
+        "states": QuestionState.choices,
+    }
+    return render(request, "knowledge/list.html", context)
+
+
+def _places(me: User) -> list[Community]:
+    """The communities the viewer may ask in."""
+    mine = list(community_selectors.mine(me).order_by("name"))
+    roles = community_selectors.roles(me, mine)  # once, not per community
+    return [c for c in mine if access.may_ask(me, c, role=roles.get(c.pk))]
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def question_ask(request: HttpRequest) -> HttpResponse:
+    me = _me(request)
+    values = {"title": "", "body": "", "tags": "", "where": request.GET.get("community", "")}
+    error = None
+    if request.method == "POST":
+        values = {k: request.POST.get(k, "") for k in values}
+        try:
+            question = services.question_ask(
+                actor=me,
+                community=_community(me, values["where"]),
+                title=values["title"],
+                body=values["body"],
+                tags=[t for t in values["tags"].replace(",", " ").split() if t],
+            )
+        except ServiceError as exc:
+            error = exc
+        else:
+            return HttpResponseRedirect(question.get_absolute_url())
+    context = {
+        "values": values,
+        "error": error,
+        "places": _places(me),
+        "company_wide": access.may_ask(me, None),
+        "limits": {"title": TITLE_MAX, "body": BODY_MAX},
+    }
+    return render(request, "knowledge/ask.html", context, status=422 if error else 200)
+
+
+@login_required
+def question_similar(request: HttpRequest) -> HttpResponse:
+    """The similar questions of a title being typed, as a fragment of the ask page."""
+    me = _me(request)
+    found = selectors.similar(me, request.GET.get("q", "")[:TITLE_MAX])
+    return render(request, "knowledge/similar.html", {"similar": found})
+
+
+@login_required
+def question_page(request: HttpRequest, question_id: int) -> HttpResponse:
+    me = _me(request)
+    position = events.head_now()  # before the state: the page's socket resumes from it
+    found = selectors.thread(me, question_id)
+    context = {
+        "thread": found,
+        "question": found.question,
+        "events_from": position,
+        "limits": {"answer": ANSWER_MAX, "comment": COMMENT_MAX},
+    }
+    return render(request, "knowledge/question.html", context)
+
+
+@login_required
+@require_POST
+def question_act(request: HttpRequest, question_id: int, action: str) -> HttpResponse:
+    """Answer, accept an answer, close as a duplicate, reopen, delete."""
+    me = _me(request)
+    question = access.access_question(me, question_id)
+    target = question.get_absolute_url()
+    try:
+        if action == "answer":
+            answer = services.answer_create(
+                actor=me, question=question, body=request.POST.get("body", "")
+            )
+            target += f"#answer-{answer.pk}"
+        elif action == "accept":
+            chosen = request.POST.get("answer", "")
+            services.question_accept(
+                actor=me, question=question, answer_id=int(chosen) if chosen.isdigit() else None
+            )
+        elif action == "duplicate":
+            original = request.POST.get("original", "").strip().rstrip("/").rsplit("/", 1)[-1]
+            if not original.isdigit():
+                raise ServiceError(_("There is no such question to link to."), field="original")
+            services.question_close_as_duplicate(
+                actor=me, question=question, original_id=int(original)
+            )
+        elif action == "reopen":
+            services.question_reopen(actor=me, question=question)
+        elif action == "delete":
+            services.question_delete(actor=me, origin=Origin.of(request), question=question)
+            messages.success(request, _("The question is deleted."))
+            return HttpResponseRedirect(reverse("questions"))
+        else:
+            raise access.NotFound
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+    return HttpResponseRedirect(target)
+
+
+@login_required
+@require_POST
+def answer_act(request: HttpRequest, answer_id: int, action: str) -> HttpResponse:
+    """Vote up or down, withdraw the vote, comment, delete."""
+    me = _me(request)
+    answer = access.access_answer(me, answer_id)
+    target = answer.question.get_absolute_url() + f"#answer-{answer.pk}"
+    try:
+        if action in ("up", "down"):
+            services.answer_vote(actor=me, answer=answer, value=1 if action == "up" else -1)
+        elif action == "unvote":
+            services.answer_unvote(actor=me, answer=answer)
+        elif action == "comment":
+            services.answer_comment_create(
+                actor=me, answer=answer, body=request.POST.get("body", "")
+            )
+        elif action == "delete":
+            services.answer_delete(actor=me, origin=Origin.of(request), answer=answer)
+        else:
+            raise access.NotFound
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+    return HttpResponseRedirect(target)
+
+
+urlpatterns = [
+    path("questions/", question_list, name="questions"),
+    path("questions/ask/", question_ask, name="question-ask"),
+    path("questions/similar/", question_similar, name="question-similar"),
+    path("questions/<id:question_id>/", question_page, name="question"),
+    path("questions/<id:question_id>/<slug:action>/", question_act, name="question-act"),
+    path("answers/<id:answer_id>/<slug:action>/", answer_act, name="answer-act"),
+]

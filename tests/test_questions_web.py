@@ -1,0 +1,109 @@
+"""The web pages of questions: what an outsider never sees through them (the question
+page, the list, the similar questions while typing), and the forms that write."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.test import Client
+
+from essaim.accounts.models import User
+from essaim.communities.models import Community, Visibility
+from essaim.knowledge import services
+from essaim.knowledge.models import Answer, AnswerVote, Question
+from tests.conftest import Personas
+from tests.test_communities import build as build_community
+
+pytestmark = pytest.mark.django_db
+SECRET_TITLE = "Merger with Globex: who negotiates?"
+
+
+def unmasked(html: bytes, path: str) -> bytes:
+    """A page without its CSRF token (masked anew for every response) and without the
+    address asked for (the language form sends it back)."""
+    html = re.sub(rb'name="csrfmiddlewaretoken" value="[^"]+"', b"", html)
+    return html.replace(path.encode(), b"PATH")
+
+
+def signed_in(user: User) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def secret(personas: Personas) -> Community:
+    return build_community(personas, Visibility.SECRET)
+
+
+def test_an_outsider_sees_nothing_of_a_secret_question(
+    personas: Personas, secret: Community
+) -> None:
+    question = services.question_ask(
+        actor=personas.member, community=secret, title=SECRET_TITLE, tags=["merger"]
+    )
+    answer = services.answer_create(actor=personas.owner, question=question, body="The CFO")
+    outsider = signed_in(personas.outsider)
+    hidden, missing = f"/questions/{question.pk}/", "/questions/999999/"
+    seen, absent = outsider.get(hidden), outsider.get(missing)
+    assert seen.status_code == absent.status_code == 404
+    assert unmasked(seen.content, hidden) == unmasked(absent.content, missing)
+    for path in ("/questions/", "/questions/?tag=merger", "/questions/similar/?q=merger+globex"):
+        page = outsider.get(path)
+        assert page.status_code == 200 and b"Globex" not in page.content, path
+    for path, data in (
+        (f"/questions/{question.pk}/answer/", {"body": "me"}),
+        (f"/questions/{question.pk}/delete/", {}),
+        (f"/answers/{answer.pk}/up/", {}),
+        (f"/answers/{answer.pk}/comment/", {"body": "me"}),
+    ):
+        assert outsider.post(path, data).status_code == 404, path
+    assert Answer.objects.count() == 1 and not AnswerVote.objects.exists()
+    # Its members read it, and find it while typing a similar question.
+    member = signed_in(personas.member)
+    assert SECRET_TITLE.encode() in member.get(hidden).content
+    assert b"Globex" in member.get("/questions/similar/?q=globex+merger").content
+
+
+def test_ask_answer_vote_and_accept_through_the_forms(
+    personas: Personas, secret: Community
+) -> None:
+    member, owner = signed_in(personas.member), signed_in(personas.owner)
+    form = member.get(f"/questions/ask/?community={secret.pk}")
+    assert form.status_code == 200 and secret.name.encode() in form.content
+    asked = member.post(
+        "/questions/ask/",
+        {"title": "<script>alert(1)</script> Budget?", "body": "**Q3**", "tags": "budget, q3",
+         "where": str(secret.pk)},
+    )  # fmt: skip
+    question = Question.objects.get()
+    assert asked.status_code == 302 and asked["Location"] == f"/questions/{question.pk}/"
+    assert (question.community, question.tags) == (secret, ["budget", "q3"])
+    page = member.get(asked["Location"]).content
+    assert b"<script>alert(1)</script>" not in page and b"&lt;script&gt;" in page
+    assert b"<strong>Q3</strong>" in page
+
+    owner.post(f"/questions/{question.pk}/answer/", {"body": "Ask finance."})
+    answer = Answer.objects.get()
+    member.post(f"/answers/{answer.pk}/up/")
+    member.post(f"/questions/{question.pk}/accept/", {"answer": str(answer.pk)})
+    answer.refresh_from_db()
+    question.refresh_from_db()
+    assert (answer.score, question.state, question.accepted_answer) == (1, "accepted", answer)
+    page = member.get(f"/questions/{question.pk}/").content.decode()
+    assert "Accepted answer" in page and 'aria-pressed="true"' in page
+    # One's own answer offers no vote; a bad form is told, not a server error.
+    assert f"/answers/{answer.pk}/up/" not in owner.get(f"/questions/{question.pk}/").content.decode()
+    refused = owner.post(f"/answers/{answer.pk}/up/", follow=True)
+    assert b"own answer" in refused.content
+    empty = member.post("/questions/ask/", {"title": " ", "where": ""})
+    assert empty.status_code == 422 and Question.objects.count() == 1
+
+
+def test_the_pages_speak_french(personas: Personas) -> None:
+    services.question_ask(actor=personas.member, community=None, title="Où est la cantine ?")
+    member = signed_in(personas.member)
+    member.cookies["django_language"] = "fr"
+    page = member.get("/questions/", headers={"Accept-Language": "fr"}).content.decode()
+    assert "Poser une question" in page and "Ouverte" in page
