@@ -94,7 +94,8 @@ def test_ask_answer_vote_and_accept_through_the_forms(
     page = member.get(f"/questions/{question.pk}/").content.decode()
     assert "Accepted answer" in page and 'aria-pressed="true"' in page
     # One's own answer offers no vote; a bad form is told, not a server error.
-    assert f"/answers/{answer.pk}/up/" not in owner.get(f"/questions/{question.pk}/").content.decode()
+    own_page = owner.get(f"/questions/{question.pk}/").content.decode()
+    assert f"/answers/{answer.pk}/up/" not in own_page
     refused = owner.post(f"/answers/{answer.pk}/up/", follow=True)
     assert b"own answer" in refused.content
     empty = member.post("/questions/ask/", {"title": " ", "where": ""})
