@@ -1,30 +1,79 @@
-// The ask page: questions like the one being typed appear under its title, so that the
-// asker finds an answer before asking again. The list is a fragment rendered by the server
-// (knowledge/similar.html), which decides what the asker may see.
-(function () {
-  "use strict";
+// Questions live. On the ask page, questions like the one being typed appear under its
+// title, so that the asker finds an answer before asking again. On a question's page, the
+// question and its answers follow the events (a new answer, a vote, an acceptance): events
+// carry ids, never text, so the page is fetched again and access.py decides once more.
+// Both lists are rendered by the server, which decides what the viewer may see.
+"use strict";
+{
   const form = document.querySelector("form[data-similar]");
-  if (!form) return;
-  const title = form.querySelector("#question-title");
-  const target = document.getElementById("similar-questions");
-  let timer = null;
-  let asked = "";
+  if (form) {
+    const title = form.querySelector("#question-title");
+    const target = document.getElementById("similar-questions");
+    let timer = 0;
+    let asked = "";
 
-  async function look() {
-    const text = title.value.trim();
-    if (text === asked) return;
-    asked = text;
-    if (text.length < 4) {
-      target.replaceChildren();
-      return;
-    }
-    const url = form.dataset.similar + "?q=" + encodeURIComponent(text);
-    const response = await fetch(url, { credentials: "same-origin" });
-    if (response.ok && asked === text) target.innerHTML = await response.text();
+    const look = async () => {
+      const text = title.value.trim();
+      if (text === asked) return;
+      asked = text;
+      if (text.length < 4) {
+        target.replaceChildren();
+        return;
+      }
+      const response = await fetch(`${form.dataset.similar}?q=${encodeURIComponent(text)}`, {
+        credentials: "same-origin",
+      });
+      if (response.ok && asked === text) target.innerHTML = await response.text();
+    };
+
+    title.addEventListener("input", () => {
+      clearTimeout(timer);
+      timer = setTimeout(look, 250);
+    });
   }
 
-  title.addEventListener("input", function () {
-    clearTimeout(timer);
-    timer = setTimeout(look, 250);
-  });
-})();
+  const page = document.querySelector("[data-question-page]");
+  const events = window.Essaim && window.Essaim.events;
+  if (page && events) {
+    const questionId = Number(page.dataset.questionPage);
+    const DELAY = 300; // ms: a burst of votes costs one fetch
+    let pending = 0;
+
+    // Not while the person writes a comment inside the answers: they would lose it.
+    const busy = () => {
+      const answers = document.getElementById("answers");
+      const active = document.activeElement;
+      return answers && active && answers.contains(active) && active.value;
+    };
+
+    const refresh = () => {
+      if (pending) return;
+      pending = setTimeout(function run() {
+        if (busy()) {
+          pending = setTimeout(run, 2000);
+          return;
+        }
+        pending = 0;
+        fetch(location.pathname, { credentials: "same-origin" })
+          .then((response) => (response.ok ? response.text() : Promise.reject(response.status)))
+          .then((html) => {
+            const fresh = new DOMParser().parseFromString(html, "text/html");
+            for (const id of ["question-head", "answers"]) {
+              const old = document.getElementById(id);
+              const replacement = fresh.getElementById(id);
+              if (old && replacement) old.replaceWith(replacement);
+            }
+          }, () => {});
+      }, DELAY);
+    };
+
+    const types = ["question.updated", "question.accepted", "answer.created", "answer.updated",
+      "answer.deleted", "answer.voted", "answer.commented", "answer.comment_deleted"];
+    for (const type of types) {
+      events.on(type, (data) => {
+        if (data.question === questionId) refresh();
+      });
+    }
+    events.on("resync", refresh);
+  }
+}

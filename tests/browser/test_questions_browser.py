@@ -1,0 +1,103 @@
+"""Questions in a real browser: a member types a question and sees a similar one already
+asked, asks it in a community; a colleague opens it and answers; the asker sees the answer
+arrive without reloading, votes for it and accepts it, and the colleague sees that live.
+At desktop and phone widths."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from essaim.communities import services as community_services
+from essaim.communities.models import Visibility
+from essaim.http import CLI
+from essaim.knowledge import services
+from essaim.knowledge.models import Question
+from tests.browser.test_shell_browser import fits_the_width, sign_in
+from tests.conftest import Personas
+
+pytestmark = pytest.mark.browser
+
+NewPage = Callable[..., Page]
+Screenshot = Callable[[Page, str], Path]
+LIVE = 15_000  # ms: an event crosses the server; a loaded CI machine can take seconds
+
+
+@pytest.mark.parametrize(("width", "height"), [(1280, 900), (375, 740)])
+def test_ask_see_similar_answer_live_and_accept(
+    new_page: NewPage,
+    personas: Personas,
+    screenshot: Screenshot,
+    console_errors: list[str],
+    width: int,
+    height: int,
+) -> None:
+    helpdesk = community_services.community_create(
+        actor=personas.owner, origin=CLI, name="Help desk", visibility=Visibility.PUBLIC
+    )
+    for person in (personas.member, personas.animator):
+        community_services.join(actor=person, community=helpdesk)
+    services.question_ask(
+        actor=personas.owner, community=None, title="How do I book a meeting room in Lyon?"
+    )
+
+    asker = new_page(width, height)
+    sign_in(asker, personas.member.email)
+    asker.goto(f"/questions/ask/?community={helpdesk.pk}")
+    asker.get_by_label("Your question, in one sentence").press_sequentially(
+        "Booking a meeting room for visitors?"
+    )
+    similar = asker.get_by_role("status").filter(has_text="Similar questions already asked")
+    expect(
+        similar.get_by_role("link", name="How do I book a meeting room in Lyon?")
+    ).to_be_visible()
+    asker.get_by_label("Details (Markdown)").fill("Customers come on **Tuesday**.")
+    asker.get_by_label("Tags").fill("rooms, visitors")
+    expect(asker.get_by_label("Where")).to_have_value(str(helpdesk.pk))
+    assert fits_the_width(asker)
+    screenshot(asker, f"question-ask-{width}")
+    asker.get_by_role("button", name="Ask", exact=True).click()
+    expect(
+        asker.get_by_role("heading", name="Booking a meeting room for visitors?")
+    ).to_be_visible()
+    question = Question.objects.get(title="Booking a meeting room for visitors?")
+    assert question.community == helpdesk and question.tags == ["rooms", "visitors"]
+    expect(asker.locator("[data-events-state]").first).to_have_attribute(
+        "data-events-state", "open"
+    )
+
+    expert = new_page(width, height)
+    sign_in(expert, personas.animator.email)
+    expert.goto(f"/questions/{question.pk}/")
+    expect(expert.locator("[data-events-state]").first).to_have_attribute(
+        "data-events-state", "open"
+    )
+    expert.get_by_label("Your answer (Markdown)").fill("Book **room 4** at the front desk.")
+    expert.get_by_role("button", name="Answer", exact=True).click()
+    expect(expert.locator(".answer")).to_contain_text("Book room 4 at the front desk.")
+
+    # The asker's open page shows the answer without a reload.
+    answer = asker.locator(".answer").first
+    expect(answer).to_contain_text("Book room 4 at the front desk.", timeout=LIVE)
+    expect(asker.get_by_role("heading", name="1 answer")).to_be_visible()
+    answer.get_by_role("button", name="Vote up").click()
+    expect(asker.locator(".answer .score").first).to_have_text("1")
+    asker.get_by_role("button", name="Accept this answer").click()
+    expect(asker.get_by_text("Accepted answer")).to_be_visible()
+    expect(asker.locator("#question-head")).to_contain_text("Accepted")
+    assert fits_the_width(asker)
+    screenshot(asker, f"question-accepted-{width}")
+
+    # The colleague sees the vote and the acceptance arrive.
+    expect(expert.get_by_text("Accepted answer")).to_be_visible(timeout=LIVE)
+    expect(expert.locator(".answer .score").first).to_have_text("1")
+    question.refresh_from_db()
+    assert question.state == "accepted"
+    asker.goto("/questions/")
+    expect(asker.get_by_role("link", name="Booking a meeting room for visitors?")).to_be_visible()
+    assert fits_the_width(asker)
+    screenshot(asker, f"question-list-{width}")
+    assert console_errors == []
