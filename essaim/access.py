@@ -38,7 +38,13 @@ from essaim.content.models import Attachment, Comment, Post, PostKind
 from essaim.directory.models import PersonToken, ProfileFieldValue, Visibility
 from essaim.directory.models import Profile as DirectoryProfile
 from essaim.governance.models import AuditEntry
-from essaim.knowledge.models import Answer, AnswerComment, Question, QuestionState
+from essaim.knowledge.models import (
+    Answer,
+    AnswerComment,
+    ExpertRequest,
+    Question,
+    QuestionState,
+)
 from essaim.realtime.models import Event, EventRecipient
 
 Viewer = User | AnonymousUser
@@ -869,6 +875,31 @@ class AnswerCommentRule(Rule[AnswerComment]):
         return RULES[Answer].audience(obj.answer)
 
 
+class ExpertRequestRule(Rule[ExpertRequest]):
+    """A request for someone's answer is seen by that person and by whoever asked them,
+    while they read the question."""
+
+    model = ExpertRequest
+    actions = frozenset({VIEW})
+
+    def can(self, user: Viewer, action: str, obj: ExpertRequest) -> bool:
+        if action != VIEW:
+            raise ValueError(f"unknown action {action!r} on expert requests")
+        if not is_active(user) or user.pk not in (obj.expert_id, obj.requested_by_id):
+            return False
+        return can(user, VIEW, obj.question)
+
+    def visible(self, user: Viewer, qs: QuerySet[ExpertRequest]) -> QuerySet[ExpertRequest]:
+        if not is_active(user):
+            return qs.none()
+        involved = Q(expert=user) | Q(requested_by=user)
+        return qs.filter(involved & _readable_questions(user, "question__"))
+
+    def audience(self, obj: ExpertRequest) -> QuerySet[User]:
+        readers = RULES[Question].audience(obj.question)
+        return readers.filter(pk__in=[obj.expert_id, obj.requested_by_id])
+
+
 # --- Events ----------------------------------------------------------------------------
 
 
@@ -966,6 +997,7 @@ RULES: dict[type[Model], Rule[Any]] = {
         QuestionRule(),
         AnswerRule(),
         AnswerCommentRule(),
+        ExpertRequestRule(),
         EventRule(),
     )
 }

@@ -21,7 +21,7 @@ from essaim.communities import services as community_services
 from essaim.communities.models import Community, Membership, Role, Visibility
 from essaim.http import CLI
 from essaim.knowledge import services
-from essaim.knowledge.models import Answer, AnswerComment, Question
+from essaim.knowledge.models import Answer, AnswerComment, ExpertRequest, Question
 from tests.conftest import Personas
 from tests.test_communities import build
 
@@ -36,6 +36,7 @@ class World:
     questions: dict[str, Question]
     answers: list[Answer]
     comments: list[AnswerComment]
+    requests: list[ExpertRequest]
     viewers: list[tuple[str, Viewer]]
 
 
@@ -76,15 +77,24 @@ def world(personas: Personas) -> World:
     )
     services.answer_delete(actor=personas.owner, origin=CLI, answer=dropped)
     answers.append(dropped)
+    requests = [
+        services.expert_request(actor=personas.member, question=q, expert=personas.owner)
+        for q in (questions["private"], questions["company"])
+    ]
     services.question_delete(actor=personas.member, origin=CLI, question=gone)
     for obj in (*questions.values(), *answers):
         obj.refresh_from_db()
     viewers: list[tuple[str, Viewer]] = [*personas.items(), ("anonymous", AnonymousUser())]
-    return World(communities, questions, answers, comments, viewers)
+    return World(communities, questions, answers, comments, requests, viewers)
 
 
 def test_the_three_forms_agree_for_every_persona_and_object(world: World) -> None:
-    objects: list[Model] = [*world.questions.values(), *world.answers, *world.comments]
+    objects: list[Model] = [
+        *world.questions.values(),
+        *world.answers,
+        *world.comments,
+        *world.requests,
+    ]
     for name, viewer in world.viewers:
         for obj in objects:
             model = type(obj)
@@ -154,6 +164,23 @@ def test_who_answers_accepts_and_closes(world: World) -> None:
     assert allowed(world, "archived", "accept") == set()
     assert allowed(world, "archived", "edit") == set()
     assert "member" in allowed(world, "archived", access.VIEW)
+
+
+def test_who_sees_a_request_for_an_answer(world: World) -> None:
+    private, company = world.requests
+    for request in world.requests:
+        seen = {n for n, v in world.viewers if access.can(v, access.VIEW, request)}
+        assert seen == {"member", "owner"}, request
+    # The owner leaves the private community: they no longer see its request.
+    Membership.objects.filter(
+        community=private.question.community, user__display_name="Owner"
+    ).delete()
+    seen = {n for n, v in world.viewers if access.can(v, access.VIEW, private)}
+    assert seen == {"member"}
+    assert {n for n, v in world.viewers if access.can(v, access.VIEW, company)} == {
+        "member",
+        "owner",
+    }
 
 
 def test_who_votes_on_an_answer(world: World) -> None:

@@ -5,7 +5,7 @@ the viewer may not read never match."""
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -588,11 +588,15 @@ class Expert:
 
 
 # A source gives, for the topics asked about and the people the viewer may see, each
-# person's evidence. Later issues add theirs (accepted answers, articles, posts).
-ExpertiseSource = Callable[[list[Topic], QuerySet[User]], dict[int, list[Evidence]]]
+# person's evidence, as the viewer may read it (an accepted answer in a community the
+# viewer does not read is no evidence to them). Other apps add theirs to
+# EXPERTISE_SOURCES when they start (knowledge: accepted and well-voted answers).
+ExpertiseSource = Callable[[access.Viewer, list[Topic], QuerySet[User]], dict[int, list[Evidence]]]
 
 
-def _declared(topics: list[Topic], candidates: QuerySet[User]) -> dict[int, list[Evidence]]:
+def _declared(
+    viewer: access.Viewer, topics: list[Topic], candidates: QuerySet[User]
+) -> dict[int, list[Evidence]]:
     found: dict[int, list[Evidence]] = defaultdict(list)
     names = {t.pk: t.name for t in topics}
     rows = (
@@ -609,7 +613,9 @@ def _declared(topics: list[Topic], candidates: QuerySet[User]) -> dict[int, list
     return found
 
 
-def _endorsed(topics: list[Topic], candidates: QuerySet[User]) -> dict[int, list[Evidence]]:
+def _endorsed(
+    viewer: access.Viewer, topics: list[Topic], candidates: QuerySet[User]
+) -> dict[int, list[Evidence]]:
     rows = (
         Endorsement.objects.filter(topic__in=topics)
         .filter(Exists(candidates.filter(pk=OuterRef("person_id"))))
@@ -645,18 +651,30 @@ def experts(
     if not access.readable_visibilities(viewer) >= {access.PROFILE_FIELDS["topics"]}:
         return [], []
     topics = matching_topics(viewer, text)
-    if not topics:
-        return [], []
-    candidates = people(viewer)
+    return topics, experts_on(viewer, topics, limit=limit)
+
+
+def experts_on(
+    viewer: access.Viewer,
+    topics: list[Topic],
+    *,
+    limit: int = 20,
+    exclude: Collection[int] = (),
+) -> list[Expert]:
+    """The people who know ``topics``, ranked by the evidence every source gives, among
+    those the viewer sees (less ``exclude``)."""
+    if not topics or not access.readable_visibilities(viewer) >= {access.PROFILE_FIELDS["topics"]}:
+        return []
+    candidates = people(viewer).exclude(pk__in=list(exclude))
     evidence: dict[int, list[Evidence]] = defaultdict(list)
     for source in EXPERTISE_SOURCES:
-        for user_id, items in source(topics, candidates).items():
+        for user_id, items in source(viewer, topics, candidates).items():
             evidence[user_id].extend(items)
     score = {pk: sum(e.points for e in items) for pk, items in evidence.items()}
     best = sorted(score, key=lambda pk: -score[pk])[: limit * 2]
     found = {u.pk: u for u in with_profile(User.objects.filter(pk__in=best))}
     ranked = sorted(found.values(), key=lambda u: (-score[u.pk], normalize(u.display_name)))[:limit]
-    return topics, [Expert(u, score[u.pk], evidence[u.pk]) for u in ranked]
+    return [Expert(u, score[u.pk], evidence[u.pk]) for u in ranked]
 
 
 def photo_name(viewer: access.Viewer, person: User) -> str:

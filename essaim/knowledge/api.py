@@ -7,13 +7,17 @@ from typing import Any, Literal
 
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 from ninja.pagination import paginate
 from ninja.responses import Status
 
 from essaim import access
+from essaim.accounts.models import User
+from essaim.accounts.services import ServiceError
 from essaim.api_base import CursorPages, Id, InSchema, viewer
 from essaim.communities.models import Community
+from essaim.directory.selectors import Expert
 from essaim.http import Origin
 
 from . import selectors, services
@@ -171,6 +175,9 @@ class QuestionFilters(Schema):
     community: Id | None = None
     state: QuestionState | None = None
     tag: str | None = Field(None, max_length=TAG_MAX + 1)
+    scope: Literal["all", "for-me"] = Field(
+        "all", description="for-me: unanswered questions in my areas and those I was asked"
+    )
 
 
 @router.get("/questions", response=list[QuestionSummaryOut], summary="Questions")
@@ -180,7 +187,10 @@ def question_list(request: HttpRequest, filters: Query[QuestionFilters]) -> Quer
     community: Community | None = None
     if filters.community is not None:
         community = access.access_community(me, filters.community)
-    return selectors.question_list(me, community=community, state=filters.state, tag=filters.tag)
+    found = selectors.question_list(me, community=community, state=filters.state, tag=filters.tag)
+    if filters.scope == "for-me":
+        found = found.filter(pk__in=selectors.for_me(me).values("pk"))
+    return found
 
 
 class QuestionIn(InSchema):
@@ -212,6 +222,86 @@ class SimilarQuery(Schema):
 )
 def question_similar(request: HttpRequest, params: Query[SimilarQuery]) -> list[Question]:
     return selectors.similar(viewer(request), params.q)
+
+
+class EvidenceOut(Schema):
+    kind: str
+    label: str
+    points: float
+
+
+class ExpertOut(Schema):
+    person: PersonOut
+    score: float
+    evidence: list[EvidenceOut]
+    asked: bool
+
+
+def _experts(found: list[Expert], asked: set[int]) -> list[dict[str, Any]]:
+    return [
+        {
+            "person": _person(e.person),
+            "score": round(e.score, 2),
+            "evidence": [vars(x) for x in e.evidence],
+            "asked": e.person.pk in asked,
+        }
+        for e in found
+    ]
+
+
+class DraftQuery(Schema):
+    title: str = Field(max_length=TITLE_MAX)
+    tags: str = Field("", max_length=TAGS_MAX * (TAG_MAX + 1))
+
+
+@router.get(
+    "/questions/experts",
+    response=list[ExpertOut],
+    summary="Who may know the answer to a question being typed",
+)
+def draft_experts(request: HttpRequest, params: Query[DraftQuery]) -> list[dict[str, Any]]:
+    me = viewer(request)
+    tags = [t for t in params.tags.replace(",", " ").split() if t]
+    found = selectors.suggested_experts(me, title=params.title, tags=tags, exclude=[me.pk])
+    return _experts(found, set())
+
+
+@router.get(
+    "/questions/{question_id}/experts",
+    response=list[ExpertOut],
+    summary="Who may know the answer, and whom the viewer asked",
+)
+def question_experts(request: HttpRequest, question_id: Id) -> list[dict[str, Any]]:
+    me = viewer(request)
+    question = access.access_question(me, question_id)
+    return _experts(*_question_experts(me, question))
+
+
+def _question_experts(me: User, question: Question) -> tuple[list[Expert], set[int]]:
+    exclude = [question.author_id, me.pk]
+    found = selectors.suggested_experts(
+        me, title=question.title, tags=question.tags, exclude=exclude
+    )
+    return found, selectors.requested(me, question)
+
+
+class ExpertIn(InSchema):
+    expert: Id
+
+
+@router.post(
+    "/questions/{question_id}/experts",
+    response={201: list[ExpertOut]},
+    summary="Ask someone for their answer (they are told)",
+)
+def question_request(request: HttpRequest, question_id: Id, payload: ExpertIn) -> Status[Any]:
+    me = viewer(request)
+    question = access.access_question(me, question_id)
+    expert = access.visible(me, access.active_users().filter(pk=payload.expert)).first()
+    if expert is None:
+        raise ServiceError(_("This person cannot answer this question."), field="expert")
+    services.expert_request(actor=me, question=question, expert=expert)
+    return Status(201, _experts(*_question_experts(me, question)))
 
 
 @router.get("/questions/{question_id}", response=ThreadOut, summary="A question and its answers")

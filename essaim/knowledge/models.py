@@ -11,12 +11,19 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import pgettext_lazy
 
+from essaim.directory.text import normalize
+
 TITLE_MAX = 200
 BODY_MAX = 20_000
 ANSWER_MAX = 20_000
 COMMENT_MAX = 2_000
 TAGS_MAX = 5
 TAG_MAX = 40
+
+
+def tag_key(name: str) -> str:
+    """A tag as a directory topic's key: "Droit-Social" → "droit social"."""
+    return normalize(name.replace("-", " "))
 
 
 class QuestionState(models.TextChoices):
@@ -88,13 +95,19 @@ class QuestionTag(models.Model):
 
     question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="+")
     name = models.CharField(max_length=TAG_MAX)
+    # The name as a directory topic's key ("droit-social" → "droit social"): the tag
+    # brings the question to the people who know that topic.
+    key = models.CharField(max_length=TAG_MAX, default="")
     created_at = models.DateTimeField()  # the question's, so a tag's page reads one index
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["question", "name"], name="question_tag_once")
         ]
-        indexes = [models.Index(fields=["name", "-created_at"], name="question_tag_new")]
+        indexes = [
+            models.Index(fields=["name", "-created_at"], name="question_tag_new"),
+            models.Index(fields=["key", "question"], name="question_tag_key"),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -154,3 +167,23 @@ class AnswerComment(models.Model):
 
     def __str__(self) -> str:
         return f"comment {self.pk} on answer {self.answer_id}"
+
+
+class ExpertRequest(models.Model):
+    """The asker (or a runner of the community) asked this person for their answer."""
+
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="requests")
+    expert = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["question", "expert"], name="expert_request_once")
+        ]
+        indexes = [models.Index(fields=["expert", "-created_at"], name="expert_request_mine")]
+
+    def __str__(self) -> str:
+        return f"{self.expert_id} asked about {self.question_id}"

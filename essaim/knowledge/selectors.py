@@ -3,18 +3,37 @@ answers as the viewer may act on them, and questions like a new one."""
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections import defaultdict
 from dataclasses import dataclass
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 
 from essaim import access
+from essaim.accounts.models import User
 from essaim.communities.models import Community
+from essaim.directory import selectors as directory_selectors
+from essaim.directory.models import ProfileTopic, Topic, TopicKind
+from essaim.directory.selectors import Evidence, Expert
+from essaim.directory.text import words
 
-from .models import Answer, AnswerComment, AnswerVote, Question, QuestionState, QuestionTag
+from .models import (
+    Answer,
+    AnswerComment,
+    AnswerVote,
+    ExpertRequest,
+    Question,
+    QuestionState,
+    QuestionTag,
+    tag_key,
+)
 
 SIMILAR_WORDS = 8  # words of a new title looked up
+WELL_VOTED = 2  # an answer's score from which it counts as evidence of expertise
+EXPERTS_SHOWN = 5
+# Topics a person offers to answer about: the questions tagged with them are "for me".
+MY_AREAS = (TopicKind.SKILL, TopicKind.EXPERTISE, TopicKind.ASK_ME_ABOUT)
 SIMILAR_SCAN = 200  # candidate questions ranked
 # Words too common to tell questions apart, in both languages.
 _STOP = """the and for are how what why when who which with can does this that from have you
@@ -124,3 +143,83 @@ def similar(viewer: access.Viewer, text: str, *, limit: int = 5) -> list[Questio
         key=lambda q: (-shared(q), q.state == QuestionState.OPEN, -q.activity_at.timestamp()),
     )
     return [q for q in ranked if shared(q)][:limit]
+
+
+# --- Experts ------------------------------------------------------------------------------
+
+
+def answer_evidence(
+    viewer: access.Viewer, topics: list[Topic], candidates: QuerySet[User]
+) -> dict[int, list[Evidence]]:
+    """The directory's expertise source for answers (see directory.selectors
+    EXPERTISE_SOURCES): each candidate's accepted and well-voted answers to questions
+    tagged with ``topics``, among the answers the viewer reads."""
+    on_topics = QuestionTag.objects.filter(key__in=[t.key for t in topics])
+    answers = access.visible(
+        viewer, Answer.objects.filter(question__in=on_topics.values("question"))
+    )
+    rows = (
+        answers.filter(Exists(candidates.filter(pk=OuterRef("author_id"))))
+        .values("author_id")
+        .annotate(
+            accepted=Count("pk", filter=Q(question__accepted_answer=F("pk"))),
+            voted=Count(
+                "pk", filter=Q(score__gte=WELL_VOTED) & ~Q(question__accepted_answer=F("pk"))
+            ),
+        )
+        .filter(Q(accepted__gt=0) | Q(voted__gt=0))
+    )
+    found: dict[int, list[Evidence]] = {}
+    for row in rows:
+        # What a person showed weighs like a declared level: an accepted answer one and
+        # a half, a well-voted one half; six at most, above a declared "expert" (four).
+        items = []
+        if row["accepted"]:
+            items.append(Evidence("accepted_answers", str(row["accepted"]), 1.5 * row["accepted"]))
+        if row["voted"]:
+            items.append(Evidence("voted_answers", str(row["voted"]), 0.5 * row["voted"]))
+        total = sum(e.points for e in items)
+        if total > 6:
+            for item in items:
+                item.points *= 6 / total
+        found[row["author_id"]] = items
+    return found
+
+
+def topics_of(title: str, tags: list[str]) -> list[Topic]:
+    """The directory topics a question is about: its tags, and the words and pairs of
+    words of its title that name a topic ("droit social")."""
+    title_words = [w for w in words(title) if len(w) > 2 and w not in STOP_WORDS]
+    keys = [tag_key(t) for t in tags]
+    keys += title_words + [f"{a} {b}" for a, b in itertools.pairwise(title_words)]
+    return list(Topic.objects.filter(key__in=keys[:40]))
+
+
+def suggested_experts(
+    viewer: access.Viewer, *, title: str, tags: list[str], exclude: list[int]
+) -> list[Expert]:
+    """Whom to ask about a question being asked or already asked: the people who know its
+    topics (declared, endorsed, shown in accepted answers), among those the viewer sees."""
+    topics = topics_of(title, tags)
+    return directory_selectors.experts_on(viewer, topics, limit=EXPERTS_SHOWN, exclude=exclude)
+
+
+def requested(viewer: access.Viewer, question: Question) -> set[int]:
+    """Whom the viewer asked for an answer to ``question``."""
+    found = access.visible(viewer, ExpertRequest.objects.filter(question=question))
+    return set(found.filter(requested_by_id=viewer.pk or 0).values_list("expert_id", flat=True))
+
+
+def for_me(viewer: access.Viewer) -> QuerySet[Question]:
+    """The expert's queue: questions still without an answer that are tagged with a topic
+    they know or offer to answer about, and those they were asked to answer (while
+    unanswered or not yet accepted); not their own."""
+    if not access.is_active(viewer):
+        return Question.objects.none()
+    mine = ProfileTopic.objects.filter(user=viewer, kind__in=MY_AREAS).values("topic__key")
+    tagged = QuestionTag.objects.filter(key__in=mine).values("question_id")
+    asked = ExpertRequest.objects.filter(expert=viewer).values("question_id")
+    waiting = Q(pk__in=tagged, state=QuestionState.OPEN) | Q(
+        pk__in=asked, state__in=[QuestionState.OPEN, QuestionState.ANSWERED]
+    )
+    return questions(viewer).filter(waiting).exclude(author=viewer)

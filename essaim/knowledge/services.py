@@ -33,9 +33,11 @@ from .models import (
     Answer,
     AnswerComment,
     AnswerVote,
+    ExpertRequest,
     Question,
     QuestionState,
     QuestionTag,
+    tag_key,
 )
 
 _TAG = re.compile(r"[\w][\w.+-]*")
@@ -64,19 +66,24 @@ def clean_tags(tags: Any) -> list[str]:
     return names
 
 
-def _event(type: str, question: Question, data: dict[str, Any]) -> None:
-    """An event about ``question`` to those who read it."""
+def _event(
+    type: str, question: Question, data: dict[str, Any], users: list[User] | None = None
+) -> None:
+    """An event about ``question`` to those who read it (narrowed to ``users``)."""
     data = {"question": question.pk, "community": question.community_id, **data}
     if question.community is not None:
-        events.emit(type, data, community=question.community)
+        events.emit(type, data, community=question.community, users=users)
     else:
-        events.emit(type, data, everyone=True)
+        events.emit(type, data, everyone=True, users=users)
 
 
 def _set_tags(question: Question, names: list[str]) -> None:
     QuestionTag.objects.filter(question=question).delete()
     QuestionTag.objects.bulk_create(
-        [QuestionTag(question=question, name=n, created_at=question.created_at) for n in names]
+        [
+            QuestionTag(question=question, name=n, key=tag_key(n), created_at=question.created_at)
+            for n in names
+        ]
     )
 
 
@@ -227,6 +234,23 @@ def question_reopen(*, actor: User, question: Question) -> Question:
         question.save(update_fields=["state", "duplicate_of"])
         _event("question.updated", question, {"state": question.state})
     return question
+
+
+def expert_request(*, actor: User, question: Question, expert: User) -> ExpertRequest:
+    """Ask ``expert`` for their answer: they are told (an event to them alone), once per
+    question. Only the asker and the community's runners ask; only someone who may
+    answer the question is asked."""
+    _require(access.can(actor, "accept", question))
+    if expert.pk == actor.pk or not access.can(expert, "answer", question):
+        raise ServiceError(_("This person cannot answer this question."), field="expert")
+    with transaction.atomic():
+        made, created = ExpertRequest.objects.get_or_create(
+            question=question, expert=expert, defaults={"requested_by": actor}
+        )
+        if not created:
+            raise ServiceError(_("This person was already asked."), code="conflict")
+        _event("question.expert_requested", question, {"by": actor.pk}, users=[expert])
+    return made
 
 
 # --- Answers ------------------------------------------------------------------------------

@@ -44,7 +44,10 @@ def question_list(request: HttpRequest) -> HttpResponse:
     state = request.GET.get("state", "")
     state = state if state in QuestionState.values else ""
     tag = request.GET.get("tag", "")[:41]
+    for_me = request.GET.get("scope") == "for-me"
     found = selectors.question_list(me, community=community, state=state, tag=tag)
+    if for_me:
+        found = found.filter(pk__in=selectors.for_me(me).values("pk"))
     page = max(1, int(request.GET["page"])) if request.GET.get("page", "").isdigit() else 1
     shown = list(found[(page - 1) * PAGE : page * PAGE + 1])
     context = {
@@ -55,6 +58,7 @@ def question_list(request: HttpRequest) -> HttpResponse:
         "state": state,
         "tag": tag,
         "states": QuestionState.choices,
+        "for_me": for_me,
     }
     return render(request, "knowledge/list.html", context)
 
@@ -98,10 +102,16 @@ def question_ask(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def question_similar(request: HttpRequest) -> HttpResponse:
-    """The similar questions of a title being typed, as a fragment of the ask page."""
+    """The similar questions of a title being typed, and who may know the answer, as a
+    fragment of the ask page."""
     me = _me(request)
-    found = selectors.similar(me, request.GET.get("q", "")[:TITLE_MAX])
-    return render(request, "knowledge/similar.html", {"similar": found})
+    title = request.GET.get("q", "")[:TITLE_MAX]
+    tags = request.GET.get("tags", "")[:250].replace(",", " ").split()
+    context = {
+        "similar": selectors.similar(me, title),
+        "experts": selectors.suggested_experts(me, title=title, tags=tags, exclude=[me.pk]),
+    }
+    return render(request, "knowledge/similar.html", context)
 
 
 @login_required
@@ -109,9 +119,22 @@ def question_page(request: HttpRequest, question_id: int) -> HttpResponse:
     me = _me(request)
     position = events.head_now()  # before the state: the page's socket resumes from it
     found = selectors.thread(me, question_id)
+    question = found.question
+    experts, asked = [], set()
+    if "accept" in found.allowed and question.state in (QuestionState.OPEN, QuestionState.ANSWERED):
+        answerers = [a.author_id for a in found.answers]
+        experts = selectors.suggested_experts(
+            me,
+            title=question.title,
+            tags=question.tags,
+            exclude=[question.author_id, me.pk, *answerers],
+        )
+        asked = selectors.requested(me, question)
     context = {
         "thread": found,
-        "question": found.question,
+        "question": question,
+        "experts": experts,
+        "asked": asked,
         "events_from": position,
         "limits": {"answer": ANSWER_MAX, "comment": COMMENT_MAX},
     }
@@ -142,6 +165,16 @@ def question_act(request: HttpRequest, question_id: int, action: str) -> HttpRes
                 raise ServiceError(_("There is no such question to link to."), field="original")
             services.question_close_as_duplicate(
                 actor=me, question=question, original_id=int(original)
+            )
+        elif action == "request":
+            chosen = request.POST.get("expert", "")
+            wanted = int(chosen) if chosen.isdigit() else 0
+            expert = access.visible(me, access.active_users().filter(pk=wanted)).first()
+            if expert is None:
+                raise ServiceError(_("This person cannot answer this question."), field="expert")
+            services.expert_request(actor=me, question=question, expert=expert)
+            messages.success(
+                request, _("%(name)s is asked for an answer.") % {"name": expert.display_name}
             )
         elif action == "reopen":
             services.question_reopen(actor=me, question=question)

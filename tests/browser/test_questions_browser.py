@@ -1,5 +1,6 @@
 """Questions in a real browser: a member types a question and sees a similar one already
-asked, asks it in a community; a colleague opens it and answers; the asker sees the answer
+asked and who may know, asks it in a community and asks that expert for an answer; a
+colleague opens it and answers; the asker sees the answer
 arrive without reloading, votes for it and accepts it, and the colleague sees that live.
 At desktop and phone widths."""
 
@@ -13,6 +14,8 @@ from playwright.sync_api import Page, expect
 
 from essaim.communities import services as community_services
 from essaim.communities.models import Visibility
+from essaim.directory import services as directory_services
+from essaim.directory.models import TopicKind
 from essaim.http import CLI
 from essaim.knowledge import services
 from essaim.knowledge.models import Question
@@ -43,6 +46,10 @@ def test_ask_see_similar_answer_live_and_accept(
     services.question_ask(
         actor=personas.owner, community=None, title="How do I book a meeting room in Lyon?"
     )
+    directory_services.topics_set(
+        actor=personas.hr, person=personas.hr, origin=CLI, kind=TopicKind.SKILL,
+        items=[("Rooms", 4)],
+    )  # fmt: skip
 
     asker = new_page(width, height)
     sign_in(asker, personas.member.email)
@@ -56,6 +63,9 @@ def test_ask_see_similar_answer_live_and_accept(
     ).to_be_visible()
     asker.get_by_label("Details (Markdown)").fill("Customers come on **Tuesday**.")
     asker.get_by_label("Tags").fill("rooms, visitors")
+    experts = asker.get_by_role("status").filter(has_text="People who may know")
+    expect(experts.get_by_role("link", name="Hr")).to_be_visible()
+    expect(experts).to_contain_text("Skill: Rooms (Expert)")
     expect(asker.get_by_label("Where")).to_have_value(str(helpdesk.pk))
     assert fits_the_width(asker)
     screenshot(asker, f"question-ask-{width}")
@@ -68,6 +78,11 @@ def test_ask_see_similar_answer_live_and_accept(
     expect(asker.locator("[data-events-state]").first).to_have_attribute(
         "data-events-state", "open"
     )
+    asker.get_by_role("button", name="Ask Hr for an answer").click()
+    expect(asker.get_by_text("Hr is asked for an answer.")).to_be_visible()
+    expect(asker.get_by_role("region", name="People who may know")).to_contain_text("Asked")
+    assert fits_the_width(asker)
+    screenshot(asker, f"question-experts-{width}")
 
     expert = new_page(width, height)
     sign_in(expert, personas.animator.email)

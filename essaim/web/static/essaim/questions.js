@@ -1,35 +1,37 @@
 // Questions live. On the ask page, questions like the one being typed appear under its
-// title, so that the asker finds an answer before asking again. On a question's page, the
-// question and its answers follow the events (a new answer, a vote, an acceptance): events
-// carry ids, never text, so the page is fetched again and access.py decides once more.
-// Both lists are rendered by the server, which decides what the viewer may see.
+// title, with the people who may know the answer, so that the asker finds one before
+// asking again. On a question's page, the question and its answers follow the events (a
+// new answer, a vote, an acceptance): events carry ids, never text, so the page is fetched
+// again and access.py decides once more. The server renders every list it shows.
 "use strict";
 {
   const form = document.querySelector("form[data-similar]");
   if (form) {
     const title = form.querySelector("#question-title");
+    const tags = form.querySelector("#question-tags");
     const target = document.getElementById("similar-questions");
     let timer = 0;
     let asked = "";
 
     const look = async () => {
       const text = title.value.trim();
-      if (text === asked) return;
-      asked = text;
+      const query = `q=${encodeURIComponent(text)}&tags=${encodeURIComponent(tags.value)}`;
+      if (query === asked) return;
+      asked = query;
       if (text.length < 4) {
         target.replaceChildren();
         return;
       }
-      const response = await fetch(`${form.dataset.similar}?q=${encodeURIComponent(text)}`, {
-        credentials: "same-origin",
-      });
-      if (response.ok && asked === text) target.innerHTML = await response.text();
+      const response = await fetch(`${form.dataset.similar}?${query}`, { credentials: "same-origin" });
+      if (response.ok && asked === query) target.innerHTML = await response.text();
     };
 
-    title.addEventListener("input", () => {
-      clearTimeout(timer);
-      timer = setTimeout(look, 250);
-    });
+    for (const field of [title, tags]) {
+      field.addEventListener("input", () => {
+        clearTimeout(timer);
+        timer = setTimeout(look, 250);
+      });
+    }
   }
 
   const page = document.querySelector("[data-question-page]");
