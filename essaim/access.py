@@ -41,6 +41,9 @@ from essaim.governance.models import AuditEntry
 from essaim.knowledge.models import (
     Answer,
     AnswerComment,
+    Article,
+    ArticleAuthor,
+    ArticleRevision,
     ExpertRequest,
     Question,
     QuestionState,
@@ -714,13 +717,27 @@ def may_ask(user: Viewer, community: Community | None, role: str | bool | None =
     return rule.decide(user, "post", community, None if known is None else str(known))
 
 
-def _readable_questions(user: User, via: str = "") -> Q:
-    """The questions ``user`` reads, as a filter (``via``: the path to the question)."""
-    alive = Q(**{f"{via}deleted_at__isnull": True})
+def _readable_place(user: User, via: str = "") -> Q:
+    """What ``user`` reads of what lives in a community or, without one, company-wide
+    (questions, articles), as a filter (``via``: the path to the object)."""
     in_communities = readable_communities(user, via=f"{via}community__")
     if not sees_everyone(user):
-        return alive & in_communities
-    return alive & (in_communities | Q(**{f"{via}community__isnull": True}))
+        return in_communities
+    return in_communities | Q(**{f"{via}community__isnull": True})
+
+
+def _reads_place(user: User, community: Community | None, role: str | None) -> bool:
+    """``_readable_place`` for one object, knowing the user's role in its community."""
+    if community is None:
+        return sees_everyone(user)
+    rule = RULES[Community]
+    assert isinstance(rule, CommunityRule)
+    return rule.decide(user, "read", community, role)
+
+
+def _readable_questions(user: User, via: str = "") -> Q:
+    """The questions ``user`` reads, as a filter (``via``: the path to the question)."""
+    return Q(**{f"{via}deleted_at__isnull": True}) & _readable_place(user, via)
 
 
 class QuestionRule(Rule[Question]):
@@ -746,14 +763,8 @@ class QuestionRule(Rule[Question]):
             raise ValueError(f"unknown action {action!r} on questions")
         if not is_active(user) or obj.deleted_at is not None:
             return False
-        community = obj.community
-        role = community_role(user, community) if community is not None else None
-        if community is not None:
-            rule = RULES[Community]
-            assert isinstance(rule, CommunityRule)
-            if not rule.decide(user, "read", community, role):
-                return False
-        elif not sees_everyone(user):
+        role = community_role(user, obj.community) if obj.community is not None else None
+        if not _reads_place(user, obj.community, role):
             return False
         return self.decide(user, action, obj, role)
 
@@ -900,6 +911,92 @@ class ExpertRequestRule(Rule[ExpertRequest]):
         return readers.filter(pk__in=[obj.expert_id, obj.requested_by_id])
 
 
+def is_article_author(user: Viewer, article: Article) -> bool:
+    return is_active(user) and article.author_links.filter(user=user).exists()
+
+
+class ArticleRule(Rule[Article]):
+    """Who reads an article or a case study and acts on it:
+
+    - view: once published, whoever reads where it lives (a community's readers, or every
+      employee company-wide); a draft, its authors alone (while they read there too).
+      Deleted: nobody.
+    - edit, publish, authors (add co-authors), review (set the review date): its authors
+      while they may write there, and the community's owners and animators (who curate).
+    - delete: the author who created it, the community's owners and animators,
+      moderators and administrators.
+    - feedback ("was this useful?"): readers of a published article who did not write it.
+    Nothing but reading in an archived community."""
+
+    model = Article
+    actions = frozenset({VIEW, "edit", "publish", "authors", "review", "delete", "feedback"})
+
+    def can(self, user: Viewer, action: str, obj: Article) -> bool:
+        if action not in self.actions:
+            raise ValueError(f"unknown action {action!r} on articles")
+        if not is_active(user) or obj.deleted_at is not None:
+            return False
+        community = obj.community
+        role = community_role(user, community) if community is not None else None
+        if not _reads_place(user, community, role):
+            return False
+        author = is_article_author(user, obj)
+        if obj.published_at is None and not author:
+            return False
+        return self.decide(user, action, obj, role, author)
+
+    def decide(self, user: User, action: str, obj: Article, role: str | None, author: bool) -> bool:
+        """``can`` for an article the user reads, knowing their role and authorship."""
+        community = obj.community
+        runs = community is not None and role in RUNNERS
+        if action == VIEW:
+            return True
+        if action == "delete":
+            return obj.created_by_id == user.pk or runs or has_role(user, Role.MODERATOR)
+        if community is not None and community.archived:
+            return False
+        if action == "feedback":
+            return obj.published_at is not None and not author
+        return runs or (author and may_ask(user, community, role))
+
+    def visible(self, user: Viewer, qs: QuerySet[Article]) -> QuerySet[Article]:
+        if not is_active(user):
+            return qs.none()
+        mine = ArticleAuthor.objects.filter(user=user).values("article")
+        shown = Q(published_at__isnull=False) | Q(pk__in=mine)
+        return qs.filter(Q(deleted_at__isnull=True) & _readable_place(user) & shown)
+
+    def audience(self, obj: Article) -> QuerySet[User]:
+        if obj.deleted_at is not None:
+            return User.objects.none()
+        if obj.community is not None:
+            readers = community_readers(obj.community)
+        else:
+            readers = active_users().filter(insiders())
+        if obj.published_at is None:
+            return readers.filter(pk__in=obj.author_links.values("user"))
+        return readers
+
+
+class ArticleRevisionRule(Rule[ArticleRevision]):
+    """An article's revisions are read by whoever reads the article."""
+
+    model = ArticleRevision
+    actions = frozenset({VIEW})
+
+    def can(self, user: Viewer, action: str, obj: ArticleRevision) -> bool:
+        if action != VIEW:
+            raise ValueError(f"unknown action {action!r} on article revisions")
+        return can(user, VIEW, obj.article)
+
+    def visible(self, user: Viewer, qs: QuerySet[ArticleRevision]) -> QuerySet[ArticleRevision]:
+        articles = RULES[Article].visible(user, Article.objects.all())
+        return qs.filter(article__in=articles)
+
+    def audience(self, obj: ArticleRevision) -> QuerySet[User]:
+        return RULES[Article].audience(obj.article)
+
+
 # --- Events ----------------------------------------------------------------------------
 
 
@@ -998,6 +1095,8 @@ RULES: dict[type[Model], Rule[Any]] = {
         AnswerRule(),
         AnswerCommentRule(),
         ExpertRequestRule(),
+        ArticleRule(),
+        ArticleRevisionRule(),
         EventRule(),
     )
 }
@@ -1059,6 +1158,17 @@ def question_permissions(user: Viewer, question: Question) -> frozenset[str]:
     assert isinstance(rule, QuestionRule)
     role = community_role(user, question.community) if question.community else None
     return frozenset(a for a in rule.actions if rule.decide(user, a, question, role))
+
+
+def article_permissions(user: Viewer, article: Article) -> frozenset[str]:
+    """What ``user`` may do to an article they read, reading role and authorship once."""
+    if not is_active(user) or not can(user, VIEW, article):
+        return frozenset()
+    rule = RULES[Article]
+    assert isinstance(rule, ArticleRule)
+    role = community_role(user, article.community) if article.community else None
+    author = is_article_author(user, article)
+    return frozenset(a for a in rule.actions if rule.decide(user, a, article, role, author))
 
 
 def answer_permissions(
@@ -1141,6 +1251,10 @@ def access_question(user: Viewer, question_id: object, action: str = VIEW) -> Qu
 def access_answer(user: Viewer, answer_id: object, action: str = VIEW) -> Answer:
     qs = Answer.objects.select_related("question__community")
     return _fetch(user, qs, answer_id, action)
+
+
+def access_article(user: Viewer, article_id: object, action: str = VIEW) -> Article:
+    return _fetch(user, Article.objects.select_related("community"), article_id, action)
 
 
 def access_attachment(user: Viewer, attachment_id: object) -> Attachment:

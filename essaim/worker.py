@@ -111,9 +111,10 @@ def schedule_daily_tasks() -> None:
 
     from essaim.communities.tasks import community_lifecycle
     from essaim.content.tasks import purge_unattached_files
+    from essaim.knowledge.tasks import article_reviews
     from essaim.realtime.tasks import prune_events
 
-    for daily in (community_lifecycle, prune_events, purge_unattached_files):
+    for daily in (community_lifecycle, prune_events, purge_unattached_files, article_reviews):
         waiting = DBTaskResult.objects.filter(
             task_path=daily.module_path,
             status__in=[TaskResultStatus.READY, TaskResultStatus.RUNNING],

@@ -55,7 +55,7 @@ def test_the_shell_shows_the_navigation_of_every_domain(personas: Personas, sign
     for section in (
         "Home",
         "Communities",
-        "Questions",
+        "Knowledge",
         "Chat",
         "Directory",
         "Search",

@@ -23,6 +23,7 @@ from essaim.http import Origin
 from . import selectors, services
 from .models import (
     ANSWER_MAX,
+    ARTICLE_MAX,
     BODY_MAX,
     COMMENT_MAX,
     TAG_MAX,
@@ -30,6 +31,9 @@ from .models import (
     TITLE_MAX,
     Answer,
     AnswerComment,
+    Article,
+    ArticleKind,
+    ArticleRevision,
     Question,
     QuestionState,
 )
@@ -457,3 +461,249 @@ def answer_comment_delete(request: HttpRequest, answer_id: Id, comment_id: Id) -
         raise access.NotFound
     services.answer_comment_delete(actor=me, comment=found)
     return Status(204, None)
+
+
+# --- Articles and case studies --------------------------------------------------------------
+
+
+class ArticleFields(Schema):
+    id: int
+    kind: ArticleKind
+    title: str
+    tags: list[str]
+    community: int | None
+    published_at: datetime.datetime | None
+    updated_at: datetime.datetime
+    useful_count: int
+    url: str
+
+
+class ArticleSummaryOut(ArticleFields):
+    @staticmethod
+    def resolve_community(article: Article) -> int | None:
+        return article.community_id
+
+    @staticmethod
+    def resolve_url(article: Article) -> str:
+        return article.get_absolute_url()
+
+
+class ArticleOut(ArticleFields):
+    body: str
+    html: str
+    authors: list[PersonOut]
+    review_on: datetime.date | None
+    not_useful_count: int
+    harvested_from: int | None
+    revisions: int
+    my_feedback: bool | None
+    allowed: list[str]
+
+
+def _article(request: HttpRequest, article_id: int) -> dict[str, Any]:
+    found = selectors.article_view(viewer(request), article_id)
+    article = found.article
+    return {
+        "id": article.pk,
+        "kind": article.kind,
+        "title": article.title,
+        "tags": article.tags,
+        "community": article.community_id,
+        "published_at": article.published_at,
+        "updated_at": article.updated_at,
+        "useful_count": article.useful_count,
+        "url": article.get_absolute_url(),
+        "body": article.body,
+        "html": article.html,
+        "authors": [_person(a) for a in found.authors],
+        "review_on": article.review_on,
+        "not_useful_count": article.not_useful_count,
+        "harvested_from": article.harvested_from_id,
+        "revisions": found.revisions,
+        "my_feedback": found.my_feedback,
+        "allowed": sorted(found.allowed),
+    }
+
+
+class ArticleFilters(Schema):
+    community: Id | None = None
+    kind: ArticleKind | None = None
+    drafts: bool = Field(False, description="my drafts instead of the published articles")
+
+
+@router.get("/articles", response=list[ArticleSummaryOut], summary="Articles and case studies")
+@paginate(CursorPages, ordering=("-updated_at", "-id"))
+def article_list(request: HttpRequest, filters: Query[ArticleFilters]) -> QuerySet[Article]:
+    me = viewer(request)
+    community = None
+    if filters.community is not None:
+        community = access.access_community(me, filters.community)
+    return selectors.article_list(me, community=community, kind=filters.kind, drafts=filters.drafts)
+
+
+class ArticleIn(InSchema):
+    title: str = Field(max_length=TITLE_MAX)
+    body: str = Field("", max_length=ARTICLE_MAX)
+    kind: ArticleKind = Field(ArticleKind.ARTICLE, strict=False)
+    tags: list[str] = Field(default_factory=list, max_length=TAGS_MAX)
+    community: Id | None = None
+    publish: bool = False
+
+
+@router.post("/articles", response={201: ArticleOut}, summary="Write an article or case study")
+def article_create(request: HttpRequest, payload: ArticleIn) -> Status[Any]:
+    me = viewer(request)
+    community = None
+    if payload.community is not None:
+        community = access.access_community(me, payload.community)
+    article = services.article_create(
+        actor=me, community=community, title=payload.title, body=payload.body,
+        kind=payload.kind, tags=payload.tags, publish=payload.publish,
+    )  # fmt: skip
+    return Status(201, _article(request, article.pk))
+
+
+@router.get("/articles/{article_id}", response=ArticleOut, summary="One article")
+def article_get(request: HttpRequest, article_id: Id) -> dict[str, Any]:
+    return _article(request, article_id)
+
+
+class ArticlePatch(InSchema):
+    title: str | None = Field(None, max_length=TITLE_MAX)
+    body: str | None = Field(None, max_length=ARTICLE_MAX)
+    tags: list[str] | None = Field(None, max_length=TAGS_MAX)
+    review_on: datetime.date | None = Field(None, strict=False)
+
+
+@router.patch("/articles/{article_id}", response=ArticleOut, summary="Edit an article")
+def article_edit(request: HttpRequest, article_id: Id, payload: ArticlePatch) -> dict[str, Any]:
+    me = viewer(request)
+    article = access.access_article(me, article_id)
+    changes = payload.dict(exclude_unset=True)
+    if "review_on" in changes:
+        services.article_review_set(actor=me, article=article, review_on=changes.pop("review_on"))
+    if changes:
+        services.article_edit(actor=me, article=article, **changes)
+    return _article(request, article_id)
+
+
+@router.post("/articles/{article_id}/publish", response=ArticleOut, summary="Publish a draft")
+def article_publish(request: HttpRequest, article_id: Id) -> dict[str, Any]:
+    me = viewer(request)
+    services.article_publish(actor=me, article=access.access_article(me, article_id))
+    return _article(request, article_id)
+
+
+@router.delete("/articles/{article_id}", response={204: None}, summary="Delete an article")
+def article_delete(request: HttpRequest, article_id: Id) -> Status[Any]:
+    me = viewer(request)
+    article = access.access_article(me, article_id)
+    services.article_delete(actor=me, origin=Origin.of(request), article=article)
+    return Status(204, None)
+
+
+class AuthorIn(InSchema):
+    person: Id
+
+
+@router.post(
+    "/articles/{article_id}/authors", response={201: ArticleOut}, summary="Add a co-author"
+)
+def article_author(request: HttpRequest, article_id: Id, payload: AuthorIn) -> Status[Any]:
+    me = viewer(request)
+    article = access.access_article(me, article_id)
+    person = access.visible(me, access.active_users().filter(pk=payload.person)).first()
+    if person is None:
+        raise ServiceError(_("This person cannot write here."), field="person")
+    services.article_author_add(actor=me, article=article, person=person)
+    return Status(201, _article(request, article_id))
+
+
+class FeedbackIn(InSchema):
+    useful: bool
+
+
+@router.put("/articles/{article_id}/feedback", response=ArticleOut, summary="Was this useful?")
+def article_feedback(request: HttpRequest, article_id: Id, payload: FeedbackIn) -> dict[str, Any]:
+    me = viewer(request)
+    article = access.access_article(me, article_id)
+    services.article_feedback(actor=me, article=article, useful=payload.useful)
+    return _article(request, article_id)
+
+
+class RevisionOut(Schema):
+    number: int
+    title: str
+    editor: PersonOut | None
+    restored_from: int | None
+    created_at: datetime.datetime
+
+
+class DiffLineOut(Schema):
+    change: Literal["same", "added", "removed"]
+    text: str
+
+
+class RevisionDetailOut(RevisionOut):
+    body: str
+    changes: list[DiffLineOut]  # against the revision before it
+
+
+def _revision(revision: ArticleRevision) -> dict[str, Any]:
+    editor = revision.editor
+    return {
+        "number": revision.number,
+        "title": revision.title,
+        "editor": _person(editor) if editor is not None else None,
+        "restored_from": revision.restored_from,
+        "created_at": revision.created_at,
+    }
+
+
+@router.get("/articles/{article_id}/revisions", response=list[RevisionOut], summary="Its revisions")
+def article_revisions(request: HttpRequest, article_id: Id) -> list[dict[str, Any]]:
+    me = viewer(request)
+    article = access.access_article(me, article_id)
+    return [_revision(r) for r in selectors.revisions_of(me, article)]
+
+
+@router.get(
+    "/articles/{article_id}/revisions/{number}",
+    response=RevisionDetailOut,
+    summary="One revision, and what it changed",
+)
+def article_revision(request: HttpRequest, article_id: Id, number: Id) -> dict[str, Any]:
+    me = viewer(request)
+    article = access.access_article(me, article_id)
+    found = {
+        r.number: r
+        for r in selectors.revisions_of(me, article).filter(number__in=[number - 1, number])
+    }
+    if number not in found:
+        raise access.NotFound
+    before = found.get(number - 1)
+    revision = found[number]
+    changes = selectors.diff(before.body if before else "", revision.body)
+    return {**_revision(revision), "body": revision.body, "changes": [vars(c) for c in changes]}
+
+
+@router.post(
+    "/articles/{article_id}/revisions/{number}/restore",
+    response=ArticleOut,
+    summary="Bring an old revision back (saved as the newest)",
+)
+def article_restore(request: HttpRequest, article_id: Id, number: Id) -> dict[str, Any]:
+    me = viewer(request)
+    services.article_restore(actor=me, article=access.access_article(me, article_id), number=number)
+    return _article(request, article_id)
+
+
+@router.post(
+    "/questions/{question_id}/harvest",
+    response={201: ArticleOut},
+    summary="Turn a question and its best answer into a draft article",
+)
+def question_harvest(request: HttpRequest, question_id: Id) -> Status[Any]:
+    me = viewer(request)
+    article = services.harvest(actor=me, question=access.access_question(me, question_id))
+    return Status(201, _article(request, article.pk))

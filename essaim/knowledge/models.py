@@ -187,3 +187,123 @@ class ExpertRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.expert_id} asked about {self.question_id}"
+
+
+# --- Articles and case studies --------------------------------------------------------------
+
+ARTICLE_MAX = 100_000
+AUTHORS_MAX = 10
+
+
+class ArticleKind(models.TextChoices):
+    ARTICLE = "article", pgettext_lazy("knowledge", "Article")
+    CASE_STUDY = "case_study", pgettext_lazy("knowledge", "Case study")
+
+
+class Article(models.Model):
+    """An article or a case study, written by one or more authors, in a community or
+    company-wide, a draft until published. Every saved text is an ArticleRevision."""
+
+    community = models.ForeignKey(
+        "communities.Community",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="articles",
+    )
+    kind = models.CharField(max_length=10, choices=ArticleKind.choices, default=ArticleKind.ARTICLE)
+    title = models.CharField(max_length=TITLE_MAX)
+    body = models.TextField(max_length=ARTICLE_MAX, blank=True)
+    html = models.TextField(blank=True)
+    tags = models.JSONField(default=list)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    published_at = models.DateTimeField(null=True, blank=True)  # None: a draft
+    # "Is this still true?": its authors are reminded on that day.
+    review_on = models.DateField(null=True, blank=True)
+    review_reminded_on = models.DateField(null=True, blank=True)
+    harvested_from = models.ForeignKey(
+        Question, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    useful_count = models.PositiveIntegerField(default=0)
+    not_useful_count = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["community", "-published_at"], name="article_community"),
+            models.Index(fields=["-published_at"], name="article_published"),
+            models.Index(
+                fields=["review_on"],
+                condition=Q(review_on__isnull=False, review_reminded_on__isnull=True),
+                name="article_review_due",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("article", args=[self.pk])
+
+    @property
+    def published(self) -> bool:
+        return self.published_at is not None
+
+
+class ArticleAuthor(models.Model):
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="author_links")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    added_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["article", "user"], name="article_author_once")
+        ]
+        indexes = [models.Index(fields=["user", "article"], name="article_author_user")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} writes {self.article_id}"
+
+
+class ArticleRevision(models.Model):
+    """One saved state of an article (number 1 is the first text): restoring an old one
+    saves its text again as the newest, so nothing is ever lost."""
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="revisions")
+    number = models.PositiveIntegerField()
+    title = models.CharField(max_length=TITLE_MAX)
+    body = models.TextField(max_length=ARTICLE_MAX, blank=True)
+    editor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    restored_from = models.PositiveIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["article", "number"], name="article_revision_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.article_id} #{self.number}"
+
+
+class ArticleFeedback(models.Model):
+    """ "Was this useful?": one answer per reader, changeable."""
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="feedback")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    useful = models.BooleanField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["article", "user"], name="article_feedback_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {'+' if self.useful else '-'} {self.article_id}"

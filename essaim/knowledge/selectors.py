@@ -3,9 +3,10 @@ answers as the viewer may act on them, and questions like a new one."""
 
 from __future__ import annotations
 
+import difflib
 import itertools
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
@@ -22,6 +23,10 @@ from .models import (
     Answer,
     AnswerComment,
     AnswerVote,
+    Article,
+    ArticleAuthor,
+    ArticleFeedback,
+    ArticleRevision,
     ExpertRequest,
     Question,
     QuestionState,
@@ -223,3 +228,164 @@ def for_me(viewer: access.Viewer) -> QuerySet[Question]:
         pk__in=asked, state__in=[QuestionState.OPEN, QuestionState.ANSWERED]
     )
     return questions(viewer).filter(waiting).exclude(author=viewer)
+
+
+# --- Articles -------------------------------------------------------------------------------
+
+
+def articles(viewer: access.Viewer) -> QuerySet[Article]:
+    return access.visible(viewer, Article.objects.all())
+
+
+def article_list(
+    viewer: access.Viewer,
+    *,
+    community: Community | None = None,
+    kind: str | None = None,
+    drafts: bool = False,
+) -> QuerySet[Article]:
+    """Published articles the viewer reads, newest first; with ``drafts``, the viewer's
+    own drafts instead. ``community``, read through access.access_community."""
+    found = articles(viewer).select_related("created_by", "community")
+    if drafts:
+        mine = ArticleAuthor.objects.filter(user_id=viewer.pk or 0).values("article")
+        found = found.filter(published_at__isnull=True, pk__in=mine).order_by("-updated_at", "-id")
+    else:
+        found = found.filter(published_at__isnull=False).order_by("-published_at", "-id")
+    if community is not None:
+        found = found.filter(community=community)
+    if kind:
+        found = found.filter(kind=kind)
+    return found
+
+
+@dataclass
+class ArticleView:
+    article: Article
+    allowed: frozenset[str]
+    authors: list[User]
+    revisions: int
+    my_feedback: bool | None  # None: none given
+
+
+def article_view(viewer: access.Viewer, article_id: object) -> ArticleView:
+    article = access.access_article(viewer, article_id)
+    authors = [
+        link.user
+        for link in article.author_links.select_related("user").order_by("added_at", "id")
+        if link.user.is_active
+    ]
+    mine = ArticleFeedback.objects.filter(article=article, user_id=viewer.pk or 0).first()
+    return ArticleView(
+        article=article,
+        allowed=access.article_permissions(viewer, article),
+        authors=authors,
+        revisions=article.revisions.count(),
+        my_feedback=mine.useful if mine is not None else None,
+    )
+
+
+def revisions_of(viewer: access.Viewer, article: Article) -> QuerySet[ArticleRevision]:
+    """An article's revisions, newest first (``article`` read through access)."""
+    found = access.visible(viewer, ArticleRevision.objects.filter(article=article))
+    return found.select_related("editor").order_by("-number")
+
+
+@dataclass
+class DiffLine:
+    change: str  # "same", "added", "removed"
+    text: str
+
+
+def diff(old: str, new: str) -> list[DiffLine]:
+    """What changed between two texts, line by line."""
+    lines: list[DiffLine] = []
+    before, after = old.splitlines(), new.splitlines()
+    matcher = difflib.SequenceMatcher(a=before, b=after, autojunk=False)
+    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+        if op == "equal":
+            lines += [DiffLine("same", line) for line in before[i1:i2]]
+            continue
+        lines += [DiffLine("removed", line) for line in before[i1:i2]]
+        lines += [DiffLine("added", line) for line in after[j1:j2]]
+    return lines
+
+
+# --- The knowledge base page ----------------------------------------------------------------
+
+TOP = 10
+
+
+@dataclass
+class Contributor:
+    person: User
+    accepted: int  # accepted answers
+    articles: int  # published articles written
+
+
+@dataclass
+class KnowledgeBase:
+    states: dict[str, int]  # questions by state
+    unanswered: list[Question]
+    top_articles: list[Article]
+    tags: list[tuple[str, int]]  # the most used question tags, with their counts
+    contributors: list[Contributor]
+
+
+def knowledge_base(viewer: access.Viewer, community: Community | None = None) -> KnowledgeBase:
+    """A community's (or, without one, everything the viewer reads) questions by state,
+    the latest unanswered ones, the most useful articles, the tags most asked about and
+    the people whose answers were accepted and who wrote articles, all among what the
+    viewer reads."""
+    asked = questions(viewer)
+    written = articles(viewer).filter(published_at__isnull=False)
+    if community is not None:
+        asked, written = asked.filter(community=community), written.filter(community=community)
+    states = dict(asked.order_by().values_list("state").annotate(n=Count("pk")))
+    unanswered = list(
+        asked.filter(state=QuestionState.OPEN)
+        .select_related("author")
+        .order_by("-created_at")[:TOP]
+    )
+    top_articles = list(written.order_by("-useful_count", "-published_at")[:TOP])
+    tags = list(
+        QuestionTag.objects.filter(question__in=asked.values("pk"))
+        .values_list("name")
+        .annotate(n=Count("pk"))
+        .order_by("-n", "name")[:20]
+    )
+    # The most accepted answers and articles, counted by the database (a few rows back).
+    accepted = Counter(
+        dict(
+            Answer.objects.filter(
+                pk__in=asked.filter(accepted_answer__isnull=False).values("accepted_answer"),
+                deleted_at__isnull=True,
+            )
+            .values_list("author_id")
+            .annotate(n=Count("pk"))
+            .order_by("-n")[: TOP * 2]
+        )
+    )
+    authored = Counter(
+        dict(
+            ArticleAuthor.objects.filter(article__in=written.values("pk"))
+            .values_list("user_id")
+            .annotate(n=Count("pk"))
+            .order_by("-n")[: TOP * 2]
+        )
+    )
+    best = sorted(set(accepted) | set(authored), key=lambda pk: -(2 * accepted[pk] + authored[pk]))
+    people = {
+        u.pk: u
+        for u in access.visible(viewer, access.active_users().filter(pk__in=best[: TOP * 2]))
+    }
+    contributors = [
+        Contributor(people[pk], accepted[pk], authored[pk]) for pk in best if pk in people
+    ][:TOP]
+    return KnowledgeBase(
+        states={s: states.get(s, 0) for s in QuestionState.values},
+        unanswered=unanswered,
+        top_articles=top_articles,
+        tags=tags,
+        contributors=contributors,
+    )

@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from datetime import date
 from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext
 
 from essaim import access
 from essaim.accounts.models import User
@@ -25,6 +27,8 @@ from essaim.realtime import events
 
 from .models import (
     ANSWER_MAX,
+    ARTICLE_MAX,
+    AUTHORS_MAX,
     BODY_MAX,
     COMMENT_MAX,
     TAG_MAX,
@@ -33,6 +37,11 @@ from .models import (
     Answer,
     AnswerComment,
     AnswerVote,
+    Article,
+    ArticleAuthor,
+    ArticleFeedback,
+    ArticleKind,
+    ArticleRevision,
     ExpertRequest,
     Question,
     QuestionState,
@@ -370,3 +379,257 @@ def answer_comment_delete(*, actor: User, comment: AnswerComment) -> None:
         comment.save(update_fields=["deleted_at"])
         data = {"answer": comment.answer_id, "comment": comment.pk}
         _event("answer.comment_deleted", comment.answer.question, data)
+
+
+# --- Articles and case studies --------------------------------------------------------------
+
+# The sections a new case study starts with (in its author's language).
+CASE_STUDY_SECTIONS = (
+    gettext_lazy("Context"),
+    gettext_lazy("Problem"),
+    gettext_lazy("Solution"),
+    gettext_lazy("Results"),
+    gettext_lazy("Lessons learned"),
+)
+
+
+def case_study_template() -> str:
+    return "\n\n".join(f"## {section}\n" for section in CASE_STUDY_SECTIONS)
+
+
+def _article_event(type: str, article: Article, data: dict[str, Any]) -> None:
+    """An event about ``article`` to those who read it: a draft's authors only."""
+    data = {"article": article.pk, "community": article.community_id, **data}
+    authors = None
+    if not article.published:
+        authors = list(article.author_links.values_list("user_id", flat=True))
+    if article.community is not None:
+        events.emit(type, data, community=article.community, users=authors)
+    else:
+        events.emit(type, data, everyone=True, users=authors)
+
+
+def _revise(article: Article, editor: User, restored_from: int | None = None) -> ArticleRevision:
+    last = article.revisions.order_by("-number").values_list("number", flat=True).first() or 0
+    return ArticleRevision.objects.create(
+        article=article,
+        number=last + 1,
+        title=article.title,
+        body=article.body,
+        editor=editor,
+        restored_from=restored_from,
+    )
+
+
+def article_create(
+    *,
+    actor: User,
+    community: Community | None,
+    title: str,
+    body: str = "",
+    kind: str = ArticleKind.ARTICLE,
+    tags: Sequence[str] = (),
+    publish: bool = False,
+) -> Article:
+    """A draft (or, with ``publish``, a published) article or case study; a case study
+    without a text starts from its sections."""
+    _require(access.may_ask(actor, community))
+    if kind not in ArticleKind.values:
+        raise ServiceError(_("Unknown kind of article."), field="kind")
+    title = clean_text(title, "title", TITLE_MAX, required=True)
+    body = clean_text(body, "body", ARTICLE_MAX)
+    if kind == ArticleKind.CASE_STUDY and not body:
+        body = case_study_template()
+    names = clean_tags(list(tags))
+    with transaction.atomic():
+        now = timezone.now()
+        article = Article.objects.create(
+            community=community,
+            kind=kind,
+            title=title,
+            body=body,
+            html=render_text(actor, body)[0],
+            tags=names,
+            created_by=actor,
+            published_at=now if publish else None,
+        )
+        ArticleAuthor.objects.create(article=article, user=actor)
+        _revise(article, actor)
+        if publish:
+            _article_event("article.published", article, {"author": actor.pk})
+    return article
+
+
+def article_edit(
+    *,
+    actor: User,
+    article: Article,
+    title: str | None = None,
+    body: str | None = None,
+    tags: Sequence[str] | None = None,
+) -> Article:
+    """A new text (kept as a new revision); its authors and the community's runners."""
+    _require(access.can(actor, "edit", article))
+    new_title = clean_text(title, "title", TITLE_MAX, required=True) if title is not None else None
+    new_body = clean_text(body, "body", ARTICLE_MAX) if body is not None else None
+    names = clean_tags(list(tags)) if tags is not None else None
+    changed = (
+        (new_title is not None and new_title != article.title)
+        or (new_body is not None and new_body != article.body)
+        or (names is not None and names != article.tags)
+    )
+    if not changed:
+        return article
+    with transaction.atomic():
+        article.title = new_title if new_title is not None else article.title
+        if new_body is not None:
+            article.body = new_body
+            article.html = render_text(actor, new_body)[0]
+        article.tags = names if names is not None else article.tags
+        article.updated_at = timezone.now()
+        article.save(update_fields=["title", "body", "html", "tags", "updated_at"])
+        _revise(article, actor)
+        _article_event("article.updated", article, {"editor": actor.pk})
+    return article
+
+
+def article_restore(*, actor: User, article: Article, number: int) -> Article:
+    """Bring back the text of revision ``number``, saved as the newest revision."""
+    _require(access.can(actor, "edit", article))
+    old = article.revisions.filter(number=number).first()
+    if old is None:
+        raise ServiceError(_("There is no such revision."), field="revision")
+    with transaction.atomic():
+        article.title, article.body = old.title, old.body
+        article.html = render_text(actor, old.body)[0]
+        article.updated_at = timezone.now()
+        article.save(update_fields=["title", "body", "html", "updated_at"])
+        _revise(article, actor, restored_from=number)
+        _article_event("article.updated", article, {"editor": actor.pk, "restored": number})
+    return article
+
+
+def article_publish(*, actor: User, article: Article) -> Article:
+    _require(access.can(actor, "publish", article))
+    if article.published:
+        return article
+    with transaction.atomic():
+        article.published_at = timezone.now()
+        article.save(update_fields=["published_at"])
+        _article_event("article.published", article, {"author": actor.pk})
+    return article
+
+
+def article_author_add(*, actor: User, article: Article, person: User) -> ArticleAuthor:
+    """A co-author: someone who may write where the article lives."""
+    _require(access.can(actor, "authors", article))
+    if not access.may_ask(person, article.community) or not access.can(actor, access.VIEW, person):
+        raise ServiceError(_("This person cannot write here."), field="person")
+    if article.author_links.count() >= AUTHORS_MAX:
+        raise ServiceError(_("At most %(count)d authors.") % {"count": AUTHORS_MAX}, field="person")
+    with transaction.atomic():
+        link, created = ArticleAuthor.objects.get_or_create(article=article, user=person)
+        if not created:
+            raise ServiceError(_("This person is already an author."), code="conflict")
+        _article_event("article.author_added", article, {"author": person.pk})
+    return link
+
+
+def article_feedback(*, actor: User, article: Article, useful: bool) -> Article:
+    """ "Was this useful?": one answer per reader, changeable."""
+    _require(access.can(actor, "feedback", article))
+    with transaction.atomic():
+        earlier = ArticleFeedback.objects.select_for_update().filter(article=article, user=actor)
+        before = earlier.first()
+        if before is not None and before.useful == useful:
+            return article
+        if before is None:
+            ArticleFeedback.objects.create(article=article, user=actor, useful=useful)
+        else:
+            earlier.update(useful=useful)
+        counters = ("useful_count", "not_useful_count")
+        plus, minus = counters if useful else counters[::-1]
+        changes = {plus: F(plus) + 1}
+        if before is not None:
+            changes[minus] = F(minus) - 1
+        Article.objects.filter(pk=article.pk).update(**changes)
+        article.refresh_from_db(fields=["useful_count", "not_useful_count"])
+    return article
+
+
+def article_review_set(*, actor: User, article: Article, review_on: date | None) -> Article:
+    """The day its authors are asked "is this still true?" (None: never)."""
+    _require(access.can(actor, "review", article))
+    if review_on is not None and review_on <= timezone.localdate():
+        raise ServiceError(_("A review date is in the future."), field="review_on")
+    article.review_on = review_on
+    article.review_reminded_on = None
+    article.save(update_fields=["review_on", "review_reminded_on"])
+    return article
+
+
+def article_delete(*, actor: User, origin: Origin, article: Article) -> None:
+    """Soft; a deletion by someone else than its creator is audited."""
+    _require(access.can(actor, "delete", article))
+    with transaction.atomic():
+        _article_event("article.deleted", article, {})  # while it still has readers
+        article.deleted_at = timezone.now()
+        article.save(update_fields=["deleted_at"])
+        if actor.pk != article.created_by_id:
+            audit_record(actor=actor, action="article.delete", target=article, origin=origin)
+
+
+def harvest(*, actor: User, question: Question) -> Article:
+    """Turn a question and its best answer into a draft article in the same place, for
+    the asker or the community's runners to edit and publish; the answer's author (when
+    they may write there) is a co-author."""
+    _require(access.can(actor, "accept", question) and access.may_ask(actor, question.community))
+    best = question.accepted_answer or (
+        question.answers.filter(deleted_at__isnull=True).order_by("-score", "created_at").first()
+    )
+    if best is None:
+        raise ServiceError(
+            _("A question without an answer has nothing to harvest."), code="conflict"
+        )
+    heading = pgettext("noun", "Answer")
+    parts = [question.body, f"## {heading}", best.body]
+    body = "\n\n".join(p for p in parts if p)
+    with transaction.atomic():
+        article = article_create(
+            actor=actor, community=question.community, title=question.title, body=body,
+            tags=question.tags,
+        )  # fmt: skip
+        article.harvested_from = question
+        article.save(update_fields=["harvested_from"])
+        writer = best.author
+        if (
+            writer.pk != actor.pk
+            and writer.is_active
+            and access.may_ask(writer, question.community)
+        ):
+            ArticleAuthor.objects.create(article=article, user=writer)
+    return article
+
+
+def review_reminders(today: date | None = None) -> int:
+    """Remind the authors of the published articles whose review day has come, once;
+    returns how many articles."""
+    today = today or timezone.localdate()
+    due = Article.objects.filter(
+        review_on__lte=today,
+        review_reminded_on__isnull=True,
+        deleted_at__isnull=True,
+        published_at__isnull=False,
+    ).select_related("community")
+    count = 0
+    for article in due:
+        with transaction.atomic():
+            authors = list(article.author_links.values_list("user_id", flat=True))
+            data = {"article": article.pk, "community": article.community_id}
+            if article.community is not None:
+                events.emit("article.review_due", data, community=article.community, users=authors)
+            else:
+                events.emit("article.review_due", data, everyone=True, users=authors)
+            Article.objects.filter(pk=article.pk).update(review_reminded_on=today)
+        count += 1
+    return count

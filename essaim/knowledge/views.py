@@ -9,6 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import path, reverse
+from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -21,7 +22,15 @@ from essaim.http import Origin
 from essaim.realtime import events
 
 from . import selectors, services
-from .models import ANSWER_MAX, BODY_MAX, COMMENT_MAX, TITLE_MAX, QuestionState
+from .models import (
+    ANSWER_MAX,
+    ARTICLE_MAX,
+    BODY_MAX,
+    COMMENT_MAX,
+    TITLE_MAX,
+    ArticleKind,
+    QuestionState,
+)
 
 PAGE = 30  # questions a list page shows
 
@@ -35,6 +44,19 @@ def _me(request: HttpRequest) -> User:
 
 def _community(me: User, value: str) -> Community | None:
     return access.access_community(me, int(value)) if value.isdigit() else None
+
+
+@login_required
+def knowledge_home(request: HttpRequest) -> HttpResponse:
+    """The knowledge base of everything the viewer reads, or of one community."""
+    me = _me(request)
+    community = _community(me, request.GET.get("community", ""))
+    context = {
+        "base": selectors.knowledge_base(me, community),
+        "community": community,
+        "states": QuestionState.choices,
+    }
+    return render(request, "knowledge/home.html", context)
 
 
 @login_required
@@ -144,7 +166,8 @@ def question_page(request: HttpRequest, question_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def question_act(request: HttpRequest, question_id: int, action: str) -> HttpResponse:
-    """Answer, accept an answer, close as a duplicate, reopen, delete."""
+    """Answer, accept an answer, ask an expert, close as a duplicate, reopen, turn into
+    an article (harvest), delete."""
     me = _me(request)
     question = access.access_question(me, question_id)
     target = question.get_absolute_url()
@@ -176,6 +199,12 @@ def question_act(request: HttpRequest, question_id: int, action: str) -> HttpRes
             messages.success(
                 request, _("%(name)s is asked for an answer.") % {"name": expert.display_name}
             )
+        elif action == "harvest":
+            article = services.harvest(actor=me, question=question)
+            messages.success(
+                request, _("A draft article is made from this question: edit it, then publish it.")
+            )
+            return HttpResponseRedirect(article.get_absolute_url())
         elif action == "reopen":
             services.question_reopen(actor=me, question=question)
         elif action == "delete":
@@ -214,11 +243,181 @@ def answer_act(request: HttpRequest, answer_id: int, action: str) -> HttpRespons
     return HttpResponseRedirect(target)
 
 
+# --- Articles and case studies --------------------------------------------------------------
+
+
+@login_required
+def article_list(request: HttpRequest) -> HttpResponse:
+    me = _me(request)
+    community = _community(me, request.GET.get("community", ""))
+    kind = request.GET.get("kind", "")
+    kind = kind if kind in ArticleKind.values else ""
+    drafts = request.GET.get("drafts") == "1"
+    found = selectors.article_list(me, community=community, kind=kind, drafts=drafts)
+    page = max(1, int(request.GET["page"])) if request.GET.get("page", "").isdigit() else 1
+    shown = list(found[(page - 1) * PAGE : page * PAGE + 1])
+    context = {
+        "articles": shown[:PAGE],
+        "page": page,
+        "more": len(shown) > PAGE,
+        "community": community,
+        "kind": kind,
+        "kinds": ArticleKind.choices,
+        "drafts": drafts,
+    }
+    return render(request, "knowledge/articles.html", context)
+
+
+def _tags(text: str) -> list[str]:
+    return [t for t in text.replace(",", " ").split() if t]
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def article_new(request: HttpRequest) -> HttpResponse:
+    me = _me(request)
+    kind = request.GET.get("kind", ArticleKind.ARTICLE)
+    values = {
+        "title": "",
+        "body": services.case_study_template() if kind == ArticleKind.CASE_STUDY else "",
+        "tags": "",
+        "where": request.GET.get("community", ""),
+        "kind": kind if kind in ArticleKind.values else ArticleKind.ARTICLE,
+    }
+    error = None
+    if request.method == "POST":
+        values = {k: request.POST.get(k, "") for k in values}
+        try:
+            article = services.article_create(
+                actor=me,
+                community=_community(me, values["where"]),
+                title=values["title"],
+                body=values["body"],
+                kind=values["kind"],
+                tags=_tags(values["tags"]),
+                publish=request.POST.get("publish") == "1",
+            )
+        except ServiceError as exc:
+            error = exc
+        else:
+            return HttpResponseRedirect(article.get_absolute_url())
+    context = {
+        "values": values,
+        "error": error,
+        "places": _places(me),
+        "company_wide": access.may_ask(me, None),
+        "kinds": ArticleKind.choices,
+        "limit": ARTICLE_MAX,
+    }
+    return render(request, "knowledge/article_form.html", context, status=422 if error else 200)
+
+
+@login_required
+def article_page(request: HttpRequest, article_id: int) -> HttpResponse:
+    me = _me(request)
+    found = selectors.article_view(me, article_id)
+    return render(request, "knowledge/article.html", {"view": found, "article": found.article})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def article_edit(request: HttpRequest, article_id: int) -> HttpResponse:
+    me = _me(request)
+    article = access.access_article(me, article_id, "edit")
+    values = {"title": article.title, "body": article.body, "tags": " ".join(article.tags)}
+    error = None
+    if request.method == "POST":
+        values = {k: request.POST.get(k, "") for k in values}
+        try:
+            services.article_edit(
+                actor=me, article=article, title=values["title"], body=values["body"],
+                tags=_tags(values["tags"]),
+            )  # fmt: skip
+        except ServiceError as exc:
+            error = exc
+        else:
+            return HttpResponseRedirect(article.get_absolute_url())
+    context = {"article": article, "values": values, "error": error, "limit": ARTICLE_MAX}
+    return render(request, "knowledge/article_form.html", context, status=422 if error else 200)
+
+
+@login_required
+def article_history(request: HttpRequest, article_id: int) -> HttpResponse:
+    """The revisions, and what the chosen one (the newest by default) changed."""
+    me = _me(request)
+    found = selectors.article_view(me, article_id)
+    revisions = list(selectors.revisions_of(me, found.article))
+    chosen = request.GET.get("revision", "")
+    shown = next((r for r in revisions if str(r.number) == chosen), revisions[0])
+    before = next((r for r in revisions if r.number == shown.number - 1), None)
+    context = {
+        "view": found,
+        "article": found.article,
+        "revisions": revisions,
+        "shown": shown,
+        "changes": selectors.diff(before.body if before else "", shown.body),
+    }
+    return render(request, "knowledge/article_history.html", context)
+
+
+@login_required
+@require_POST
+def article_act(request: HttpRequest, article_id: int, action: str) -> HttpResponse:
+    """Publish, delete, rate, add a co-author, restore a revision, set the review date."""
+    me = _me(request)
+    article = access.access_article(me, article_id)
+    target = article.get_absolute_url()
+    try:
+        if action == "publish":
+            services.article_publish(actor=me, article=article)
+        elif action in ("useful", "not-useful"):
+            services.article_feedback(actor=me, article=article, useful=action == "useful")
+            messages.success(request, _("Thank you: your opinion helps the authors."))
+        elif action == "author":
+            email = request.POST.get("email", "").strip()[:254]
+            people = access.active_users().filter(email__iexact=email)
+            person = access.visible(me, people).first() if email else None
+            if person is None:
+                raise ServiceError(_("This person cannot write here."), field="person")
+            services.article_author_add(actor=me, article=article, person=person)
+            messages.success(
+                request, _("%(name)s is a co-author now.") % {"name": person.display_name}
+            )
+        elif action == "restore":
+            number = request.POST.get("revision", "")
+            services.article_restore(
+                actor=me, article=article, number=int(number) if number.isdigit() else 0
+            )
+            messages.success(request, _("The revision is restored."))
+        elif action == "review":
+            text = request.POST.get("review_on", "").strip()
+            review_on = parse_date(text) if text else None
+            if text and review_on is None:
+                raise ValueError(text)
+            services.article_review_set(actor=me, article=article, review_on=review_on)
+        elif action == "delete":
+            services.article_delete(actor=me, origin=Origin.of(request), article=article)
+            messages.success(request, _("The article is deleted."))
+            return HttpResponseRedirect(reverse("articles"))
+        else:
+            raise access.NotFound
+    except (ServiceError, ValueError) as exc:
+        messages.error(request, getattr(exc, "message", _("This date is not valid.")))
+    return HttpResponseRedirect(target)
+
+
 urlpatterns = [
+    path("knowledge/", knowledge_home, name="knowledge"),
     path("questions/", question_list, name="questions"),
     path("questions/ask/", question_ask, name="question-ask"),
     path("questions/similar/", question_similar, name="question-similar"),
     path("questions/<id:question_id>/", question_page, name="question"),
     path("questions/<id:question_id>/<slug:action>/", question_act, name="question-act"),
     path("answers/<id:answer_id>/<slug:action>/", answer_act, name="answer-act"),
+    path("articles/", article_list, name="articles"),
+    path("articles/new/", article_new, name="article-new"),
+    path("articles/<id:article_id>/", article_page, name="article"),
+    path("articles/<id:article_id>/edit/", article_edit, name="article-edit"),
+    path("articles/<id:article_id>/history/", article_history, name="article-history"),
+    path("articles/<id:article_id>/<slug:action>/", article_act, name="article-act"),
 ]

@@ -16,7 +16,7 @@ from essaim.accounts.models import Role
 SECTIONS: list[tuple[str, Any, str | None]] = [
     ("home", _("Home"), "home"),
     ("communities", _("Communities"), "communities"),
-    ("questions", _("Questions"), "questions"),
+    ("questions", _("Knowledge"), "knowledge"),
     ("chat", _("Chat"), None),
     ("directory", _("Directory"), "directory"),
     ("search", _("Search"), None),

@@ -6,6 +6,7 @@ At desktop and phone widths."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -115,4 +116,53 @@ def test_ask_see_similar_answer_live_and_accept(
     expect(asker.get_by_role("link", name="Booking a meeting room for visitors?")).to_be_visible()
     assert fits_the_width(asker)
     screenshot(asker, f"question-list-{width}")
+    assert console_errors == []
+
+
+@pytest.mark.parametrize(("width", "height"), [(1280, 900), (375, 740)])
+def test_write_a_case_study_with_a_co_author_and_restore_a_revision(
+    new_page: NewPage,
+    personas: Personas,
+    screenshot: Screenshot,
+    console_errors: list[str],
+    width: int,
+    height: int,
+) -> None:
+    page = new_page(width, height)
+    sign_in(page, personas.member.email)
+    page.goto("/knowledge/")
+    page.get_by_role("link", name="Articles").click()
+    page.get_by_role("link", name="Write a case study").click()
+    body = page.get_by_label("Text (Markdown)")
+    expect(body).to_have_value(re.compile(r"^## Context\n\n\n## Problem"))
+    page.get_by_label("Title").fill("Moving the warehouse")
+    body.fill("## Context\nThe first version.")
+    page.get_by_role("button", name="Save as a draft").click()
+    expect(page.get_by_role("heading", name="Moving the warehouse")).to_be_visible()
+    expect(page.get_by_text("Draft", exact=True)).to_be_visible()
+    page.get_by_label("Add a co-author (their e-mail address)").fill(personas.owner.email)
+    page.get_by_role("button", name="Add", exact=True).click()
+    expect(page.get_by_text("Owner is a co-author now.")).to_be_visible()
+
+    coauthor = new_page(width, height)
+    sign_in(coauthor, personas.owner.email)
+    coauthor.goto(page.url)
+    coauthor.get_by_role("link", name="Edit").click()
+    coauthor.get_by_label("Text (Markdown)").fill("## Context\nA second version.")
+    coauthor.get_by_role("button", name="Save").click()
+    expect(coauthor.get_by_text("A second version.")).to_be_visible()
+
+    page.reload()
+    page.get_by_role("link", name="2 revisions").click()
+    expect(page.locator(".diff-added")).to_have_text("+ A second version.")
+    page.get_by_role("link", name="Revision 1").click()
+    assert fits_the_width(page)
+    screenshot(page, f"article-history-{width}")
+    page.get_by_role("button", name="Restore revision 1").click()
+    expect(page.get_by_text("The revision is restored.")).to_be_visible()
+    expect(page.locator(".prose")).to_contain_text("The first version.")
+    page.get_by_role("button", name="Publish").click()
+    expect(page.get_by_text("Draft", exact=True)).to_have_count(0)
+    assert fits_the_width(page)
+    screenshot(page, f"article-{width}")
     assert console_errors == []
