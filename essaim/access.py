@@ -1151,23 +1151,29 @@ def community_permissions(
 
 
 def question_permissions(user: Viewer, question: Question) -> frozenset[str]:
-    """What ``user`` may do to a question they read, reading their role once."""
-    if not is_active(user) or not can(user, VIEW, question):
+    """What ``user`` may do to a question, reading their role once (``can`` for each
+    action)."""
+    if not is_active(user) or question.deleted_at is not None:
+        return frozenset()
+    role = community_role(user, question.community) if question.community else None
+    if not _reads_place(user, question.community, role):
         return frozenset()
     rule = RULES[Question]
     assert isinstance(rule, QuestionRule)
-    role = community_role(user, question.community) if question.community else None
     return frozenset(a for a in rule.actions if rule.decide(user, a, question, role))
 
 
 def article_permissions(user: Viewer, article: Article) -> frozenset[str]:
-    """What ``user`` may do to an article they read, reading role and authorship once."""
-    if not is_active(user) or not can(user, VIEW, article):
+    """What ``user`` may do to an article, reading role and authorship once (``can`` for
+    each action)."""
+    if not is_active(user) or article.deleted_at is not None:
+        return frozenset()
+    role = community_role(user, article.community) if article.community else None
+    author = is_article_author(user, article)
+    if not _reads_place(user, article.community, role) or not (article.published or author):
         return frozenset()
     rule = RULES[Article]
     assert isinstance(rule, ArticleRule)
-    role = community_role(user, article.community) if article.community else None
-    author = is_article_author(user, article)
     return frozenset(a for a in rule.actions if rule.decide(user, a, article, role, author))
 
 

@@ -108,3 +108,22 @@ def test_the_pages_speak_french(personas: Personas) -> None:
     member.cookies["django_language"] = "fr"
     page = member.get("/questions/", headers={"Accept-Language": "fr"}).content.decode()
     assert "Poser une question" in page and "Ouverte" in page
+
+
+def test_a_question_page_reads_a_fixed_number_of_queries(personas: Personas) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def page_queries(answers: int) -> int:
+        question = services.question_ask(actor=personas.member, community=None, title="Q?")
+        for n in range(answers):
+            answer = services.answer_create(actor=personas.owner, question=question, body=f"A{n}")
+            services.answer_vote(actor=personas.member, answer=answer, value=1)
+            services.answer_comment_create(actor=personas.member, answer=answer, body="Thanks")
+        member = signed_in(personas.member)
+        member.get(f"/questions/{question.pk}/")  # the session and caches, once
+        with CaptureQueriesContext(connection) as queries:
+            assert member.get(f"/questions/{question.pk}/").status_code == 200
+        return len(queries)
+
+    assert page_queries(2) == page_queries(8)

@@ -94,6 +94,8 @@ def thread(viewer: access.Viewer, question_id: object) -> Thread:
         .order_by("-score", "created_at", "id")
     )
     answers.sort(key=lambda a: a.pk != question.accepted_answer_id)  # stable: accepted first
+    for answer in answers:
+        answer.question = question  # the same object: its community is read once
     ids = [a.pk for a in answers]
     me = viewer.pk or 0
     mine = dict(
@@ -105,7 +107,6 @@ def thread(viewer: access.Viewer, question_id: object) -> Thread:
         comments[comment.answer_id].append(comment)
     permissions = access.answer_permissions(viewer, answers, allowed)
     for answer in answers:
-        answer.question = question  # the same object: its community is read once
         answer.my_vote = mine.get(answer.pk, 0)  # type: ignore[attr-defined]
         answer.accepted = answer.pk == question.accepted_answer_id  # type: ignore[attr-defined]
         answer.allowed = permissions[answer.pk]  # type: ignore[attr-defined]
