@@ -11,8 +11,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Dialog, Page, expect
 
+from essaim.accounts.models import User
 from essaim.communities import services as community_services
 from essaim.communities.models import Visibility
 from essaim.directory import services as directory_services
@@ -21,7 +22,8 @@ from essaim.http import CLI
 from essaim.knowledge import services
 from essaim.knowledge.models import Question
 from tests.browser.test_shell_browser import fits_the_width, sign_in
-from tests.conftest import Personas
+from tests.conftest import Personas, make_user
+from tests.xss_corpus import XSS
 
 pytestmark = pytest.mark.browser
 
@@ -165,4 +167,58 @@ def test_write_a_case_study_with_a_co_author_and_restore_a_revision(
     expect(page.get_by_text("Draft", exact=True)).to_have_count(0)
     assert fits_the_width(page)
     screenshot(page, f"article-{width}")
+    assert console_errors == []
+
+
+def test_the_injection_corpus_never_runs_in_knowledge(
+    new_page: NewPage, personas: Personas, console_errors: list[str]
+) -> None:
+    """Each payload as a question's title and text, an answer, a comment on it, an
+    article's title and text, and the name of who wrote them: the knowledge pages that
+    show them (lists, question, article, history, knowledge base, similar questions) run
+    none, raise no dialog and trip no Content-Security-Policy report."""
+    questions, articles = [], []
+    for index, payload in enumerate(XSS):
+        writer = make_user(f"writer{index}")
+        User.objects.filter(pk=writer.pk).update(display_name=payload.replace("\x00", "")[:100])
+        writer.refresh_from_db()
+        question = services.question_ask(
+            actor=writer, community=None, title=payload[:200] or "?", body=payload,
+            tags=[f"t{index}"],
+        )  # fmt: skip
+        answer = services.answer_create(actor=personas.owner, question=question, body=payload)
+        services.answer_comment_create(actor=writer, answer=answer, body=payload[:2000])
+        services.question_accept(actor=writer, question=question, answer_id=answer.pk)
+        questions.append(question)
+        article = services.article_create(
+            actor=writer, community=None, title=payload[:200] or "?", body=payload, publish=True
+        )
+        services.article_edit(actor=writer, article=article, body=f"{payload}\nagain")
+        articles.append(article)
+    assert len(XSS) >= 100
+
+    page = new_page(1280, 900)
+    dialogs: list[str] = []
+
+    def on_dialog(dialog: Dialog) -> None:
+        dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    page.on("dialog", on_dialog)
+    sign_in(page, personas.member.email)
+    pages = ["/knowledge/", "/questions/", "/articles/", "/questions/?tag=t1"]
+    pages += [f"/questions/{q.pk}/" for q in questions[::4]]
+    pages += [f"/articles/{a.pk}/" for a in articles[::4]]
+    pages += [f"/articles/{a.pk}/history/" for a in articles[::8]]
+    for path in pages:
+        page.goto(path)
+        page.mouse.move(200, 300)  # mouse-over handlers, had any survived
+        page.keyboard.press("Tab")
+        assert page.evaluate("typeof window.__xss") == "undefined"
+    page.goto("/questions/ask/")
+    for payload in XSS[:20]:
+        page.get_by_label("Your question, in one sentence").fill(f"{payload} again?")
+        page.wait_for_timeout(300)  # the similar questions, fetched as they are typed
+    assert page.evaluate("typeof window.__xss") == "undefined"
+    assert dialogs == []
     assert console_errors == []
