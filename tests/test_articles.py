@@ -231,3 +231,19 @@ def test_bad_input_changes_nothing(
     assert past.status_code == 422
     article.refresh_from_db()
     assert (article.title, article.review_on, article.revisions.count()) == ("Mine", None, 1)
+
+
+@pytest.mark.django_db(transaction=True)  # on_commit publishes
+def test_a_drafts_events_reach_its_authors_alone(personas: Personas) -> None:
+    start = events.head_now()
+    draft = services.article_create(actor=personas.member, community=None, title="Plan")
+    services.article_edit(actor=personas.member, article=draft, body="Secret plan")
+
+    def types(user: User) -> list[str]:
+        return [e.type for e in events.after(user, start).events]
+
+    assert types(personas.member) == ["article.updated"]
+    assert types(personas.owner) == []
+    services.article_publish(actor=personas.member, article=draft)
+    assert types(personas.owner) == ["article.published"]
+    assert types(personas.external) == []
