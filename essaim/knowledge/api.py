@@ -265,7 +265,7 @@ class DraftQuery(Schema):
 )
 def draft_experts(request: HttpRequest, params: Query[DraftQuery]) -> list[dict[str, Any]]:
     me = viewer(request)
-    tags = [t for t in params.tags.replace(",", " ").split() if t]
+    tags = services.split_tags(params.tags)
     found = selectors.suggested_experts(me, title=params.title, tags=tags, exclude=[me.pk])
     return _experts(found, set())
 

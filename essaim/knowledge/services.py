@@ -57,6 +57,11 @@ def _require(allowed: bool) -> None:
         raise access.Forbidden
 
 
+def split_tags(text: str) -> list[str]:
+    """Tags typed in one field, separated by spaces or commas."""
+    return text.replace(",", " ").split()
+
+
 def clean_tags(tags: Any) -> list[str]:
     """Lower-case tag names, without '#', each a word (letters, digits, "-", "+", "."),
     at most TAGS_MAX of TAG_MAX characters, in the order given, without repeats."""

@@ -4,8 +4,11 @@ selectors read, services write, access.py decides; every form works without Java
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import path, reverse
@@ -42,6 +45,13 @@ def _me(request: HttpRequest) -> User:
     return user
 
 
+def _page(request: HttpRequest, found: QuerySet[Any], name: str) -> dict[str, Any]:
+    """The ``?page=`` of a list: its items under ``name``, ``page``, and ``more``."""
+    page = max(1, int(request.GET["page"])) if request.GET.get("page", "").isdigit() else 1
+    shown = list(found[(page - 1) * PAGE : page * PAGE + 1])
+    return {name: shown[:PAGE], "page": page, "more": len(shown) > PAGE}
+
+
 def _community(me: User, value: str) -> Community | None:
     return access.access_community(me, int(value)) if value.isdigit() else None
 
@@ -70,12 +80,8 @@ def question_list(request: HttpRequest) -> HttpResponse:
     found = selectors.question_list(me, community=community, state=state, tag=tag)
     if for_me:
         found = found.filter(pk__in=selectors.for_me(me).values("pk"))
-    page = max(1, int(request.GET["page"])) if request.GET.get("page", "").isdigit() else 1
-    shown = list(found[(page - 1) * PAGE : page * PAGE + 1])
     context = {
-        "questions": shown[:PAGE],
-        "page": page,
-        "more": len(shown) > PAGE,
+        **_page(request, found, "questions"),
         "community": community,
         "state": state,
         "tag": tag,
@@ -106,7 +112,7 @@ def question_ask(request: HttpRequest) -> HttpResponse:
                 community=_community(me, values["where"]),
                 title=values["title"],
                 body=values["body"],
-                tags=[t for t in values["tags"].replace(",", " ").split() if t],
+                tags=services.split_tags(values["tags"]),
             )
         except ServiceError as exc:
             error = exc
@@ -128,7 +134,7 @@ def question_similar(request: HttpRequest) -> HttpResponse:
     fragment of the ask page."""
     me = _me(request)
     title = request.GET.get("q", "")[:TITLE_MAX]
-    tags = request.GET.get("tags", "")[:250].replace(",", " ").split()
+    tags = services.split_tags(request.GET.get("tags", "")[:250])
     context = {
         "similar": selectors.similar(me, title),
         "experts": selectors.suggested_experts(me, title=title, tags=tags, exclude=[me.pk]),
@@ -254,22 +260,14 @@ def article_list(request: HttpRequest) -> HttpResponse:
     kind = kind if kind in ArticleKind.values else ""
     drafts = request.GET.get("drafts") == "1"
     found = selectors.article_list(me, community=community, kind=kind, drafts=drafts)
-    page = max(1, int(request.GET["page"])) if request.GET.get("page", "").isdigit() else 1
-    shown = list(found[(page - 1) * PAGE : page * PAGE + 1])
     context = {
-        "articles": shown[:PAGE],
-        "page": page,
-        "more": len(shown) > PAGE,
+        **_page(request, found, "articles"),
         "community": community,
         "kind": kind,
         "kinds": ArticleKind.choices,
         "drafts": drafts,
     }
     return render(request, "knowledge/articles.html", context)
-
-
-def _tags(text: str) -> list[str]:
-    return [t for t in text.replace(",", " ").split() if t]
 
 
 @login_required
@@ -294,7 +292,7 @@ def article_new(request: HttpRequest) -> HttpResponse:
                 title=values["title"],
                 body=values["body"],
                 kind=values["kind"],
-                tags=_tags(values["tags"]),
+                tags=services.split_tags(values["tags"]),
                 publish=request.POST.get("publish") == "1",
             )
         except ServiceError as exc:
@@ -331,7 +329,7 @@ def article_edit(request: HttpRequest, article_id: int) -> HttpResponse:
         try:
             services.article_edit(
                 actor=me, article=article, title=values["title"], body=values["body"],
-                tags=_tags(values["tags"]),
+                tags=services.split_tags(values["tags"]),
             )  # fmt: skip
         except ServiceError as exc:
             error = exc
