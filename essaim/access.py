@@ -1150,12 +1150,16 @@ def community_permissions(
     return role, {action: rule.decide(user, action, community, role) for action in actions}
 
 
-def question_permissions(user: Viewer, question: Question) -> frozenset[str]:
+def question_permissions(
+    user: Viewer, question: Question, role: str | bool | None = False
+) -> frozenset[str]:
     """What ``user`` may do to a question, reading their role once (``can`` for each
-    action)."""
+    action); ``role``: their role in its community, when the caller knows it."""
     if not is_active(user) or question.deleted_at is not None:
         return frozenset()
-    role = community_role(user, question.community) if question.community else None
+    if role is False:
+        role = community_role(user, question.community) if question.community else None
+    role = None if role is None else str(role)
     if not _reads_place(user, question.community, role):
         return frozenset()
     rule = RULES[Question]

@@ -17,7 +17,9 @@ Everyone has skills with levels, areas of expertise, interests, projects, "ask m
 topics and spoken languages that fit their department and role (KNOWLEDGE, ROLE_SKILLS).
 
 Their communities (essaim.communities.demo) then get about fifteen posts per employee, with
-comments, reactions, polls, announcements and files (essaim.content.demo; ``content_scale``).
+comments, reactions, polls, announcements and files (essaim.content.demo), and a few hundred
+questions with their answers, votes and comments, some accepted, in the communities and
+company-wide (essaim.knowledge.demo); ``content_scale`` scales both.
 
 The people are written as an HR export would list them (CSV, in memory) and loaded by the
 people import (essaim.directory.importer), in one transaction; the password, languages
@@ -46,6 +48,7 @@ from essaim.communities.demo import build_communities
 from essaim.content.demo import build_posts
 from essaim.directory import importer
 from essaim.http import Origin
+from essaim.knowledge.demo import QuestionsSummary, build_questions
 
 DEMO_ADMIN_EMAIL = "camille.laurent@essaim.test"
 DEMO_PASSWORD = "essaim-demo"  # noqa: S105  (documented, demo only)
@@ -351,6 +354,8 @@ class DemoSummary:
     communities: int
     # Posts, comments, reactions … written by essaim.content.demo.build_posts.
     content: dict[str, int] = field(default_factory=dict)
+    # Questions, answers, votes … written by essaim.knowledge.demo.build_questions.
+    questions: QuestionsSummary = field(default_factory=QuestionsSummary)
 
 
 @dataclass(frozen=True)
@@ -852,10 +857,10 @@ def build_organisation(
     content_scale: float = 1.0,
 ) -> DemoSummary:
     """Create the demo company of ``users`` accounts (personas and external users included)
-    in one transaction, with its communities and their posts (``content_scale`` times
-    essaim.content.demo's amount; 0 for none). Raises DemoError when ``users`` is below
-    MIN_USERS or the demo is already loaded. Existing e-mails are avoided; existing sites
-    of the same name reused."""
+    in one transaction, with its communities, their posts and the questions
+    (``content_scale`` times essaim.content.demo's and essaim.knowledge.demo's amounts; 0
+    for none). Raises DemoError when ``users`` is below MIN_USERS or the demo is already
+    loaded. Existing e-mails are avoided; existing sites of the same name reused."""
     if users < MIN_USERS:
         raise DemoError(f"The demo organisation needs at least {MIN_USERS} users, not {users}.")
     password_hash = make_password(password)  # once: argon2 is slow on purpose
@@ -875,6 +880,7 @@ def build_organisation(
         _finish_accounts(people, password_hash)
         communities = build_communities(seed=seed, admin=User.objects.get(email=DEMO_ADMIN_EMAIL))
         content = build_posts(seed=seed, scale=content_scale)
+        questions = build_questions(seed=seed, scale=content_scale)
     counts = loaded.summary()
     return DemoSummary(
         users=len(people),
@@ -884,4 +890,5 @@ def build_organisation(
         sites=counts["sites_created"],
         communities=communities,
         content=content,
+        questions=questions,
     )

@@ -3,16 +3,17 @@ three in five asked in the communities that suit questions (the help desk, pract
 trades, projects, customers, where the external customers ask too) and the others
 company-wide, in French and English, with zero to six answers each, votes on the answers
 and a few comments under them. About two in five answered questions have an accepted
-answer; a few are closed as duplicates of an earlier question asked in the same place.
+answer; a few are closed as duplicates of the same question asked earlier in the same
+place.
 
 Texts come from the phrase banks below, by subject (expense reports, IT and the VPN, HR
 and onboarding, the workplace, Essaim itself, a practice, a trade, a project, the
 customers' products), filled with the place's skills and projects (essaim.demo.KNOWLEDGE)
 or the customers' products, first names and figures. Askers come from a place's writers;
-answerers first from the people whose profile names the subject (skills, expertise,
-"ask me about"), then from its members; voters from its readers. Each is kept only when
-access.py lets them do it there (access.may_ask, access.can), asked once per person,
-place and action.
+answerers from the people whose profile names the subject (skills, expertise, "ask me
+about"): only them when a tag names a topic people declare, else mostly them, then the
+place's members; voters from its readers. Each is kept only when access.py lets them do
+it there (access.may_ask, access.QuestionRule), asked once per person, place and action.
 
 As in essaim.content.demo: everything is written in bulk and rendered once, counters
 (answer_count, score, activity_at) set from the rows written, no real-time event is
@@ -550,7 +551,7 @@ ESSAIM = Bank(
         Ask(
             "Comment marquer une réponse comme acceptée ?",
             "",
-            ("essaim", "questions"),
+            ("questions",),
             (
                 "Seule la personne qui a posé la question, ou un animateur de la communauté, le "
                 "peut : bouton « Accepter » sous la réponse.",
@@ -559,7 +560,7 @@ ESSAIM = Bank(
         Ask(
             "Comment retrouver toutes les questions sur un sujet ?",
             "",
-            ("essaim", "étiquettes"),
+            ("étiquettes",),
             (
                 "Clique sur une étiquette sous une question : la page liste toutes celles qui "
                 "la portent, les plus récentes d'abord.",
@@ -568,7 +569,7 @@ ESSAIM = Bank(
         Ask(
             "Peut-on poser une question anonymement ?",
             "",
-            ("essaim", "questions"),
+            ("questions",),
             (
                 "Non, chaque question est signée : c'est ce qui permet de demander des "
                 "précisions. Pour un sujet sensible, passe par ton RH.",
@@ -577,13 +578,13 @@ ESSAIM = Bank(
         Ask(
             "Comment rejoindre une communauté privée ?",
             "",
-            ("essaim", "communautés"),
+            ("communautés",),
             ("Bouton « Demander à rejoindre » sur sa page : ses animateurs reçoivent la demande.",),
         ),
         Ask(
             "Pourquoi ma question a-t-elle été fermée comme doublon ?",
             "",
-            ("essaim", "questions"),
+            ("questions",),
             (
                 "Une question semblable existait déjà : le lien vers l'originale est en haut de "
                 "la page. Si le sujet est différent, tu peux la rouvrir.",
@@ -592,13 +593,13 @@ ESSAIM = Bank(
         Ask(
             "Comment recevoir moins de notifications ?",
             "",
-            ("essaim", "notifications"),
+            ("notifications",),
             ("Dans tes préférences, onglet Notifications : choisis le résumé quotidien.",),
         ),
         Ask(
             "Qui voit les questions posées dans une communauté privée ?",
             "",
-            ("essaim", "confidentialité"),
+            ("confidentialité",),
             (
                 "Seuls ses membres : elles n'apparaissent ni dans la recherche ni dans les "
                 "listes des autres.",
@@ -609,19 +610,19 @@ ESSAIM = Bank(
         Ask(
             "How do I accept an answer to my question?",
             "",
-            ("essaim", "questions"),
+            ("questions",),
             ('Click "Accept" under the answer: only the asker and the animators can.',),
         ),
         Ask(
             "Can I edit a question after posting it?",
             "",
-            ("essaim",),
+            ("questions",),
             ('Yes, with "Edit" on the question: the page shows it was edited.',),
         ),
         Ask(
             "How do I find the experts on a topic?",
             "",
-            ("essaim", "directory"),
+            ("directory",),
             (
                 'Search the directory for "who knows …": colleagues are ranked by their '
                 "declared skills and their accepted answers.",
@@ -677,7 +678,7 @@ PRACTICE = Bank(  # any community of practice, about its subjects
         Ask(
             "Comment convaincre mon équipe d'adopter {skill} ?",
             "",
-            ("conduite-du-changement",),
+            ("adoption",),
             (
                 "Montre un résultat concret sur un petit périmètre avant d'en parler en grand : "
                 "un pilote de deux semaines vaut tous les arguments.",
@@ -1257,7 +1258,7 @@ PROJECT = Bank(
         Ask(
             "Qui valide les changements de périmètre sur {project} ?",
             "",
-            ("gouvernance",),
+            ("comité-de-pilotage",),
             (
                 "Le comité de pilotage, sur proposition du chef de projet : remplis la fiche de "
                 "demande de changement, elle passe au comité suivant.",
@@ -1295,7 +1296,7 @@ PROJECT = Bank(
         Ask(
             "Who approves scope changes on {project}?",
             "",
-            ("governance",),
+            ("steering-committee",),
             ("The steering committee, on the project manager's proposal.",),
         ),
         Ask(
@@ -1384,6 +1385,24 @@ CUSTOMER = Bank(  # asked by the customers, and by the staff who relay their que
     ),
     experts=("Support technique", "Support niveau 2", "Systèmes embarqués", "Capteurs"),
 )
+# The text of some questions that have none of their own.
+CONTEXTS = {
+    "fr": (
+        "Je n'ai rien trouvé sur l'intranet. Quelqu'un a-t-il déjà eu le cas ?",
+        "**Contexte** : je viens d'arriver dans l'équipe et je découvre encore nos outils. "
+        "Merci d'avance !",
+        "J'ai déjà essayé :\n\n- la FAQ de l'intranet\n- de demander autour de moi\n\n"
+        "Sans succès pour l'instant.",
+        "C'est assez urgent : j'en ai besoin **avant vendredi**.",
+        "La question revient souvent dans l'équipe, une réponse ici servira à tout le monde.",
+    ),
+    "en": (
+        "I couldn't find anything on the intranet. Has anyone had the same case?",
+        "**Context**: I'm new to the team and still finding my way around our tools.",
+        "What I have tried so far:\n\n- the intranet FAQ\n- asking around\n\nNo luck yet.",
+    ),
+}
+CONTEXT_SHARE = 0.3  # of the questions without a text of their own
 # Answers for any question, after its own ones.
 GENERAL_ANSWERS = {
     "fr": (
@@ -1495,17 +1514,7 @@ class _Rights:
         role = self.roles.get((user.pk, place.key))
         if action == "ask":
             return access.may_ask(user, community, role)
-        probe = self.probe(place)
-        if community is None:
-            return access.can(user, action, probe)  # company-wide: no role to read
-        # access.QuestionRule.can, the role known: the community's readers, then the rule.
-        communities = access.RULES[Community]
-        questions = access.RULES[Question]
-        assert isinstance(communities, access.CommunityRule)
-        assert isinstance(questions, access.QuestionRule)
-        return communities.decide(user, "read", community, role) and questions.decide(
-            user, action, probe, role
-        )
+        return action in access.question_permissions(user, self.probe(place), role)
 
     def probe(self, place: _Place) -> Question:
         """An open question there: who may read or answer it depends on where it was
@@ -1615,7 +1624,8 @@ class _QuestionPlan:
     title: str
     body: str
     tags: list[str]
-    topics: set[str]  # directory topic keys: the people who know them answer first
+    named: set[str]  # the directory topic keys its tags (and skill) name
+    topics: set[str]  # those and its subject's: the people who know them answer first
     at: datetime
     answer_texts: list[str]  # its own answers, filled with the same slots as the question
     answers: list[_AnswerPlan] = field(default_factory=list)
@@ -1777,18 +1787,22 @@ def _plan_question(maker: _Maker, place: _Place, author: int) -> _QuestionPlan:
     title = title[0].upper() + title[1:]
     tags = [_tag(text(t)) if "{" in t else t for t in ask.tags]
     tags = _valid_tags([place.tag, *tags] if place.tag else tags)
-    topics = {normalize(name) for name in bank.experts} | {tag_key(t) for t in tags}
+    named = {tag_key(t) for t in tags}
     if "skill" in slots:
-        topics.add(normalize(slots["skill"]))
+        named.add(normalize(slots["skill"]))
+    body = text(ask.body)
+    if not body and rng.random() < CONTEXT_SHARE:
+        body = rng.choice(CONTEXTS[language])
     return _QuestionPlan(
         author=author,
         place=place,
         ask=ask,
         language=language,
         title=title,
-        body=text(ask.body),
+        body=body,
         tags=tags,
-        topics=topics,
+        named=named,
+        topics=named | {normalize(name) for name in bank.experts},
         at=maker.asked_at(),
         answer_texts=[text(a) for a in ask.answers],
     )
@@ -1824,27 +1838,22 @@ def _plan_questions(
 
 
 def _close_duplicates(maker: _Maker, plans: list[_QuestionPlan]) -> None:
-    """About DUPLICATES of the questions are closed as duplicates of an earlier one asked
-    in the same place: the same question first, else one on the same subject. An original
-    is never itself a duplicate (knowledge.services refuses it)."""
+    """About DUPLICATES of the questions (in time order) are closed as duplicates of the
+    same question asked earlier in the same place, so read by the same people; fewer when
+    there are not enough such pairs. An original is never itself a duplicate
+    (knowledge.services refuses to link to one)."""
     rng = maker.rng
     wanted = round(len(plans) * DUPLICATES)
-    same: list[tuple[int, int]] = []
-    alike: list[tuple[int, int]] = []
+    asked: dict[tuple[int, str], list[int]] = {}  # (place, title) → questions, oldest first
+    pairs: list[tuple[int, int]] = []
     for i, plan in enumerate(plans):
-        for j in range(i):
-            earlier = plans[j]
-            if earlier.place is not plan.place or earlier.at >= plan.at:
-                continue
-            if earlier.ask is plan.ask:
-                same.append((i, j))
-            elif earlier.topics & plan.topics:
-                alike.append((i, j))
-    rng.shuffle(same)
-    rng.shuffle(alike)
+        earlier = asked.setdefault((plan.place.key, plan.title), [])
+        pairs += [(i, j) for j in earlier if plans[j].at < plan.at]
+        earlier.append(i)
+    rng.shuffle(pairs)
     closed: set[int] = set()
     originals: set[int] = set()
-    for i, j in [*same, *alike]:
+    for i, j in pairs:
         if len(closed) >= wanted:
             break
         if i in closed or i in originals or j in closed:
@@ -1870,11 +1879,22 @@ def _answer(maker: _Maker, plan: _QuestionPlan) -> None:
     def may_read(user: int) -> bool:
         return rights.allows(user, place, access.VIEW)
 
-    experts = sorted({user for key in plan.topics for user in maker.experts.get(key, ())})
-    authors = maker.draw(wanted, experts, place.members or place.answerers, may_answer)
-    if len(authors) < wanted:  # nobody else knows: anyone who may answer there
-        more = maker.draw(wanted - len(authors), place.answerers, (), may_answer)
-        authors += [u for u in more if u not in authors]
+    def who_knows(keys: set[str]) -> list[int]:
+        return sorted({user for key in keys for user in maker.experts.get(key, ())})
+
+    named = who_knows(plan.named)
+    if named:
+        # Tags that name a topic people declare bring the question to them (suggested
+        # experts, the "for me" queue), and accepted or well-voted answers to it count as
+        # expertise in "who knows X" (selectors.answer_evidence): only they answer it, or
+        # a salesperson's accepted answer would make them a Kubernetes expert.
+        authors = maker.draw(wanted, named, (), may_answer)
+    else:
+        others = place.members or place.answerers
+        authors = maker.draw(wanted, who_knows(plan.topics), others, may_answer)
+        if len(authors) < wanted:  # few know: anyone who may answer there
+            more = maker.draw(wanted - len(authors), place.answerers, (), may_answer)
+            authors += [u for u in more if u not in authors]
     own = list(plan.answer_texts)
     general = list(GENERAL_ANSWERS[plan.language])
     rng.shuffle(general)

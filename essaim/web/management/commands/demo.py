@@ -77,7 +77,9 @@ class Command(BaseCommand):
                 f"employees, {summary.externals} external customers), {summary.units} org "
                 f"units, {summary.sites} sites, {summary.communities} communities, "
                 f"{summary.content.get('posts', 0)} posts, "
-                f"{summary.content.get('comments', 0)} comments."
+                f"{summary.content.get('comments', 0)} comments, "
+                f"{summary.questions.questions} questions with {summary.questions.answers} "
+                "answers."
             )
         )
         self.stdout.write(f"Demo sign-in: {DEMO_ADMIN_EMAIL} / {DEMO_PASSWORD} (administrator)")
