@@ -1,5 +1,6 @@
-"""Reading questions and answers, always through access.py: lists, a question with its
-answers as the viewer may act on them, and questions like a new one."""
+"""Reading questions, answers and articles, always through access.py: lists, a question
+with its answers as the viewer may act on them, questions like a new one and the people
+who may know, an article with its revisions, the knowledge-base page."""
 
 from __future__ import annotations
 

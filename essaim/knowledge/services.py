@@ -1,7 +1,8 @@
-"""Every write to questions, answers, votes and comments on answers. Each checks the
-actor's right through access.py, refuses bad input with a ServiceError before writing
-anything, writes in one transaction and emits its real-time event in it (ids and counts,
-never text: a client reads what changed through the API, where access.py decides again)."""
+"""Every write to questions, answers, votes, comments on answers, requests to experts,
+articles and case studies. Each checks the actor's right through access.py, refuses bad
+input with a ServiceError before writing anything, writes in one transaction and emits
+its real-time event in it (ids and counts, never text: a client reads what changed
+through the API, where access.py decides again)."""
 
 from __future__ import annotations
 
