@@ -153,3 +153,21 @@ def test_the_queue_holds_unanswered_questions_in_my_areas(personas: Personas) ->
     # Answered: no longer waiting.
     services.answer_create(actor=personas.hr, question=tagged, body="Add an index.")
     assert queue(personas.outsider) == {"Own SQL?"}
+
+
+def test_articles_on_a_subject_are_evidence_for_those_who_read_them(personas: Personas) -> None:
+    secret = build(personas, Visibility.SECRET)
+    for community, author, title in (
+        (None, personas.hr, "Payroll FAQ"),
+        (secret, personas.animator, "Payroll audit"),
+    ):
+        services.article_create(
+            actor=author, community=community, title=title, tags=["payroll"], publish=True
+        )
+    services.article_create(actor=personas.owner, community=None, title="Draft", tags=["payroll"])
+    directory_services.topic_for("Payroll")  # the topic exists once someone names it
+    found = selectors.suggested_experts(personas.member, title="Payroll?", tags=[], exclude=[])
+    assert sorted(names(found)) == ["Animator", "Hr"]
+    assert [(e.kind, e.label) for e in found[0].evidence] == [("articles", "1")]
+    outsider = selectors.suggested_experts(personas.outsider, title="Payroll?", tags=[], exclude=[])
+    assert names(outsider) == ["Hr"]  # a secret community's article is no evidence to them

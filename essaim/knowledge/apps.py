@@ -6,10 +6,12 @@ class KnowledgeConfig(AppConfig):
     label = "knowledge"
 
     def ready(self) -> None:
-        # Accepted and well-voted answers are evidence of expertise in "who knows X".
+        # Accepted and well-voted answers, and articles, are evidence of expertise in
+        # "who knows X".
         from essaim.directory.selectors import EXPERTISE_SOURCES
 
-        from .selectors import answer_evidence
+        from .selectors import answer_evidence, article_evidence
 
-        if answer_evidence not in EXPERTISE_SOURCES:
-            EXPERTISE_SOURCES.append(answer_evidence)
+        for source in (answer_evidence, article_evidence):
+            if source not in EXPERTISE_SOURCES:
+                EXPERTISE_SOURCES.append(source)

@@ -193,6 +193,32 @@ def answer_evidence(
     return found
 
 
+ARTICLE_POINTS = 1.0  # each published article on the subject; three at most
+ARTICLES_COUNTED = 3
+
+
+def article_evidence(
+    viewer: access.Viewer, topics: list[Topic], candidates: QuerySet[User]
+) -> dict[int, list[Evidence]]:
+    """The directory's expertise source for articles: each candidate's published articles
+    and case studies tagged with ``topics``, among those the viewer reads."""
+    keys = {t.key for t in topics}
+    written = articles(viewer).filter(published_at__isnull=False)
+    found: dict[int, set[int]] = defaultdict(set)
+    # Tags are a short JSON list per article: matched here, as the database engines
+    # differ on JSON containment.
+    rows = ArticleAuthor.objects.filter(
+        article__in=written.values("pk"), user__in=candidates.values("pk")
+    ).values_list("user_id", "article_id", "article__tags")
+    for user_id, article_id, tags in rows:
+        if keys & {tag_key(t) for t in tags or []}:
+            found[user_id].add(article_id)
+    return {
+        pk: [Evidence("articles", str(len(ids)), ARTICLE_POINTS * min(len(ids), ARTICLES_COUNTED))]
+        for pk, ids in found.items()
+    }
+
+
 def topics_of(title: str, tags: list[str]) -> list[Topic]:
     """The directory topics a question is about: its tags, and the words and pairs of
     words of its title that name a topic ("droit social")."""
