@@ -19,7 +19,7 @@ topics and spoken languages that fit their department and role (KNOWLEDGE, ROLE_
 Their communities (essaim.communities.demo) then get about fifteen posts per employee, with
 comments, reactions, polls, announcements and files (essaim.content.demo), and a few hundred
 questions with their answers, votes and comments, some accepted, in the communities and
-company-wide (essaim.knowledge.demo); ``content_scale`` scales both.
+company-wide, and articles and case studies (essaim.knowledge.demo); ``content_scale`` scales both.
 
 The people are written as an HR export would list them (CSV, in memory) and loaded by the
 people import (essaim.directory.importer), in one transaction; the password, languages

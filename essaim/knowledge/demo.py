@@ -6,17 +6,28 @@ and a few comments under them. About two in five answered questions have an acce
 answer; a few are closed as duplicates of the same question asked earlier in the same
 place.
 
+Then ARTICLES articles (how-to guides and reference pages) and CASE_STUDIES case studies
+at scale 1, in the same places and languages: case studies in the communities where
+projects are told (practices, trades, projects, customers) and company-wide, with the five
+sections of services.case_study_template filled. A few articles are harvested from
+accepted questions as services.harvest writes them. About a third have two or three
+authors; each has one to five revisions that lead to its text; about one in ten is a
+draft, a quarter have a review date in the next months, and readers who did not write
+them say whether they were useful.
+
 Texts come from the phrase banks below, by subject (expense reports, IT and the VPN, HR
 and onboarding, the workplace, Essaim itself, a practice, a trade, a project, the
 customers' products), filled with the place's skills and projects (essaim.demo.KNOWLEDGE)
 or the customers' products, first names and figures. Askers come from a place's writers;
 answerers from the people whose profile names the subject (skills, expertise, "ask me
 about"): only them when a tag names a topic people declare, else mostly them, then the
-place's members; voters from its readers. Each is kept only when access.py lets them do
-it there (access.may_ask, access.QuestionRule), asked once per person, place and action.
+place's members; voters from its readers. Articles are written by who knows their
+subject, as answers: only them when a tag names a topic people declare (published articles
+are evidence in "who knows X" too). Each is kept only when access.py lets them do it there
+(access.may_ask, access.QuestionRule), asked once per person, place and action.
 
 As in essaim.content.demo: everything is written in bulk and rendered once, counters
-(answer_count, score, activity_at) set from the rows written, no real-time event is
+(answer_count, score, activity_at, useful_count …) set from the rows written, no real-time event is
 emitted; the same seed gives the same texts, dates are relative to now and spread over
 the same DAYS days as the posts. ``build_questions`` is called by
 essaim.demo.build_organisation, in its transaction, after the posts.
@@ -28,11 +39,12 @@ import math
 import random
 import string
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta
 
 from django.db import connection
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import pgettext
 from faker import Faker
 
 from essaim import access, bulk
@@ -55,12 +67,17 @@ from .models import (
     Answer,
     AnswerComment,
     AnswerVote,
+    Article,
+    ArticleAuthor,
+    ArticleFeedback,
+    ArticleKind,
+    ArticleRevision,
     Question,
     QuestionState,
     QuestionTag,
     tag_key,
 )
-from .services import clean_tags
+from .services import CASE_STUDY_SECTIONS, clean_tags
 
 QUESTIONS = 300  # at scale 1, whatever the size of the organisation
 IN_COMMUNITIES = 0.6  # the others are company-wide
@@ -73,6 +90,14 @@ TAGS_PER_QUESTION = 3
 # What a person offers to answer about (knowledge.selectors.MY_AREAS, which the "for me"
 # queue reads too): interests are not expertise.
 AREAS = (TopicKind.SKILL, TopicKind.EXPERTISE, TopicKind.ASK_ME_ABOUT)
+ARTICLES = 40  # how-to guides and reference pages at scale 1, harvested ones included
+CASE_STUDIES = 15
+HARVESTED = 0.1  # of the articles: an accepted question and its answer (services.harvest)
+CO_WRITTEN = 1 / 3  # of the articles and case studies: two or three authors
+DRAFTS = 0.1  # not published: read by their authors alone
+REVIEWED = 0.25  # with a review date in the next months
+REVISIONS = {1: 30, 2: 30, 3: 20, 4: 12, 5: 8}  # revisions per article, when it has texts enough
+USEFUL = 0.8  # of the readers who say whether an article was useful
 
 
 @dataclass(frozen=True)
@@ -85,6 +110,12 @@ class QuestionsSummary:
     votes: int = 0
     comments: int = 0
     duplicates: int = 0
+    articles: int = 0  # how-to guides and reference pages, harvested ones included
+    case_studies: int = 0
+    drafts: int = 0  # articles and case studies not published
+    harvested: int = 0
+    revisions: int = 0
+    feedback: int = 0
 
 
 # --- Phrase banks --------------------------------------------------------------------------
@@ -1453,13 +1484,682 @@ COMPANY_BANKS = ((IT, 3.0), (HR, 3.0), (EXPENSES, 2.0), (WORKPLACE, 2.0), (WHO_K
 KIND_WEIGHTS = {Kind.HELP: 3.0, Kind.CUSTOMER: 1.5, Kind.PRACTICE: 1.2}
 
 
+# --- Articles and case studies: phrase banks -------------------------------------------------
+# The same slots as the questions. An article's text is Markdown blocks separated by blank
+# lines (none inside a code block): its earlier revisions are its first blocks. A case
+# study has the texts of its five sections instead (CASE_STUDY_SECTIONS, whose headings
+# come in its language): its earlier revisions have the first sections filled.
+
+
+@dataclass(frozen=True)
+class Page:
+    """An article (a how-to guide or a reference page): its title, its text and its tags;
+    or a case study: its title, the text of each of its five sections and its tags."""
+
+    title: str
+    body: str = ""
+    tags: tuple[str, ...] = ()
+    sections: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Shelf:
+    """Articles or case studies on one subject in French and in English, and the
+    directory topics of the people who write them best."""
+
+    fr: tuple[Page, ...]
+    en: tuple[Page, ...] = ()
+    experts: tuple[str, ...] = ()
+
+    def pages(self, language: str) -> tuple[str, tuple[Page, ...]]:
+        """The pages in ``language``, or in the other one when it has none."""
+        if (language == "en" and self.en) or not self.fr:
+            return "en", self.en
+        return "fr", self.fr
+
+
+EXPENSE_GUIDES = Shelf(
+    fr=(
+        Page(
+            "Notes de frais : le guide pas à pas",
+            "Ce guide reprend les étapes d'une note de frais, de la dépense au remboursement."
+            "\n\n## Avant de partir\n\nVérifie le barème de la politique voyages : 25 € par "
+            "repas en région, 30 € à Paris et à l'étranger. Au-delà, demande l'accord de ton "
+            "manager **avant** la dépense.\n\n## Déclarer\n\n1. Photographie le justificatif "
+            "dans l'application de notes de frais, le jour même.\n2. Choisis la catégorie "
+            "(repas, hébergement, transport, indemnités kilométriques).\n3. Pour une mission "
+            "refacturée, renseigne le code affaire du client sur chaque ligne.\n\n## Après\n\n"
+            "Ton manager valide, puis le virement part avec le cycle suivant : sous 10 jours "
+            "ouvrés en général. La photo vaut original : les tickets papier se jettent une fois "
+            "remboursé.",
+            ("notes-de-frais", "guide"),
+        ),
+        Page(
+            "Barème des frais de déplacement",
+            "Les montants remboursés sur justificatif, selon la politique voyages en vigueur."
+            "\n\n| Dépense | En région | Paris et étranger |\n|---|---|---|\n| Repas | 25 € | "
+            "30 € |\n| Hôtel, petit-déjeuner compris | 110 € | 150 € |\n| Taxi | sur accord du "
+            "manager | sur accord du manager |\n\nLe train se prend en seconde classe sous trois "
+            "heures de trajet, en première au-delà. Les indemnités kilométriques suivent le "
+            "barème fiscal, depuis l'adresse de ton site.\n\nAu-delà de ces montants, l'accord "
+            "préalable du manager est nécessaire.",
+            ("notes-de-frais", "déplacements", "barème"),
+        ),
+    ),
+    en=(
+        Page(
+            "Expense reports: a step-by-step guide",
+            "From the expense to the refund, in three steps.\n\n## Before you travel\n\nCheck "
+            "the travel policy: €25 per meal in the regions, €30 in Paris and abroad. Above "
+            "that, get your manager's approval **first**.\n\n## Claiming\n\n1. Take a photo of "
+            "the receipt in the expense app, on the day.\n2. Pick the category (meal, hotel, "
+            "transport, mileage).\n3. For a mission billed to a customer, add its job code on "
+            "every line.\n\n## Afterwards\n\nOnce your manager approves, the refund comes with "
+            "the next cycle, within ten working days.",
+            ("expenses", "guide"),
+        ),
+    ),
+    experts=EXPENSES.experts,
+)
+IT_GUIDES = Shelf(
+    fr=(
+        Page(
+            "Se connecter au VPN en télétravail",
+            "Le VPN donne accès aux applications internes (SAP, SIRH, partages réseau) depuis "
+            "l'extérieur. Il ne fonctionne que sur les postes gérés par la DSI.\n\n## Se "
+            "connecter\n\n1. Ouvre le client VPN depuis la barre des tâches.\n2. Choisis le "
+            "profil « Entreprise » et valide la double authentification sur ton téléphone.\n3. "
+            "Attends l'icône verte : les lecteurs réseau se reconnectent seuls.\n\n## Si la "
+            "connexion coupe\n\n- Vérifie que le client est en version 5.3 ou plus (Portail "
+            "d'entreprise).\n- Redémarre ta box si elle est en « double NAT ».\n- Teste en "
+            "partage de connexion 4G pour savoir si la box est en cause.\n\nSi rien n'y fait, "
+            "appelle le support au 4444 avec l'heure des coupures.",
+            ("vpn", "télétravail", "guide"),
+        ),
+        Page(
+            "Sécurité du poste de travail : les règles essentielles",
+            "Ces règles valent pour tous les postes, au bureau comme en télétravail.\n\n| Règle "
+            "| Pourquoi |\n|---|---|\n| Verrouiller sa session dès qu'on s'absente | Un poste "
+            "ouvert donne accès à tout |\n| Installer les logiciels par le Portail d'entreprise "
+            "| Ils sont vérifiés et mis à jour |\n| Signaler les e-mails suspects (bouton "
+            "« Signaler ») | L'équipe sécurité les bloque pour tous |\n| Chiffrer les clés USB "
+            "avec BitLocker To Go | Une clé perdue ne livre rien |\n\nEn cas de doute, le "
+            "support répond au 4444, jour et nuit.",
+            ("cybersécurité", "poste-de-travail"),
+        ),
+    ),
+    en=(
+        Page(
+            "Connecting to the VPN from home",
+            "The VPN gives access to internal applications (SAP, the HR portal, network "
+            "drives) from outside. It only works on laptops managed by IT.\n\n## Connecting\n\n"
+            '1. Open the VPN client from the taskbar.\n2. Pick the "Company" profile and '
+            "approve the sign-in on your phone.\n3. Wait for the green icon: network drives "
+            "reconnect by themselves.\n\n## If it keeps dropping\n\n- Make sure the client is "
+            "version 5.3 or later (Company Portal).\n- Try your phone's connection to find out "
+            "whether your router is the cause.\n\nStill stuck? Call the service desk on 4444.",
+            ("vpn", "remote-work"),
+        ),
+    ),
+    experts=IT.experts,
+)
+HR_GUIDES = Shelf(
+    fr=(
+        Page(
+            "Accueillir un nouvel arrivant : la checklist du manager",
+            "Le parcours d'onboarding digital envoie cette liste au manager quinze jours avant "
+            "l'arrivée. La voici en entier, pour s'organiser plus tôt.\n\n## Deux semaines "
+            "avant\n\n- Commander le poste de travail dans le portail du support\n- Demander "
+            "le badge et les accès aux applications\n- Désigner un parrain ou une marraine "
+            "dans l'équipe\n\n## Le premier jour\n\nLes RH accueillent les nouveaux arrivants "
+            "le matin ; l'équipe prend le relais à midi. Prévois un déjeuner d'équipe la "
+            "première semaine.\n\n## Le premier mois\n\nUn point chaque semaine avec le "
+            "manager, et un rapport d'étonnement à la fin du mois : ce qui surprend un regard "
+            "neuf est souvent ce qu'il faut améliorer.",
+            ("onboarding", "checklist"),
+        ),
+        Page(
+            "Télétravail : ce que prévoit l'accord",
+            "L'accord télétravail s'applique à tous les salariés dont le poste le permet.\n\n"
+            "| Point | Ce que dit l'accord |\n|---|---|\n| Nombre de jours | Jusqu'à deux par "
+            "semaine, à convenir avec le manager |\n| Demande | Formulaire du SIRH, validé par "
+            "le manager |\n| Équipement | Écran et casque fournis sur demande |\n| Indemnité | "
+            "2,50 € par jour télétravaillé, versée avec la paie |\n\nCertains postes en "
+            "production ne sont pas éligibles : la liste est annexée à l'accord. Les questions "
+            "vont aux RH de ton site.",
+            ("télétravail", "accord"),
+        ),
+    ),
+    en=(
+        Page(
+            "Welcoming a new team member: the manager's checklist",
+            "The onboarding programme sends this list two weeks before a newcomer arrives.\n\n"
+            "## Two weeks before\n\n- Order the laptop from the service desk portal\n- Request "
+            "the badge and application accounts\n- Choose a buddy in the team\n\n## The first "
+            "day\n\nHR runs the welcome morning; the team takes over at lunch.\n\n## The first "
+            "month\n\nA weekly check-in with the manager, and a fresh-eyes report at the end "
+            "of the month.",
+            ("onboarding", "checklist"),
+        ),
+    ),
+    experts=HR.experts,
+)
+WORKPLACE_GUIDES = Shelf(
+    fr=(
+        Page(
+            "Réserver une salle ou un bureau sur un autre site",
+            "Les salles de réunion de tous les sites se réservent depuis Outlook, les bureaux "
+            "partagés depuis l'application de réservation.\n\n## Une salle\n\n1. Dans "
+            "l'invitation Outlook, clique sur « Ajouter une salle ».\n2. Choisis le site, puis "
+            "une salle selon sa capacité et son équipement (écran, visio).\n3. La salle accepte "
+            "seule l'invitation si elle est libre.\n\n## Un bureau\n\nL'application montre les "
+            "bureaux libres de chaque étage. Si tu viens à {site} avec des visiteurs, préviens "
+            "l'accueil la veille pour leurs badges.",
+            ("salles", "outlook", "guide"),
+        ),
+        Page(
+            "Données personnelles : ce qu'on peut partager, et comment",
+            "Les règles RGPD du quotidien, validées par l'équipe conformité.\n\n| Situation | "
+            "Règle |\n|---|---|\n| Liste de contacts clients partagée | Espace à accès "
+            "restreint, seulement les colonnes utiles |\n| CV de candidats non retenus | Deux "
+            "ans au plus, avec leur accord |\n| Fichier envoyé à un prestataire | Contrat avec "
+            "clause RGPD, envoi chiffré |\n| Photo d'un collègue dans une publication | Avec "
+            "son accord |\n\nTout nouveau traitement de données personnelles figure au "
+            "registre : l'équipe conformité aide à le remplir.",
+            ("rgpd", "données-personnelles"),
+        ),
+    ),
+    en=(
+        Page(
+            "Booking a meeting room at another site",
+            "Every meeting room on every site can be booked from Outlook.\n\n1. In the Outlook "
+            'invitation, click "Add a room".\n2. Pick the site, then a room by size and '
+            "equipment (screen, video).\n3. The room accepts the invitation by itself when it "
+            "is free.\n\nComing to {site} with visitors? Tell the front desk the day before, "
+            "so that their badges are ready.",
+            ("rooms", "outlook"),
+        ),
+    ),
+    experts=WORKPLACE.experts,
+)
+ESSAIM_GUIDES = Shelf(  # in the help desk communities
+    fr=(
+        Page(
+            "Bien poser une question sur Essaim",
+            "Une question bien posée reçoit une réponse plus vite, et sert ensuite à d'autres."
+            "\n\n## Avant de poser\n\nCherche d'abord : la question a peut-être déjà une "
+            "réponse acceptée.\n\n## En posant\n\n- Un titre qui est une vraie question, "
+            "précise\n- Le contexte en deux ou trois phrases : ce que tu as essayé, ce que tu "
+            "attends\n- Une à trois étiquettes : elles amènent la question aux personnes qui "
+            "connaissent le sujet\n\n## Après\n\nAccepte la réponse qui t'a aidé : elle remonte "
+            "en tête et compte comme expertise pour qui l'a écrite.",
+            ("questions", "guide"),
+        ),
+        Page(
+            "Transformer une bonne réponse en article",
+            "Quand une question revient souvent, sa réponse mérite un article.\n\n1. Ouvre la "
+            "question et choisis « Transformer en article » : un brouillon reprend la question "
+            "et la meilleure réponse.\n2. Relis, complète, puis publie : l'auteur de la réponse "
+            "est co-auteur.\n3. Fixe une date de relecture si le contenu risque de vieillir : "
+            "les auteurs seront prévenus ce jour-là.\n\nLes lecteurs indiquent ensuite si "
+            "l'article leur a été utile.",
+            ("articles", "questions"),
+        ),
+    ),
+    en=(
+        Page(
+            "How to ask a good question",
+            "A well-asked question gets an answer sooner, and helps the next person too.\n\n- "
+            "Search first: it may already have an accepted answer.\n- Make the title a real, "
+            "precise question.\n- Add one to three tags: they bring the question to the people "
+            "who know the subject.\n\nOnce helped, accept the answer: it moves to the top and "
+            "counts as its author's expertise.",
+            ("questions", "guide"),
+        ),
+    ),
+    experts=ESSAIM.experts,
+)
+PRACTICE_GUIDES = Shelf(  # any community of practice, about its subjects
+    fr=(
+        Page(
+            "{skill} : par où commencer",
+            "Ce que la communauté conseille à qui découvre {skill}.\n\n## Se former\n\nLa "
+            "formation interne d'une demi-journée pose les bases ; l'inscription se fait dans "
+            "le SIRH.\n\n## Pratiquer\n\nChoisis un vrai cas de ton équipe, petit et utile : "
+            "c'est là que ça rentre. Pose tes questions ici, quelqu'un a presque toujours déjà "
+            "eu le cas.\n\n## Aller plus loin\n\nLes supports des ateliers passés sont dans "
+            "l'onglet Fichiers, et un atelier pratique a lieu chaque mois.",
+            ("débuter",),
+        ),
+        Page(
+            "{skill} : nos bonnes pratiques",
+            "Les règles que la communauté a retenues de plusieurs années de pratique de "
+            "{skill}.\n\n1. Commencer petit : un périmètre, une équipe, un résultat mesuré.\n"
+            "2. Documenter ce qui marche ici même, avec des exemples.\n3. Faire relire par une "
+            "personne plus expérimentée avant de généraliser.\n4. Partager les échecs autant "
+            "que les réussites.\n\nCes pratiques sont revues chaque année : propose tes ajouts "
+            "aux animateurs de la communauté.",
+            ("bonnes-pratiques",),
+        ),
+    ),
+    en=(
+        Page(
+            "Getting started with {skill}",
+            "What this community recommends to anyone new to {skill}.\n\n## Learn\n\nThe "
+            "internal half-day course covers the basics; sign up in the HR portal.\n\n## "
+            "Practise\n\nPick a real, small case from your team. Ask your questions here: "
+            "someone has almost always had the same case.\n\n## Go further\n\nMaterials from "
+            "past workshops are under Files, and a hands-on workshop runs every month.",
+            ("getting-started",),
+        ),
+    ),
+)
+# A practice's own guides, by the practice's first tag.
+PRACTICE_OWN_GUIDES: dict[str, Shelf] = {
+    "python": Shelf(
+        fr=(
+            Page(
+                "Rassembler les onglets d'un classeur Excel avec pandas",
+                "Le cas revient souvent : un classeur avec un onglet par site, à rassembler "
+                "dans un seul tableau.\n\n```python\nimport pandas as pd\nonglets = "
+                'pd.read_excel("ventes.xlsx", sheet_name=None)\nventes = pd.concat(onglets.'
+                'values(), keys=onglets.keys(), names=["site", "ligne"])\n```\n\n'
+                "`sheet_name=None` renvoie un dictionnaire onglet → DataFrame ; `keys` garde le "
+                "nom de l'onglet dans l'index.\n\nPour des fichiers de plusieurs Go, Polars fait "
+                "la même chose bien plus vite.",
+                ("pandas", "excel"),
+            ),
+        ),
+        en=(
+            Page(
+                "Combining every sheet of an Excel workbook with pandas",
+                "A common case: one sheet per site, to be combined into one table.\n\n```python"
+                '\nimport pandas as pd\nsheets = pd.read_excel("sales.xlsx", sheet_name=None)\n'
+                'sales = pd.concat(sheets.values(), keys=sheets.keys(), names=["site", "row"])'
+                "\n```\n\n`sheet_name=None` returns a dict of DataFrames, one per sheet; `keys` "
+                "keeps the sheet's name in the index.",
+                ("pandas", "excel"),
+            ),
+        ),
+        experts=("Python",),
+    ),
+    "lean": Shelf(
+        fr=(
+            Page(
+                "Mener un chantier 5S en cinq étapes",
+                "La démarche que nos ateliers suivent, éprouvée sur une dizaine de chantiers."
+                "\n\n1. **Trier** : ne garder au poste que ce qui sert chaque semaine.\n2. "
+                "**Ranger** : une place pour chaque chose, marquée au sol ou sur le panneau.\n"
+                "3. **Nettoyer** : nettoyer, c'est inspecter ; noter chaque anomalie trouvée.\n"
+                "4. **Standardiser** : photo de l'état de référence affichée au poste.\n5. "
+                "**Respecter** : un audit de dix minutes chaque semaine, par l'équipe "
+                "elle-même.\n\nCommencez par une zone que l'équipe trouve pénible : les photos "
+                "avant/après font le reste.",
+                ("5s", "guide"),
+            ),
+        ),
+        experts=("Lean manufacturing", "Amélioration continue"),
+    ),
+}
+TRADE_GUIDES = Shelf(  # any trade community, about its skills and projects
+    fr=(
+        Page(
+            "Fiche projet : {project}",
+            "La fiche de référence du projet, tenue à jour par l'équipe.\n\n| Rubrique | Où la "
+            "trouver |\n|---|---|\n| Objectifs et périmètre | Note de cadrage, onglet Fichiers "
+            "|\n| Planning | Épinglé en haut du fil, mis à jour après chaque comité |\n| "
+            "Comptes rendus | Dossier « Comités » de l'onglet Fichiers |\n| Environnement de "
+            "test | Compte à demander au support avec le code projet |\n\nPour toute question "
+            "sur {project}, pose-la dans cette communauté : l'équipe y répond chaque jour.",
+            ("fiche-projet", "{project}"),
+        ),
+        Page(
+            "Notre méthode en « {skill} »",
+            "Comment l'équipe travaille en « {skill} », pour les nouveaux arrivants et les "
+            "équipes voisines.\n\n## Le principe\n\nUne personne référente par dossier, et une "
+            "relecture par un pair avant tout envoi.\n\n## Les étapes\n\n1. Cadrer le besoin "
+            "avec le demandeur, par écrit.\n2. Produire une première version en une semaine au "
+            "plus.\n3. Faire relire, corriger, puis archiver dans l'onglet Fichiers.\n\n## Qui "
+            "contacter\n\nLes personnes qui déclarent « {skill} » dans l'annuaire : cherche "
+            "« qui connaît {skill} ».",
+            ("méthode", "{skill}"),
+        ),
+    ),
+    en=(
+        Page(
+            "{project}: reference sheet",
+            "The project's reference sheet, kept up to date by the team.\n\n| Topic | Where "
+            "to find it |\n|---|---|\n| Goals and scope | Scoping note, under Files |\n| "
+            'Schedule | Pinned at the top of the feed |\n| Minutes | "Committees" folder, '
+            "under Files |\n\nAny question on {project}? Ask it in this community: the team "
+            "answers every day.",
+            ("reference", "{project}"),
+        ),
+    ),
+)
+PROJECT_GUIDES = Shelf(
+    fr=(
+        Page(
+            "{project} : qui fait quoi",
+            "Les rôles du projet {project}, pour savoir à qui s'adresser.\n\n| Rôle | "
+            "Responsabilités |\n|---|---|\n| Sponsor | Arbitre le périmètre et le budget |\n| "
+            "Chef de projet | Tient le planning, prépare les comités |\n| Utilisateurs clés | "
+            "Relaient les besoins de leur site, valident les livrables |\n| Comité de pilotage "
+            "| Décide des changements de périmètre, chaque mois |\n\nLes noms sont dans la "
+            "fiche projet épinglée. Une demande de changement passe par le formulaire, jamais "
+            "directement à l'équipe.",
+            ("organisation", "comité-de-pilotage"),
+        ),
+        Page(
+            "{project} : suivre l'avancement et les décisions",
+            "Tout ce qui concerne l'avancement de {project} est dans cette communauté.\n\n1. "
+            "**Le planning** est épinglé en haut du fil, mis à jour après chaque comité.\n2. "
+            "**Les comptes rendus** des comités sont dans l'onglet Fichiers, dossier "
+            "« Comités ».\n3. **Les décisions** sont publiées comme annonces : active les "
+            "notifications de la communauté pour ne rien manquer.\n\nUne question sur une "
+            "décision ? Pose-la ici plutôt que par e-mail : la réponse servira à tous.",
+            ("planning", "comptes-rendus"),
+        ),
+    ),
+    en=(
+        Page(
+            "{project}: who does what",
+            "The roles on {project}, so that you know whom to ask.\n\n| Role | "
+            "Responsibilities |\n|---|---|\n| Sponsor | Decides on scope and budget |\n| "
+            "Project manager | Keeps the schedule, prepares the committees |\n| Key users | "
+            "Bring their site's needs, approve the deliverables |\n\nNames are on the pinned "
+            "project sheet. Scope changes go through the change request form.",
+            ("organisation", "steering-committee"),
+        ),
+    ),
+    experts=PROJECT.experts,
+)
+CUSTOMER_GUIDES = Shelf(  # for the customers, by the staff
+    fr=(
+        Page(
+            "Mettre à jour le firmware du {product} à distance",
+            "Depuis le portail client, la mise à jour se fait sans déplacement, pour un "
+            "appareil ou tout un parc.\n\n1. Ouvrez le portail client, onglet **Parc**.\n2. "
+            "Sélectionnez les appareils à mettre à jour (filtre par site possible).\n3. "
+            "Cliquez sur « Mettre à jour » et choisissez la version.\n\nLa mise à jour "
+            "s'installe la nuit suivante, appareil par appareil ; un appareil qui n'a pas pu "
+            "être mis à jour réessaie la nuit d'après.\n\nL'historique des versions est dans "
+            "la fiche de chaque appareil.",
+            ("firmware", "mise-à-jour", "guide"),
+        ),
+        Page(
+            "{product} : fiche technique",
+            "Les caractéristiques principales, à jour de la dernière version du firmware.\n\n| "
+            "Caractéristique | Valeur |\n|---|---|\n| Communication | Modbus TCP, 4G, Wi-Fi |"
+            "\n| Autonomie | Jusqu'à cinq ans ; 30 % de moins sous -10 °C |\n| Garantie | "
+            "Deux ans, cinq avec le contrat de maintenance |\n| Export des mesures | CSV, douze "
+            "mois d'historique |\n\nLa notice complète est dans l'onglet Fichiers.",
+            ("fiche-technique",),
+        ),
+    ),
+    en=(
+        Page(
+            "Updating the {product} firmware remotely",
+            "From the customer portal, one unit or a whole fleet is updated without a site "
+            "visit.\n\n1. Open the customer portal, **Fleet** tab.\n2. Select the units to "
+            'update (you can filter by site).\n3. Click "Update" and pick the version.\n\n'
+            "The update installs the next night, unit by unit; a unit that could not be "
+            "updated tries again the night after.",
+            ("firmware", "guide"),
+        ),
+        Page(
+            "{product}: data sheet",
+            "The main features, as of the latest firmware.\n\n| Feature | Value |\n|---|---|\n"
+            "| Connectivity | Modbus TCP, 4G, Wi-Fi |\n| Battery life | Up to five years; 30 % "
+            "less below -10 °C |\n| Warranty | Two years, five with a maintenance contract |\n"
+            "\nThe full manual is under Files.",
+            ("data-sheet",),
+        ),
+    ),
+    experts=CUSTOMER.experts,
+)
+# Case studies: context, problem, solution, results, lessons learned.
+PROJECT_CASES = Shelf(
+    fr=(
+        Page(
+            "{project} : retour d'expérience après {n} mois",
+            tags=("retour-d-expérience", "{project}"),
+            sections=(
+                "Le projet {project} a démarré il y a {n} mois, avec une dizaine de personnes "
+                "réparties entre {site} et le siège, et un utilisateur clé par site.",
+                "À mi-parcours, le planning glissait de trois semaines. Les utilisateurs clés "
+                "n'étaient disponibles qu'une demi-journée par semaine, et les décisions "
+                "attendaient le comité de pilotage mensuel.",
+                "Nous avons :\n\n- dégagé chaque utilisateur clé à 30 %, avec l'accord de son "
+                "manager\n- remplacé le comité mensuel par un point de décision de trente "
+                "minutes toutes les deux semaines\n- ouvert une communauté pour les questions, "
+                "au lieu des e-mails",
+                "Le jalon suivant a été tenu à la date prévue, avec {n}0 % de points ouverts en "
+                "moins à la revue de fin de phase. Les questions posées dans la communauté ont "
+                "évité une bonne partie des réunions de suivi.",
+                "Le temps des utilisateurs clés se négocie au lancement, pas en cours de route. "
+                "Un rythme de décision court compte plus que la taille du comité.",
+            ),
+        ),
+        Page(
+            "Embarquer les équipes dans {project} : retour d'expérience",
+            tags=("conduite-du-changement", "{project}"),
+            sections=(
+                "{project} changeait les habitudes de travail de plusieurs équipes à {site}, "
+                "qui n'avaient pas été consultées au lancement.",
+                "Les premières présentations suscitaient plus d'inquiétude que d'adhésion : "
+                "peu de monde aux ateliers, et les mêmes questions posées dix fois par e-mail.",
+                "Un ambassadeur volontaire par équipe, des démonstrations de vingt minutes sur "
+                "des cas réels, et une communauté où chaque question reçoit une réponse sous "
+                "deux jours, reprise ensuite dans la foire aux questions.",
+                "En trois mois, {n}0 % des personnes concernées avaient suivi au moins un "
+                "atelier. Les questions ont afflué au début, puis diminué à mesure que les "
+                "réponses étaient trouvées dans la communauté.",
+                "Associer les équipes avant de décider, pas après. Des ambassadeurs choisis "
+                "par leurs collègues sont plus écoutés que des relais désignés.",
+            ),
+        ),
+    ),
+    en=(
+        Page(
+            "{project}: lessons learned after {n} months",
+            tags=("lessons-learned", "{project}"),
+            sections=(
+                "{project} started {n} months ago, with about ten people between {site} and "
+                "headquarters, and one key user per site.",
+                "Halfway through, the schedule had slipped by three weeks: key users had half "
+                "a day a week for the project, and decisions waited for the monthly steering "
+                "committee.",
+                "We freed 30 % of each key user's time with their manager's agreement, "
+                "replaced the monthly committee with a thirty-minute decision meeting every "
+                "two weeks, and moved questions from e-mail to a community.",
+                "The next milestone was met on the planned date, with {n}0 % fewer open issues "
+                "at the end-of-phase review.",
+                "Negotiate key users' time at kick-off, not halfway. A short decision cycle "
+                "matters more than the size of the committee.",
+            ),
+        ),
+    ),
+    experts=PROJECT.experts,
+)
+PRACTICE_CASES = Shelf(
+    fr=(
+        Page(
+            "Un pilote de trois mois sur {skill}",
+            tags=("retour-d-expérience", "pilote"),
+            sections=(
+                "Notre équipe de {site} voulait essayer {skill} sur un périmètre réduit avant "
+                "d'en parler plus largement. Nous avons choisi un processus pénible pour tous, "
+                "traité chaque semaine.",
+                "Le processus prenait une journée par semaine à deux personnes, avec des "
+                "erreurs régulières et beaucoup d'allers-retours.",
+                "Pendant trois mois, un binôme formé a accompagné l'équipe une heure par "
+                "semaine, sur le vrai processus, avec un point d'étape mensuel ouvert à toute "
+                "la communauté.",
+                "Le processus prend maintenant une demi-journée, soit environ {n} heures "
+                "gagnées chaque semaine, et les erreurs ont presque disparu. Deux autres "
+                "équipes ont lancé le même pilote.",
+                "Un vrai cas vaut mieux qu'une formation théorique. Mesurer avant de commencer, "
+                "sinon le gain ne se démontre pas.",
+            ),
+        ),
+        Page(
+            "Étendre {skill} à tout un site : notre parcours",
+            tags=("retour-d-expérience", "déploiement"),
+            sections=(
+                "Après un pilote réussi dans une équipe, le site de {site} a décidé d'étendre "
+                "{skill} à ses {n} services.",
+                "Ce qui marchait dans une équipe motivée s'essoufflait ailleurs : peu de temps, "
+                "peu de relais, et l'impression d'une démarche imposée.",
+                "Un référent volontaire par service, formé pendant deux jours ; une heure par "
+                "mois d'échange entre référents dans cette communauté ; et le libre choix du "
+                "premier chantier par chaque équipe.",
+                "En six mois, tous les services ont mené au moins un chantier. Les référents "
+                "publient ici leurs résultats, ce qui donne des idées aux autres.",
+                "Des volontaires plutôt que des désignés, et laisser chaque équipe choisir son "
+                "premier sujet.",
+            ),
+        ),
+    ),
+    en=(
+        Page(
+            "Three months with {skill}: what we learned",
+            tags=("lessons-learned", "pilot"),
+            sections=(
+                "Our team in {site} wanted to try {skill} on a small scope before talking "
+                "about it more widely, on a weekly process everyone found tedious.",
+                "The process took two people a day every week, with regular mistakes and a lot "
+                "of back and forth.",
+                "For three months, a trained pair coached the team one hour a week on the real "
+                "process, with a monthly review open to the whole community.",
+                "The process now takes half a day, about {n} hours saved every week, and the "
+                "mistakes have nearly gone. Two more teams have started the same pilot.",
+                "A real case beats a classroom course. Measure before you start, or the gain "
+                "cannot be shown.",
+            ),
+        ),
+    ),
+)
+CUSTOMER_CASES = Shelf(
+    fr=(
+        Page(
+            "Télérelève chez {customer} : retour d'expérience sur le {product}",
+            tags=("retour-d-expérience", "télérelève"),
+            sections=(
+                "{customer} exploite une centaine de sites dans toute la France, relevés "
+                "jusqu'ici à la main une fois par mois.",
+                "Les relevés manuels coûtaient cher, arrivaient tard et comportaient des "
+                "erreurs de saisie ; une fuite pouvait passer inaperçue plusieurs semaines.",
+                "Le {product} a été installé sur chaque site en {n} semaines, avec la mise à "
+                "jour du firmware à distance et des alertes par e-mail en cas d'anomalie. Notre "
+                "support a formé les techniciens du client sur place.",
+                "Les relevés arrivent chaque jour, sans saisie. Trois fuites ont été détectées "
+                "dès le premier trimestre, en quelques heures au lieu de plusieurs semaines.",
+                "Vérifier la couverture réseau site par site avant l'installation, et associer "
+                "les techniciens du client dès le début.",
+            ),
+        ),
+    ),
+    en=(
+        Page(
+            "Remote monitoring at {customer}: the {product} in the field",
+            tags=("lessons-learned", "remote-monitoring"),
+            sections=(
+                "{customer} runs about a hundred sites, until now read by hand once a month.",
+                "Manual readings were costly, late and error-prone; a leak could go unnoticed "
+                "for weeks.",
+                "The {product} was installed on every site in {n} weeks, with remote firmware "
+                "updates and e-mail alerts on anomalies. Our support team trained the "
+                "customer's technicians on site.",
+                "Readings now arrive daily, with no typing. Three leaks were found in the first "
+                "quarter, within hours instead of weeks.",
+                "Check network coverage site by site before installing, and involve the "
+                "customer's technicians from day one.",
+            ),
+        ),
+    ),
+    experts=CUSTOMER.experts,
+)
+COMPANY_CASES = Shelf(
+    fr=(
+        Page(
+            "Onboarding digital : le bilan après un an",
+            tags=("onboarding", "retour-d-expérience"),
+            sections=(
+                "Jusqu'à l'an dernier, chaque manager organisait l'arrivée de ses recrues à sa "
+                "façon. Avec près de deux cents arrivées par an, l'accueil variait beaucoup "
+                "d'un site à l'autre.",
+                "Un nouvel arrivant sur cinq n'avait pas son poste de travail le premier jour, "
+                "et les rapports d'étonnement revenaient toujours sur les mêmes oublis.",
+                "Un parcours commun : checklist envoyée au manager quinze jours avant, matinée "
+                "d'accueil des RH, parrain ou marraine dans l'équipe, point à un mois.",
+                "Plus de 95 % des postes prêts le premier jour, et une satisfaction des "
+                "nouveaux arrivants passée de 6,8 à 8,4 sur 10.",
+                "Une checklist simple envoyée au bon moment fait plus qu'un long guide ; le "
+                "parrainage est l'étape la plus appréciée.",
+            ),
+        ),
+        Page(
+            "Dématérialisation des notes de frais : retour d'expérience",
+            tags=("notes-de-frais", "dématérialisation"),
+            sections=(
+                "Chaque mois, plusieurs milliers de tickets papier partaient par courrier "
+                "interne vers la comptabilité de {site}.",
+                "Un remboursement prenait près d'un mois, des tickets se perdaient, et la "
+                "saisie occupait deux personnes à plein temps.",
+                "L'application de notes de frais photographie le ticket, qui vaut original ; le "
+                "manager valide sur son téléphone et les écritures partent seules dans SAP.",
+                "Remboursement sous dix jours ouvrés, plus aucun envoi papier, et les deux "
+                "personnes de la saisie se consacrent maintenant au contrôle.",
+                "Former les managers à la validation mobile dès le lancement, et garder un "
+                "contact humain pour les cas particuliers.",
+            ),
+        ),
+    ),
+    en=(
+        Page(
+            "Digital onboarding: one year on",
+            tags=("onboarding", "lessons-learned"),
+            sections=(
+                "Until last year, each manager organised their newcomers' arrival in their own "
+                "way, and welcomes varied a lot from one site to the next.",
+                "One newcomer in five had no laptop on their first day, and the fresh-eyes "
+                "reports kept pointing at the same gaps.",
+                "One programme for all: a checklist sent to the manager two weeks ahead, an HR "
+                "welcome morning, a buddy in the team, a check-in after a month.",
+                "Over 95 % of laptops ready on day one, and newcomer satisfaction up from 6.8 "
+                "to 8.4 out of 10.",
+                "A simple checklist sent at the right time does more than a long guide; the "
+                "buddy is what newcomers value most.",
+            ),
+        ),
+    ),
+    experts=HR.experts,
+)
+# A trade's own guides, by department, besides TRADE_GUIDES.
+TRADE_OWN_GUIDES = {
+    "Finance": EXPENSE_GUIDES,
+    "Ressources humaines": HR_GUIDES,
+    "Systèmes d'information": IT_GUIDES,
+}
+# Company-wide subjects, with their weights (as the questions').
+COMPANY_GUIDES = (
+    (IT_GUIDES, 3.0),
+    (HR_GUIDES, 3.0),
+    (EXPENSE_GUIDES, 2.0),
+    (WORKPLACE_GUIDES, 2.0),
+)
+COMPANY_CASES_BY_SUBJECT = ((COMPANY_CASES, 2.0), (PROJECT_CASES, 1.0))
+
+
 # --- Places, people and their rights ---------------------------------------------------------
 
 
 @dataclass
 class _Place:
-    """Where questions are asked: a community, or the whole company (no community); whom
-    to draw there (access.py confirms each) and what is asked."""
+    """Where questions are asked and articles written: a community, or the whole company
+    (no community); whom to draw there (access.py confirms each) and what is asked and
+    written."""
 
     community: Community | None
     banks: Sequence[tuple[Bank, float]]
@@ -1474,6 +2174,8 @@ class _Place:
     projects: tuple[str, ...] = ()
     tag: str = ""  # added to each question's tags (a practice's subject)
     weight: float = 1.0
+    guides: Sequence[tuple[Shelf, float]] = ()  # articles
+    cases: Sequence[tuple[Shelf, float]] = ()  # case studies: none where they do not fit
 
     @property
     def key(self) -> int:
@@ -1574,10 +2276,16 @@ def _places(
         tags = [str(t) for t in community.tags or ()]
         if community.kind == Kind.HELP:
             place.banks = ((ESSAIM, 1.0),)
+            place.guides = ((ESSAIM_GUIDES, 1.0),)
         elif community.kind == Kind.PRACTICE:
             first = tags[0] if tags else ""
             own = PRACTICES.get(first)
             place.banks = ((PRACTICE, 1.0), (own, 2.0)) if own else ((PRACTICE, 1.0),)
+            guides = PRACTICE_OWN_GUIDES.get(first)
+            place.guides = (
+                ((PRACTICE_GUIDES, 1.0), (guides, 1.0)) if guides else ((PRACTICE_GUIDES, 1.0),)
+            )
+            place.cases = ((PRACTICE_CASES, 1.0),)
             place.skills = PRACTICE_TOPICS.get(first, ((community.name,), (), ()))[0]
             place.skills_en = PRACTICE_SUBJECTS_EN.get(first, ())
             place.tag = first
@@ -1587,12 +2295,19 @@ def _places(
                 place.skills, place.projects = know.skills, know.projects
             own = TRADES.get(community.name)
             place.banks = ((TRADE, 1.0), (own, 2.0)) if own else ((TRADE, 1.0),)
+            guides = TRADE_OWN_GUIDES.get(community.name)
+            place.guides = (
+                ((TRADE_GUIDES, 1.0), (guides, 1.0)) if guides else ((TRADE_GUIDES, 1.0),)
+            )
+            place.cases = ((PROJECT_CASES, 1.0),)
         elif community.kind == Kind.PROJECT:
             short = community.name.split(" \N{EN DASH} ")[0].replace("Projet ", "")
             place.projects = (short,)
             place.banks = ((PROJECT, 1.0),)
+            place.guides, place.cases = ((PROJECT_GUIDES, 1.0),), ((PROJECT_CASES, 1.0),)
         else:
             place.banks = ((CUSTOMER, 1.0),)
+            place.guides, place.cases = ((CUSTOMER_GUIDES, 1.0),), ((CUSTOMER_CASES, 1.0),)
         if place.askers or place.customers:
             places.append(place)
     return places
@@ -1632,6 +2347,7 @@ class _QuestionPlan:
     accepted: _AnswerPlan | None = None
     accepted_at: datetime | None = None
     duplicate_of: _QuestionPlan | None = None
+    pk: int = 0  # once written
 
     @property
     def state(self) -> str:
@@ -1937,12 +2653,283 @@ def _answer(maker: _Maker, plan: _QuestionPlan) -> None:
                 answer.comments.append((other, text, maker.after(answer.at, timedelta(2))))
 
 
+# --- Articles and case studies ---------------------------------------------------------------
+
+
+@dataclass
+class _ArticlePlan:
+    kind: str
+    place: _Place
+    language: str
+    title: str
+    body: str
+    tags: list[str]
+    authors: list[int]  # the one who created it first
+    at: datetime  # created
+    # Texts it may have had before its own, oldest first: its first blocks, or its first
+    # sections filled (the revisions are drawn from them).
+    earlier: list[str] = field(default_factory=list)
+    experts: list[int] = field(default_factory=list)  # who knows its subject: co-authors first
+    holders: list[int] = field(default_factory=list)  # who declare a topic its tags name
+    harvested_from: _QuestionPlan | None = None
+    revisions: list[tuple[int, str, datetime]] = field(default_factory=list)  # editor, text
+    added: list[datetime] = field(default_factory=list)  # when each author was added
+    published_at: datetime | None = None
+    review_on: date | None = None
+    feedback: list[tuple[int, bool, datetime]] = field(default_factory=list)  # reader, useful
+
+
+def _headings(language: str) -> list[str]:
+    """The case study sections' headings in ``language``, as services.case_study_template
+    writes them for someone who reads Essaim in that language."""
+    with translation.override(language):
+        return [str(section) for section in CASE_STUDY_SECTIONS]
+
+
+def _case_study(headings: Sequence[str], texts: Sequence[str]) -> str:
+    """A case study with its first sections filled with ``texts``, the others empty (none
+    filled: services.case_study_template)."""
+    filled = list(texts) + [""] * (len(headings) - len(texts))
+    return "\n\n".join(
+        f"## {h}\n\n{text}" if text else f"## {h}\n"
+        for h, text in zip(headings, filled, strict=True)
+    )
+
+
+def _who_knows(maker: _Maker, keys: Iterable[str]) -> list[int]:
+    """The people whose profile names any of these topics (by key), read once per key."""
+    keys = set(keys)
+    missing = sorted(keys - maker.experts.keys())
+    if missing:
+        found = _experts(missing)
+        maker.experts.update({key: found.get(key, []) for key in missing})
+    return sorted({user for key in keys for user in maker.experts[key]})
+
+
+def _draw_article(
+    maker: _Maker, kind: str, company: _Place, places: list[_Place]
+) -> _ArticlePlan | None:
+    """An article or a case study in a place that has some, on one of its subjects, by
+    someone who may write there and who knows the subject when someone does; None when
+    nobody fits."""
+    rng = maker.rng
+    case = kind == ArticleKind.CASE_STUDY
+    place = company
+    if places and rng.random() < IN_COMMUNITIES:
+        place = rng.choices(places, [p.weight for p in places])[0]
+    shelves = place.cases if case else place.guides
+    shelf = rng.choices([s for s, _ in shelves], [weight for _, weight in shelves])[0]
+    experts = _who_knows(maker, (normalize(name) for name in shelf.experts))
+
+    def may_write(user: int) -> bool:
+        return maker.rights.allows(user, place, "ask")
+
+    author = maker.pick([experts, place.askers, place.customers], may_write)
+    if author is None:
+        return None
+    language, pages = shelf.pages(maker.language_of(author, place))
+    page = rng.choice(pages)
+    slots = _Slots(lambda key: maker.slot(key, place, language))
+    formatter = string.Formatter()
+
+    def fill(template: str) -> str:
+        return formatter.vformat(template, (), slots)
+
+    title = fill(page.title)
+    tags = [_tag(fill(t)) if "{" in t else t for t in page.tags]
+    tags = _valid_tags([place.tag, *tags] if place.tag else tags)
+    # As for the answers: published articles tagged with a topic are evidence in "who
+    # knows X" (selectors.article_evidence), so when people declare a topic its tags
+    # name, only they write it.
+    named = {tag_key(t) for t in tags} | (
+        {normalize(slots["skill"])} if "skill" in slots else set()
+    )
+    holders = _who_knows(maker, named)
+    if holders and author not in holders:
+        author = maker.pick([holders], may_write)
+        if author is None:
+            return None
+    plan = _ArticlePlan(
+        kind=kind,
+        place=place,
+        language=language,
+        title=title[0].upper() + title[1:],
+        body="",
+        tags=tags,
+        authors=[author],
+        at=maker.asked_at(),
+        experts=experts,
+        holders=holders,
+    )
+    if case:
+        headings = _headings(language)
+        texts = [fill(text) for text in page.sections]
+        plan.body = _case_study(headings, texts)
+        plan.earlier = [_case_study(headings, texts[:n]) for n in range(len(texts))]
+    else:
+        plan.body = fill(page.body)
+        blocks = plan.body.split("\n\n")
+        # Cut where a block ends a thought: not right after a heading.
+        plan.earlier = [
+            "\n\n".join(blocks[:n])
+            for n in range(1, len(blocks))
+            if not blocks[n - 1].startswith("#")
+        ]
+    return plan
+
+
+def _harvest(maker: _Maker, count: int, questions: list[_QuestionPlan]) -> list[_ArticlePlan]:
+    """Up to ``count`` accepted questions turned into articles by their askers, as
+    services.harvest does: the question's text, an "Answer" heading (in the question's
+    language) and the accepted answer; its author a co-author when they may write there."""
+    rng = maker.rng
+    _who_knows(maker, {key for question in questions for key in question.named})  # one query
+    # With an answer written for the question, not a general one; and by an asker who
+    # knows the topics its tags name, when people declare them (as _draw_article).
+    accepted = [
+        q
+        for q in questions
+        if q.accepted is not None
+        and q.accepted.own
+        and q.author in (_who_knows(maker, q.named) or [q.author])
+    ]
+    plans = []
+    for question in rng.sample(accepted, min(count, len(accepted))):
+        assert question.accepted is not None and question.accepted_at is not None
+        with translation.override(question.language):
+            heading = pgettext("noun", "Answer")
+        parts = (question.body, f"## {heading}", question.accepted.body)
+        authors = [question.author]
+        writer = question.accepted.author
+        if writer != question.author and maker.rights.allows(writer, question.place, "ask"):
+            authors.append(writer)
+        plans.append(
+            _ArticlePlan(
+                kind=ArticleKind.ARTICLE,
+                place=question.place,
+                language=question.language,
+                title=question.title,
+                body="\n\n".join(p for p in parts if p),
+                tags=list(question.tags),
+                authors=authors,
+                holders=_who_knows(maker, question.named),
+                at=maker.after(question.accepted_at, timedelta(days=20)),
+                harvested_from=question,
+            )
+        )
+    return plans
+
+
+def _co_authors(maker: _Maker, plan: _ArticlePlan) -> None:
+    """One or two more authors who may write there: who know the subject where possible,
+    only who know the topics its tags name when people declare them."""
+    place = plan.place
+
+    def may_write(user: int) -> bool:
+        return user not in plan.authors and maker.rights.allows(user, place, "ask")
+
+    wanted = maker.rng.choice((1, 2))
+    if plan.holders:
+        plan.authors += maker.draw(wanted, plan.holders, (), may_write)
+    else:
+        others = place.members or place.askers
+        plan.authors += maker.draw(wanted, plan.experts, others, may_write)
+
+
+def _revise(maker: _Maker, plan: _ArticlePlan) -> None:
+    """One to five revisions: earlier texts, then its own; the first by its creator, the
+    others by any of its authors, who were all added before the second."""
+    rng = maker.rng
+    wanted = rng.choices(list(REVISIONS), list(REVISIONS.values()))[0]
+    picked = sorted(rng.sample(range(len(plan.earlier)), min(wanted - 1, len(plan.earlier))))
+    at = plan.at
+    for number, text in enumerate([*(plan.earlier[i] for i in picked), plan.body]):
+        if number:
+            at = maker.after(at, timedelta(days=6))
+        editor = rng.choice(plan.authors) if number else plan.authors[0]
+        plan.revisions.append((editor, text, at))
+    # Co-authors are added by then (a harvested answer's author at once, by services.harvest).
+    second = plan.revisions[1][2] if len(plan.revisions) > 1 else plan.at + timedelta(days=2)
+    plan.added = [plan.at]
+    for _ in plan.authors[1:]:
+        harvested = plan.harvested_from is not None
+        plan.added.append(plan.at if harvested else maker.after(plan.at, second - plan.at))
+
+
+def _publish(maker: _Maker, plan: _ArticlePlan) -> None:
+    """Published after one of its revisions (the later ones are edits of a published
+    article); then readers who did not write it say whether it was useful."""
+    rng = maker.rng
+    times = [at for _editor, _text, at in plan.revisions]
+    after = rng.randrange(len(times))
+    gap = times[after + 1] - times[after] if after + 1 < len(times) else timedelta(days=2)
+    published = plan.published_at = maker.after(times[after], gap)
+    place = plan.place
+
+    def may_tell(user: int) -> bool:
+        return user not in plan.authors and maker.rights.allows(user, place, access.VIEW)
+
+    count = int(rng.lognormvariate(1.2, 0.8))
+    for user in maker.draw(count, place.members, place.readers, may_tell):
+        useful = rng.random() < USEFUL
+        plan.feedback.append((user, useful, maker.after(published, timedelta(days=20))))
+
+
+def _plan_articles(
+    maker: _Maker,
+    articles: int,
+    cases: int,
+    company: _Place,
+    places: list[_Place],
+    questions: list[_QuestionPlan],
+) -> list[_ArticlePlan]:
+    """``articles`` articles (a few harvested from ``questions``) and ``cases`` case
+    studies, fewer when nobody may write them where they were drawn; with their authors,
+    revisions, publication, review date and feedback."""
+    rng = maker.rng
+    shelves = [shelf for p in [company, *places] for shelf, _ in (*p.guides, *p.cases)]
+    _who_knows(maker, (normalize(name) for shelf in shelves for name in shelf.experts))
+    plans = _harvest(maker, round(articles * HARVESTED), questions)
+    taken = {(plan.place.key, plan.title) for plan in plans}
+    for kind, count in (
+        (ArticleKind.ARTICLE, articles - len(plans)),
+        (ArticleKind.CASE_STUDY, cases),
+    ):
+        where = [p for p in places if (p.cases if kind == ArticleKind.CASE_STUDY else p.guides)]
+        for _ in range(count):
+            for _attempt in range(6):  # the same title twice in a place: another draw
+                plan = _draw_article(maker, kind, company, where)
+                if plan is not None and (plan.place.key, plan.title) not in taken:
+                    taken.add((plan.place.key, plan.title))
+                    plans.append(plan)
+                    break
+    # Exact shares rather than a draw each: on a few dozen articles, a draw each could
+    # leave no draft at all.
+    indexes = range(len(plans))
+    drafts = set(rng.sample(indexes, round(len(plans) * DRAFTS)))
+    reviewed = set(rng.sample(indexes, round(len(plans) * REVIEWED)))
+    written = [i for i in indexes if plans[i].harvested_from is None]
+    together = set(rng.sample(written, min(len(written), round(len(plans) * CO_WRITTEN))))
+    today = timezone.localdate(maker.now)
+    for i, plan in enumerate(plans):
+        if i in together:
+            _co_authors(maker, plan)
+        _revise(maker, plan)
+        if i not in drafts:
+            _publish(maker, plan)
+        if i in reviewed:
+            plan.review_on = today + timedelta(days=maker.dates.randint(14, 180))
+    plans.sort(key=lambda p: p.at)
+    return plans
+
+
 # --- Writing ---------------------------------------------------------------------------------
 
 
 def build_questions(*, seed: int, scale: float = 1.0) -> QuestionsSummary:
-    """Create the demo's questions, answers, votes and comments for the people and
-    communities already built: QUESTIONS times ``scale`` questions, nothing at scale 0."""
+    """Create the demo's questions, answers, votes and comments, then its articles and
+    case studies, for the people and communities already built: QUESTIONS, ARTICLES and
+    CASE_STUDIES times ``scale``, nothing at scale 0."""
     count = round(QUESTIONS * scale)
     if count <= 0:
         return QuestionsSummary()
@@ -1967,6 +2954,8 @@ def build_questions(*, seed: int, scale: float = 1.0) -> QuestionsSummary:
         readers=employees,
         skills=tuple(skills),
         projects=tuple(projects),
+        guides=COMPANY_GUIDES,
+        cases=COMPANY_CASES_BY_SUBJECT,
     )
     active = {pk for pk, _language, _kind in people}
     places = _places(employees, customers, active, maker.rights)
@@ -1975,7 +2964,11 @@ def build_questions(*, seed: int, scale: float = 1.0) -> QuestionsSummary:
     maker.experts = _experts(key for plan in plans for key in plan.topics)
     for plan in plans:
         _answer(maker, plan)
-    return _write(plans)
+    summary = _write(plans)
+    articles = _plan_articles(
+        maker, round(ARTICLES * scale), round(CASE_STUDIES * scale), company, places, plans
+    )
+    return _write_articles(articles, summary)
 
 
 def _write(plans: list[_QuestionPlan]) -> QuestionsSummary:
@@ -2005,6 +2998,8 @@ def _write(plans: list[_QuestionPlan]) -> QuestionsSummary:
         for plan in plans
     )
     question_of = {id(plan): q.pk for plan, q in zip(plans, questions, strict=True)}
+    for plan, question in zip(plans, questions, strict=True):
+        plan.pk = question.pk  # for the articles harvested from it
     tags = [
         (question_of[id(plan)], name, tag_key(name), when(plan.at))
         for plan in plans
@@ -2058,4 +3053,54 @@ def _write(plans: list[_QuestionPlan]) -> QuestionsSummary:
         votes=len(votes),
         comments=len(comments),
         duplicates=sum(plan.duplicate_of is not None for plan in plans),
+    )
+
+
+def _write_articles(plans: list[_ArticlePlan], summary: QuestionsSummary) -> QuestionsSummary:
+    when = connection.ops.adapt_datetimefield_value
+    made = Article.objects.bulk_create(
+        Article(
+            community=plan.place.community,
+            kind=plan.kind,
+            title=plan.title,
+            body=plan.body,
+            html=render_with_refs(plan.body)[0],
+            tags=plan.tags,
+            created_by_id=plan.authors[0],
+            published_at=plan.published_at,
+            review_on=plan.review_on,
+            harvested_from_id=plan.harvested_from.pk if plan.harvested_from else None,
+            useful_count=sum(useful for _user, useful, _at in plan.feedback),
+            not_useful_count=sum(not useful for _user, useful, _at in plan.feedback),
+            created_at=plan.at,
+            updated_at=plan.revisions[-1][2],
+        )
+        for plan in plans
+    )
+    pairs = list(zip((article.pk for article in made), plans, strict=True))
+    authors = [
+        (pk, user, when(at))
+        for pk, plan in pairs
+        for user, at in zip(plan.authors, plan.added, strict=True)
+    ]
+    bulk.insert(ArticleAuthor, ("article_id", "user_id", "added_at"), authors)
+    revisions = [
+        (pk, number, plan.title, text, editor, when(at))
+        for pk, plan in pairs
+        for number, (editor, text, at) in enumerate(plan.revisions, start=1)
+    ]
+    fields = ("article_id", "number", "title", "body", "editor_id", "created_at")
+    bulk.insert(ArticleRevision, fields, revisions)
+    feedback = [
+        (pk, user, useful, when(at)) for pk, plan in pairs for user, useful, at in plan.feedback
+    ]
+    bulk.insert(ArticleFeedback, ("article_id", "user_id", "useful", "created_at"), feedback)
+    return replace(
+        summary,
+        articles=sum(plan.kind == ArticleKind.ARTICLE for plan in plans),
+        case_studies=sum(plan.kind == ArticleKind.CASE_STUDY for plan in plans),
+        drafts=sum(plan.published_at is None for plan in plans),
+        harvested=sum(plan.harvested_from is not None for plan in plans),
+        revisions=len(revisions),
+        feedback=len(feedback),
     )

@@ -79,7 +79,8 @@ class Command(BaseCommand):
                 f"{summary.content.get('posts', 0)} posts, "
                 f"{summary.content.get('comments', 0)} comments, "
                 f"{summary.questions.questions} questions with {summary.questions.answers} "
-                "answers."
+                f"answers, {summary.questions.articles} articles and "
+                f"{summary.questions.case_studies} case studies."
             )
         )
         self.stdout.write(f"Demo sign-in: {DEMO_ADMIN_EMAIL} / {DEMO_PASSWORD} (administrator)")
