@@ -127,3 +127,20 @@ def test_a_question_page_reads_a_fixed_number_of_queries(personas: Personas) -> 
         return len(queries)
 
     assert page_queries(2) == page_queries(8)
+
+
+def test_numbers_past_the_databases_integers_are_not_server_errors(personas: Personas) -> None:
+    member = signed_in(personas.member)
+    big = "9" * 30
+    for path in (
+        f"/questions/?page={big}",
+        f"/articles/?page={big}",
+        f"/knowledge/?community={big}",
+    ):
+        assert member.get(path).status_code in (200, 404), path
+    question = services.question_ask(actor=personas.member, community=None, title="Q?")
+    for action, field in (("request", "expert"), ("accept", "answer"), ("duplicate", "original")):
+        response = member.post(f"/questions/{question.pk}/{action}/", {field: big})
+        assert response.status_code == 302, action
+    question.refresh_from_db()
+    assert (question.state, question.duplicate_of) == ("open", None)

@@ -36,6 +36,7 @@ from .models import (
 )
 
 PAGE = 30  # questions a list page shows
+MAX_PAGE = 1000  # deeper than anyone pages; a bigger number would overflow the database's OFFSET
 
 
 def _me(request: HttpRequest) -> User:
@@ -47,7 +48,8 @@ def _me(request: HttpRequest) -> User:
 
 def _page(request: HttpRequest, found: QuerySet[Any], name: str) -> dict[str, Any]:
     """The ``?page=`` of a list: its items under ``name``, ``page``, and ``more``."""
-    page = max(1, int(request.GET["page"])) if request.GET.get("page", "").isdigit() else 1
+    raw = request.GET.get("page", "")
+    page = min(max(int(raw), 1), MAX_PAGE) if raw.isdigit() else 1
     shown = list(found[(page - 1) * PAGE : page * PAGE + 1])
     return {name: shown[:PAGE], "page": page, "more": len(shown) > PAGE}
 
