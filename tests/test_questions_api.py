@@ -296,3 +296,54 @@ def test_edits_and_deletions(
     assert send(animator, "delete", f"/questions/{question['id']}").status_code == 204
     assert send(member, "get", f"/questions/{question['id']}").status_code == 404
     assert AuditEntry.objects.filter(action="question.delete").count() == 1
+
+
+def test_every_knowledge_route_hides_a_private_community_from_outsiders(
+    personas: Personas, spaces: dict[str, Community], token_client: TokenClient
+) -> None:
+    """An IDOR sweep: each route that takes a question, answer, comment or article id,
+    given those of a private community, answers an outsider like a missing one."""
+    from essaim.knowledge import services
+
+    private = spaces[Visibility.PRIVATE]
+    question = services.question_ask(actor=personas.member, community=private, title="Budget?")
+    answer = services.answer_create(actor=personas.owner, question=question, body="Ask")
+    comment = services.answer_comment_create(actor=personas.member, answer=answer, body="Ok")
+    services.question_accept(actor=personas.member, question=question, answer_id=answer.pk)
+    article = services.article_create(
+        actor=personas.member, community=private, title="Budget guide", publish=True
+    )
+    draft = services.article_create(actor=personas.member, community=None, title="My draft")
+    q, a, c, art = question.pk, answer.pk, comment.pk, article.pk
+    routes: list[tuple[str, str, Any]] = [
+        ("get", f"/questions/{q}/experts", None),
+        ("post", f"/questions/{q}/experts", {"expert": personas.hr.pk}),
+        ("post", f"/questions/{q}/harvest", None),
+        ("patch", f"/questions/{q}", {"title": "x"}),
+        ("put", f"/questions/{q}/duplicate", {"original": None}),
+        ("delete", f"/answers/{a}/vote", None),
+        ("patch", f"/answers/{a}", {"body": "x"}),
+        ("delete", f"/answers/{a}/comments/{c}", None),
+        ("get", f"/articles/{art}", None),
+        ("patch", f"/articles/{art}", {"title": "x"}),
+        ("post", f"/articles/{art}/publish", None),
+        ("post", f"/articles/{art}/authors", {"person": personas.outsider.pk}),
+        ("put", f"/articles/{art}/feedback", {"useful": True}),
+        ("get", f"/articles/{art}/revisions", None),
+        ("get", f"/articles/{art}/revisions/1", None),
+        ("post", f"/articles/{art}/revisions/1/restore", None),
+        ("delete", f"/articles/{art}", None),
+        ("get", f"/articles/{draft.pk}", None),
+    ]
+    outsider = token_client(personas.outsider)
+    for method, path, body in routes:
+        response = send(outsider, method, path, body)
+        assert response.status_code == 404, (method, path, response.status_code)
+    for path in ("/articles", "/articles?drafts=true", "/questions?scope=for-me"):
+        listed = send(outsider, "get", path).json()["results"]
+        assert not [r for r in listed if "Budget" in r["title"] or r["title"] == "My draft"]
+    assert send(outsider, "get", "/questions/experts?title=Budget").status_code == 200
+    comment.refresh_from_db()
+    article.refresh_from_db()
+    assert comment.deleted_at is None and article.deleted_at is None
+    assert article.title == "Budget guide" and article.author_links.count() == 1
