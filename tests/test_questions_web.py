@@ -142,5 +142,13 @@ def test_numbers_past_the_databases_integers_are_not_server_errors(personas: Per
     for action, field in (("request", "expert"), ("accept", "answer"), ("duplicate", "original")):
         response = member.post(f"/questions/{question.pk}/{action}/", {field: big})
         assert response.status_code == 302, action
+    answer = services.answer_create(actor=personas.owner, question=question, body="A")
+    services.question_accept(actor=personas.member, question=question, answer_id=answer.pk)
+    refused = member.post(f"/questions/{question.pk}/accept/", {"answer": "abc"}, follow=True)
+    assert b"not one of this question" in refused.content
     question.refresh_from_db()
-    assert (question.state, question.duplicate_of) == ("open", None)
+    assert (question.state, question.accepted_answer, question.duplicate_of) == (
+        "accepted",
+        answer,
+        None,
+    )

@@ -186,9 +186,11 @@ def question_act(request: HttpRequest, question_id: int, action: str) -> HttpRes
             )
             target += f"#answer-{answer.pk}"
         elif action == "accept":
-            chosen = request.POST.get("answer", "")
+            chosen = request.POST.get("answer", "")  # none: unaccept
+            if chosen and not chosen.isdigit():
+                raise ServiceError(_("This answer is not one of this question's."), field="answer")
             services.question_accept(
-                actor=me, question=question, answer_id=int(chosen) if chosen.isdigit() else None
+                actor=me, question=question, answer_id=int(chosen) if chosen else None
             )
         elif action == "duplicate":
             original = request.POST.get("original", "").strip().rstrip("/").rsplit("/", 1)[-1]
@@ -391,9 +393,12 @@ def article_act(request: HttpRequest, article_id: int, action: str) -> HttpRespo
             messages.success(request, _("The revision is restored."))
         elif action == "review":
             text = request.POST.get("review_on", "").strip()
-            review_on = parse_date(text) if text else None
+            try:
+                review_on = parse_date(text) if text else None
+            except ValueError:  # well formed, but no such day (2026-02-30)
+                review_on = None
             if text and review_on is None:
-                raise ValueError(text)
+                raise ServiceError(_("This date is not valid."), field="review_on")
             services.article_review_set(actor=me, article=article, review_on=review_on)
         elif action == "delete":
             services.article_delete(actor=me, origin=Origin.of(request), article=article)
@@ -401,8 +406,8 @@ def article_act(request: HttpRequest, article_id: int, action: str) -> HttpRespo
             return HttpResponseRedirect(reverse("articles"))
         else:
             raise access.NotFound
-    except (ServiceError, ValueError) as exc:
-        messages.error(request, getattr(exc, "message", _("This date is not valid.")))
+    except ServiceError as exc:
+        messages.error(request, exc.message)
     return HttpResponseRedirect(target)
 
 
