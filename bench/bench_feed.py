@@ -85,9 +85,13 @@ UVICORN = ["--http", "httptools", "--loop", "uvloop", "--no-access-log", "--life
 
 
 # --- The throwaway database ---------------------------------------------------------------
-class FeedDatabase(Database):
-    """bench_directory's throwaway database, under the fixed name DB_NAME (a database of
-    that name left by an interrupted run is dropped first)."""
+class NamedDatabase(Database):
+    """bench_directory's throwaway database, under a fixed name (a database of that name
+    left by an interrupted run is dropped first), so that --keep leaves it for --reuse."""
+
+    def __init__(self, fixed: str, bench: str) -> None:
+        self.fixed = fixed
+        self.bench = bench  # the script's name, for the messages
 
     def create(self, url: str, tmp: Path, *, reuse: bool = False) -> None:
         """A new database; or, with ``reuse``, the one an earlier run kept (--keep)."""
@@ -97,19 +101,41 @@ class FeedDatabase(Database):
         os.environ["ESSAIM_VAR_DIR"] = str(tmp / "var")
         parts = urlsplit(url)
         if parts.scheme not in {"postgres", "postgresql", "pgsql"}:
-            raise SystemExit(f"bench_feed needs PostgreSQL, not {parts.scheme or 'SQLite'}:")
+            raise SystemExit(f"{self.bench} needs PostgreSQL, not {parts.scheme or 'SQLite'}:")
         self.admin_url = urlunsplit(parts._replace(scheme="postgresql"))
-        self.name = DB_NAME
+        self.name = self.fixed
         os.environ["DATABASE_URL"] = urlunsplit(parts._replace(path=f"/{self.name}"))
         with psycopg.connect(self.admin_url, autocommit=True) as conn:
             if reuse:
-                found = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DB_NAME])
+                found = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [self.name])
                 if found.fetchone() is None:
-                    raise SystemExit(f"--reuse: no database {DB_NAME}; run with --keep first")
+                    raise SystemExit(f"--reuse: no database {self.name}; run with --keep first")
                 return
             name = sql.Identifier(self.name)
             conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(name))
             conn.execute(sql.SQL("CREATE DATABASE {}").format(name))
+
+
+def run_on(database: NamedDatabase, args: argparse.Namespace, measure: Any) -> int:
+    """``measure(args, tmp)`` on the database (built, or reused), then the database dropped
+    unless --keep or --reuse, also on errors, SIGTERM and Ctrl-C."""
+    previous = signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    tmp = Path(tempfile.mkdtemp(prefix=f"essaim-{database.bench.removesuffix('.py')}-"))
+    try:
+        database.create(args.database_url, tmp, reuse=args.reuse)
+        return int(measure(args, tmp))
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        previous_int = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        try:
+            if args.keep or args.reuse:
+                print(f"kept        {os.environ.get('DATABASE_URL')}")
+            else:
+                database.drop()
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+            signal.signal(signal.SIGTERM, previous)
+            signal.signal(signal.SIGINT, previous_int)
 
 
 # --- (a) in-process -----------------------------------------------------------------------
@@ -691,24 +717,7 @@ def main() -> int:
                 setattr(args, key, value)
         if args.mine == parser.get_default("mine"):
             args.mine = 30
-    previous = signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    tmp = Path(tempfile.mkdtemp(prefix="essaim-bench-feed-"))
-    database = FeedDatabase()
-    try:
-        database.create(args.database_url, tmp, reuse=args.reuse)
-        return measure(args, tmp)
-    finally:
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        previous_int = signal.signal(signal.SIGINT, signal.SIG_IGN)
-        try:
-            if args.keep or args.reuse:
-                print(f"kept        {os.environ.get('DATABASE_URL')}")
-            else:
-                database.drop()
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
-            signal.signal(signal.SIGTERM, previous)
-            signal.signal(signal.SIGINT, previous_int)
+    return run_on(NamedDatabase(DB_NAME, "bench_feed.py"), args, measure)
 
 
 if __name__ == "__main__":

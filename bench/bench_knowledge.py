@@ -56,19 +56,17 @@ import os
 import random
 import secrets
 import shutil
-import signal
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode, urlsplit, urlunsplit
+from urllib.parse import urlencode
 
 import knowledge_data
 from bench_api_me import stop, wait_ready
 from bench_communities import populate
-from bench_directory import HEADER, Database, Kind, figures, line, pct, peak_rss_mib, run_kind
-from bench_feed import load, query_count, report_line, start_server
+from bench_directory import HEADER, Kind, figures, line, pct, peak_rss_mib, run_kind
+from bench_feed import NamedDatabase, load, query_count, report_line, run_on, start_server
 
 HOST = "127.0.0.1"
 DB_NAME = "essaim_bench_knowledge"
@@ -85,33 +83,6 @@ QUICK_RUN = {"requests": 100, "seconds": 10}  # --quick measures less, too: a sm
 
 
 # --- The throwaway database ---------------------------------------------------------------
-class KnowledgeDatabase(Database):
-    """bench_directory's throwaway database, under the fixed name DB_NAME (a database of
-    that name left by an interrupted run is dropped first), as bench_feed's."""
-
-    def create(self, url: str, tmp: Path, *, reuse: bool = False) -> None:
-        """A new database; or, with ``reuse``, the one an earlier run kept (--keep)."""
-        import psycopg
-        from psycopg import sql
-
-        os.environ["ESSAIM_VAR_DIR"] = str(tmp / "var")
-        parts = urlsplit(url)
-        if parts.scheme not in {"postgres", "postgresql", "pgsql"}:
-            raise SystemExit(f"bench_knowledge needs PostgreSQL, not {parts.scheme or 'SQLite'}:")
-        self.admin_url = urlunsplit(parts._replace(scheme="postgresql"))
-        self.name = DB_NAME
-        os.environ["DATABASE_URL"] = urlunsplit(parts._replace(path=f"/{self.name}"))
-        with psycopg.connect(self.admin_url, autocommit=True) as conn:
-            if reuse:
-                found = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DB_NAME])
-                if found.fetchone() is None:
-                    raise SystemExit(f"--reuse: no database {DB_NAME}; run with --keep first")
-                return
-            name = sql.Identifier(self.name)
-            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(name))
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(name))
-
-
 # --- What is measured -----------------------------------------------------------------------
 def pick_questions(me: Any) -> dict[str, Any]:
     """Questions the viewer reads, in one of their communities and company-wide: with
@@ -630,24 +601,7 @@ def main() -> int:
         args.votes = args.answers
     if args.comments is None:
         args.comments = args.answers // 5
-    previous = signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    tmp = Path(tempfile.mkdtemp(prefix="essaim-bench-knowledge-"))
-    database = KnowledgeDatabase()
-    try:
-        database.create(args.database_url, tmp, reuse=args.reuse)
-        return measure(args, tmp)
-    finally:
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        previous_int = signal.signal(signal.SIGINT, signal.SIG_IGN)
-        try:
-            if args.keep or args.reuse:
-                print(f"kept        {os.environ.get('DATABASE_URL')}")
-            else:
-                database.drop()
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
-            signal.signal(signal.SIGTERM, previous)
-            signal.signal(signal.SIGINT, previous_int)
+    return run_on(NamedDatabase(DB_NAME, "bench_knowledge.py"), args, measure)
 
 
 if __name__ == "__main__":
