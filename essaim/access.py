@@ -664,8 +664,8 @@ class CommentRule(Rule[Comment]):
 
 
 class AttachmentRule(Rule[Attachment]):
-    """A file is read by whoever reads the post (and comment) it is attached to, checked
-    at every download; before it is attached, by its uploader alone."""
+    """A file is read by whoever reads the post, comment, question or answer it is
+    attached to, checked at every download; before it is attached, by its uploader alone."""
 
     model = Attachment
     actions = frozenset({VIEW})
@@ -675,10 +675,9 @@ class AttachmentRule(Rule[Attachment]):
             raise ValueError(f"unknown action {action!r} on files")
         if not is_active(user):
             return False
-        if obj.comment is not None:
-            return can(user, VIEW, obj.comment)
-        if obj.post is not None:
-            return can(user, VIEW, obj.post)
+        holder = self._holder(obj)
+        if holder is not None:
+            return can(user, VIEW, holder)
         return obj.uploader_id == user.pk
 
     def visible(self, user: Viewer, qs: QuerySet[Attachment]) -> QuerySet[Attachment]:
@@ -686,18 +685,27 @@ class AttachmentRule(Rule[Attachment]):
             return qs.none()
         posts = RULES[Post].visible(user, Post.objects.all())
         comments = RULES[Comment].visible(user, Comment.objects.all())
+        questions = RULES[Question].visible(user, Question.objects.all())
+        answers = RULES[Answer].visible(user, Answer.objects.all())
         return qs.filter(
             Q(post__in=posts, comment__isnull=True)
             | Q(comment__in=comments)
-            | Q(post__isnull=True, comment__isnull=True, uploader=user)
+            | Q(question__in=questions, answer__isnull=True)
+            | Q(answer__in=answers)
+            | Q(Attachment.UNATTACHED, uploader=user)
         )
 
     def audience(self, obj: Attachment) -> QuerySet[User]:
-        if obj.comment is not None:
-            return RULES[Comment].audience(obj.comment)
-        if obj.post is not None:
-            return RULES[Post].audience(obj.post)
+        holder = self._holder(obj)
+        if holder is not None:
+            return RULES[type(holder)].audience(holder)
         return active_users().filter(pk=obj.uploader_id)
+
+    @staticmethod
+    def _holder(obj: Attachment) -> Comment | Post | Answer | Question | None:
+        """What the file is attached to: the comment or answer rather than its post or
+        question."""
+        return obj.comment or obj.post or obj.answer or obj.question
 
 
 # --- Questions and answers -------------------------------------------------------------

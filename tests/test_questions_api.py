@@ -4,14 +4,22 @@ bad input refused with a 4xx that changes nothing."""
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
+from PIL import Image
+from pytest_django import Settings
 
 from essaim.accounts.models import User
 from essaim.communities.models import Community, Visibility
+from essaim.content.models import Attachment
+from essaim.content.services import purge_unattached
 from essaim.governance.models import AuditEntry
 from essaim.knowledge.models import (
     BODY_MAX,
@@ -56,6 +64,19 @@ def answer(client: Client, question: int, body: str = "Use the app.") -> dict[st
     response = send(client, "post", f"/questions/{question}/answers", {"body": body})
     assert response.status_code == 201, response.content
     made: dict[str, Any] = response.json()
+    return made
+
+
+def uploaded(client: Client, name: str = "notes.txt") -> int:
+    if name.endswith(".png"):
+        out = io.BytesIO()
+        Image.new("RGB", (40, 30), (20, 90, 200)).save(out, "PNG")
+        data, mime = out.getvalue(), "image/png"
+    else:
+        data, mime = b"line one\nline two\n", "text/plain"
+    response = client.post(f"{API}/files", {"file": SimpleUploadedFile(name, data, mime)})
+    assert response.status_code == 201, response.content
+    made: int = response.json()["id"]
     return made
 
 
@@ -347,3 +368,52 @@ def test_every_knowledge_route_hides_a_private_community_from_outsiders(
     article.refresh_from_db()
     assert comment.deleted_at is None and article.deleted_at is None
     assert article.title == "Budget guide" and article.author_links.count() == 1
+
+
+def test_files_on_questions_and_answers_are_read_by_the_question_readers_alone(
+    personas: Personas,
+    spaces: dict[str, Community],
+    token_client: TokenClient,
+    settings: Settings,
+    tmp_path: Path,
+) -> None:
+    settings.FILES_DIR = tmp_path / "files"
+    member, owner = token_client(personas.member), token_client(personas.owner)
+    outsider, external = token_client(personas.outsider), token_client(personas.external)
+    log, shot = uploaded(member, "error.log.txt"), uploaded(member, "screen.png")
+    question = ask(
+        member, community=spaces[Visibility.PRIVATE].pk, body="", attachments=[log, shot]
+    )
+    assert [f["id"] for f in question["files"]] == [log, shot]
+    assert question["files"][1]["kind"] == "image" and question["files"][1]["thumbnail_url"]
+    fix = uploaded(owner, "fix.txt")
+    response = send(owner, "post", f"/questions/{question['id']}/answers", {"attachments": [fix]})
+    assert response.status_code == 201, response.content  # a file alone is an answer
+    reply = response.json()
+    assert reply["body"] == "" and [f["name"] for f in reply["files"]] == ["fix.txt"]
+    thread = send(member, "get", f"/questions/{question['id']}").json()
+    assert [f["id"] for f in thread["answers"][0]["files"]] == [fix]
+    assert member.get(f"{API}/files/{fix}").getvalue() == b"line one\nline two\n"
+    for client in (outsider, external):
+        for file_id in (log, shot, fix):
+            for suffix in ("", "?thumbnail=1"):
+                seen = client.get(f"{API}/files/{file_id}{suffix}")
+                missing = client.get(f"{API}/files/{MISSING}{suffix}")
+                assert seen.status_code == missing.status_code == 404
+                assert seen.content == missing.content
+    # A file already taken, or someone else's, is not attached again; nothing is written.
+    count = Question.objects.count()
+    for files in ([log], [uploaded(owner)]):
+        response = send(member, "post", "/questions", {"title": "Again?", "attachments": files})
+        assert response.status_code == 422 and "attachments" in error_of(response)["fields"]
+    assert Question.objects.count() == count
+    response = send(member, "post", f"/questions/{question['id']}/answers", {"body": ""})
+    assert response.status_code == 422  # neither text nor file
+    # The nightly purge of unposted files leaves the question's files alone.
+    Attachment.objects.update(created_at=Attachment.objects.first().created_at - timedelta(days=2))
+    assert purge_unattached() == 1  # the owner's file never attached
+    assert Attachment.objects.filter(question_id=question["id"]).count() == 3
+    # The question deleted, its files go with it for everyone.
+    assert send(member, "delete", f"/questions/{question['id']}").status_code == 204
+    for file_id in (log, fix):
+        assert member.get(f"{API}/files/{file_id}").status_code == 404

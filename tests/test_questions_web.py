@@ -4,12 +4,16 @@ page, the list, the similar questions while typing), and the forms that write.""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
+from pytest_django import Settings
 
 from essaim.accounts.models import User
 from essaim.communities.models import Community, Visibility
+from essaim.content.models import Attachment
 from essaim.knowledge import services
 from essaim.knowledge.models import Answer, AnswerVote, Question
 from tests.conftest import Personas
@@ -152,3 +156,30 @@ def test_numbers_past_the_databases_integers_are_not_server_errors(personas: Per
         answer,
         None,
     )
+
+
+def test_files_go_with_the_question_and_answer_forms(
+    personas: Personas, secret: Community, settings: Settings, tmp_path: Path
+) -> None:
+    settings.FILES_DIR = tmp_path / "files"
+    member, owner = signed_in(personas.member), signed_in(personas.owner)
+    log = SimpleUploadedFile("vpn.log", b"error 809\n", "text/plain")
+    asked = member.post(
+        "/questions/ask/",
+        {"title": "VPN error 809?", "where": str(secret.pk), "files": [log]},
+    )
+    question = Question.objects.get()
+    assert asked.status_code == 302 and question.attachments.get().name == "vpn.log"
+    fix = SimpleUploadedFile("fix.txt", b"reset the adapter\n", "text/plain")
+    owner.post(f"/questions/{question.pk}/answer/", {"body": "", "files": [fix]})
+    answer = Answer.objects.get()
+    assert answer.body == "" and answer.attachments.get().name == "fix.txt"
+    page = member.get(f"/questions/{question.pk}/").content.decode()
+    assert "vpn.log" in page and "fix.txt" in page
+    for file in Attachment.objects.all():
+        assert member.get(f"/files/{file.pk}/").status_code == 200
+        assert signed_in(personas.outsider).get(f"/files/{file.pk}/").status_code == 404
+    # A refused file is told on the form, and no question is asked.
+    page_html = SimpleUploadedFile("x.html", b"<html><script>alert(1)</script>", "text/html")
+    refused = member.post("/questions/ask/", {"title": "Again?", "files": [page_html]})
+    assert refused.status_code == 422 and Question.objects.count() == 1

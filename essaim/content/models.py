@@ -308,9 +308,12 @@ class Hashtag(models.Model):
 
 
 class Attachment(models.Model):
-    """A file uploaded by ``uploader``; unattached until a post or comment takes it (the
-    worker removes unattached files after a day). Stored under a random key
-    (content.files), never under the uploaded name."""
+    """A file uploaded by ``uploader``; unattached until a post, a comment, a question or
+    an answer takes it (the worker removes unattached files after a day). Stored under a
+    random key (content.files), never under the uploaded name. A comment's file also
+    names its post, an answer's its question."""
+
+    UNATTACHED = Q(post__isnull=True, question__isnull=True)
 
     uploader = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
@@ -320,6 +323,20 @@ class Attachment(models.Model):
     )
     comment = models.ForeignKey(
         Comment, null=True, blank=True, on_delete=models.CASCADE, related_name="attachments"
+    )
+    question = models.ForeignKey(
+        "knowledge.Question",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="attachments",
+    )
+    answer = models.ForeignKey(
+        "knowledge.Answer",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="attachments",
     )
     key = models.CharField(max_length=200, unique=True)
     thumb_key = models.CharField(max_length=200, blank=True, default="")

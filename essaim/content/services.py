@@ -179,17 +179,15 @@ def _post_event(
 # --- Posts ------------------------------------------------------------------------------
 
 
-def _attachments(actor: User, ids: Sequence[int]) -> list[Attachment]:
+def claim_attachments(actor: User, ids: Sequence[int]) -> list[Attachment]:
+    """The actor's unattached uploads ``ids``, in that order, for a post, comment, question
+    or answer to take; any other id is refused."""
     ids = list(dict.fromkeys(ids))
     if len(ids) > ATTACHMENTS_MAX:
         raise ServiceError(
             _("At most %(count)d files.") % {"count": ATTACHMENTS_MAX}, field="attachments"
         )
-    found = list(
-        Attachment.objects.filter(
-            pk__in=ids, uploader=actor, post__isnull=True, comment__isnull=True
-        )
-    )
+    found = list(Attachment.objects.filter(Attachment.UNATTACHED, pk__in=ids, uploader=actor))
     if len(found) != len(ids):
         raise ServiceError(_("One of these files is not yours to attach."), field="attachments")
     return sorted(found, key=lambda a: ids.index(a.pk))
@@ -254,7 +252,7 @@ def post_create(
     body = clean_text(body, "body", BODY_MAX, required=not attachments and poll is None)
     poll_data = _clean_poll(poll) if poll is not None else None
     with transaction.atomic():
-        files_ = _attachments(actor, attachments)
+        files_ = claim_attachments(actor, attachments)
         html, refs = render_text(actor, body)
         post = Post.objects.create(
             author=actor,
@@ -365,7 +363,7 @@ def comment_create(
         parent = parent.parent or parent
     body = clean_text(body, "body", COMMENT_MAX, required=not attachments)
     with transaction.atomic():
-        files_ = _attachments(actor, attachments)
+        files_ = claim_attachments(actor, attachments)
         html, refs = render_text(actor, body)
         comment = Comment.objects.create(
             post=post, parent=parent, author=actor, body=body, html=html
@@ -583,10 +581,12 @@ def remind_unacknowledged(*, actor: User, post: Post) -> int:
 
 def attachment_upload(*, actor: User, upload: UploadedFile | BinaryIO, name: str) -> Attachment:
     """A file checked and cleaned by content.files, stored and held for the actor until a
-    post or comment takes it."""
+    post, comment, question or answer takes it."""
     _require(access.is_active(actor))
     waiting = Attachment.objects.filter(
-        uploader=actor, post__isnull=True, created_at__gte=timezone.now() - timedelta(days=1)
+        Attachment.UNATTACHED,
+        uploader=actor,
+        created_at__gte=timezone.now() - timedelta(days=1),
     ).count()
     if waiting >= UNATTACHED_MAX:
         raise ServiceError(
@@ -619,7 +619,7 @@ def attachment_upload(*, actor: User, upload: UploadedFile | BinaryIO, name: str
 def purge_unattached(older_than: timedelta = timedelta(days=1)) -> int:
     """Removes files uploaded and never posted (the worker, daily)."""
     old = Attachment.objects.filter(
-        post__isnull=True, comment__isnull=True, created_at__lt=timezone.now() - older_than
+        Attachment.UNATTACHED, created_at__lt=timezone.now() - older_than
     )
     count = 0
     for attachment in old:

@@ -209,7 +209,7 @@ def post_page(request: HttpRequest, post_id: int) -> HttpResponse:
     return render(request, "content/post.html", context)
 
 
-def _files(request: HttpRequest, me: User) -> list[int]:
+def upload_files(request: HttpRequest, me: User) -> list[int]:
     """Uploads the form's files (as the API's POST /files does) and returns their ids."""
     uploads = request.FILES.getlist("files")
     if len(uploads) > ATTACHMENTS_MAX:
@@ -246,7 +246,7 @@ def post_new(request: HttpRequest) -> HttpResponse:
             community=community,
             body=request.POST.get("body", ""),
             kind=kind,
-            attachments=_files(request, me),
+            attachments=upload_files(request, me),
             poll=poll,
             must_read=kind == PostKind.ANNOUNCEMENT and bool(request.POST.get("must_read")),
             org_unit=org_unit,
@@ -307,7 +307,7 @@ def post_act(request: HttpRequest, post_id: int, action: str) -> HttpResponse:
                 post=post,
                 body=data.get("body", ""),
                 parent=parent,
-                attachments=_files(request, me),
+                attachments=upload_files(request, me),
             )
         else:
             raise access.NotFound

@@ -17,6 +17,8 @@ from essaim.accounts.models import User
 from essaim.accounts.services import ServiceError
 from essaim.api_base import CursorPages, Id, InSchema, viewer
 from essaim.communities.models import Community
+from essaim.content.api import FileOut, file_out
+from essaim.content.models import ATTACHMENTS_MAX
 from essaim.directory.selectors import Expert
 from essaim.http import Origin
 
@@ -102,12 +104,14 @@ class AnswerOut(Schema):
     my_vote: int
     allowed: list[str]
     comments: list[CommentOut]
+    files: list[FileOut]
     created_at: datetime.datetime
     edited_at: datetime.datetime | None
 
 
 class ThreadOut(QuestionOut):
     allowed: list[str]
+    files: list[FileOut]
     answers: list[AnswerOut]
 
 
@@ -156,6 +160,7 @@ def answer_out(answer: Answer) -> dict[str, Any]:
         "my_vote": getattr(answer, "my_vote", 0),
         "allowed": sorted(getattr(answer, "allowed", ())),
         "comments": [comment_out(c) for c in getattr(answer, "comment_list", [])],
+        "files": [file_out(f) for f in getattr(answer, "files", [])],
         "created_at": answer.created_at,
         "edited_at": answer.edited_at,
     }
@@ -168,6 +173,7 @@ def _thread(request: HttpRequest, question_id: int) -> dict[str, Any]:
         # The original only when the viewer reads it: an unreadable one is not named.
         "duplicate_of": found.duplicate_of.pk if found.duplicate_of else None,
         "allowed": sorted(found.allowed),
+        "files": [file_out(f) for f in found.question.files],  # type: ignore[attr-defined]
         "answers": [answer_out(a) for a in found.answers],
     }
 
@@ -202,6 +208,11 @@ class QuestionIn(InSchema):
     body: str = Field("", max_length=BODY_MAX)
     tags: list[str] = Field(default_factory=list, max_length=TAGS_MAX)
     community: Id | None = None
+    attachments: list[Id] = Field(
+        default_factory=list,
+        max_length=ATTACHMENTS_MAX,
+        description="ids of files uploaded with POST /files",
+    )
 
 
 @router.post("/questions", response={201: ThreadOut}, summary="Ask a question")
@@ -211,7 +222,12 @@ def question_ask(request: HttpRequest, payload: QuestionIn) -> Status[Any]:
     if payload.community is not None:
         community = access.access_community(me, payload.community)
     question = services.question_ask(
-        actor=me, community=community, title=payload.title, body=payload.body, tags=payload.tags
+        actor=me,
+        community=community,
+        title=payload.title,
+        body=payload.body,
+        tags=payload.tags,
+        attachments=payload.attachments,
     )
     return Status(201, _thread(request, question.pk))
 
@@ -378,11 +394,22 @@ class AnswerIn(InSchema):
     body: str = Field(max_length=ANSWER_MAX)
 
 
+class NewAnswerIn(InSchema):
+    body: str = Field("", max_length=ANSWER_MAX)
+    attachments: list[Id] = Field(
+        default_factory=list,
+        max_length=ATTACHMENTS_MAX,
+        description="ids of files uploaded with POST /files",
+    )
+
+
 @router.post("/questions/{question_id}/answers", response={201: AnswerOut}, summary="Answer")
-def answer_create(request: HttpRequest, question_id: Id, payload: AnswerIn) -> Status[Any]:
+def answer_create(request: HttpRequest, question_id: Id, payload: NewAnswerIn) -> Status[Any]:
     me = viewer(request)
     question = access.access_question(me, question_id)
-    answer = services.answer_create(actor=me, question=question, body=payload.body)
+    answer = services.answer_create(
+        actor=me, question=question, body=payload.body, attachments=payload.attachments
+    )
     return Status(201, _answer(request, answer.pk))
 
 
@@ -547,6 +574,11 @@ class ArticleIn(InSchema):
     kind: ArticleKind = Field(ArticleKind.ARTICLE, strict=False)
     tags: list[str] = Field(default_factory=list, max_length=TAGS_MAX)
     community: Id | None = None
+    attachments: list[Id] = Field(
+        default_factory=list,
+        max_length=ATTACHMENTS_MAX,
+        description="ids of files uploaded with POST /files",
+    )
     publish: bool = False
 
 

@@ -15,6 +15,7 @@ from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 from essaim import access
 from essaim.accounts.models import User
 from essaim.communities.models import Community
+from essaim.content.models import Attachment
 from essaim.directory import selectors as directory_selectors
 from essaim.directory.models import ProfileTopic, Topic, TopicKind
 from essaim.directory.selectors import Evidence, Expert
@@ -106,8 +107,13 @@ def thread(viewer: access.Viewer, question_id: object) -> Thread:
     found = AnswerComment.objects.filter(answer_id__in=ids, deleted_at__isnull=True)
     for comment in found.select_related("author").order_by("created_at", "id"):
         comments[comment.answer_id].append(comment)
+    files: dict[int | None, list[Attachment]] = defaultdict(list)
+    for file in Attachment.objects.filter(question=question).order_by("pk"):
+        files[file.answer_id].append(file)  # None: the question's own
+    question.files = files[None]  # type: ignore[attr-defined]
     permissions = access.answer_permissions(viewer, answers, allowed)
     for answer in answers:
+        answer.files = files.get(answer.pk, [])  # type: ignore[attr-defined]
         answer.my_vote = mine.get(answer.pk, 0)  # type: ignore[attr-defined]
         answer.accepted = answer.pk == question.accepted_answer_id  # type: ignore[attr-defined]
         answer.allowed = permissions[answer.pk]  # type: ignore[attr-defined]

@@ -21,7 +21,8 @@ from essaim import access
 from essaim.accounts.models import User
 from essaim.accounts.services import ServiceError, clean_text
 from essaim.communities.models import Community
-from essaim.content.services import render_text
+from essaim.content.models import Attachment
+from essaim.content.services import claim_attachments, render_text
 from essaim.governance.services import audit_record
 from essaim.http import Origin
 from essaim.realtime import events
@@ -124,13 +125,16 @@ def question_ask(
     title: str,
     body: str = "",
     tags: Sequence[str] = (),
+    attachments: Sequence[int] = (),
 ) -> Question:
-    """A question in ``community``, or company-wide (for every employee) without one."""
+    """A question in ``community``, or company-wide (for every employee) without one, with
+    files the actor uploaded (content's POST /files)."""
     _require(access.may_ask(actor, community))
     title = clean_text(title, "title", TITLE_MAX, required=True)
     body = clean_text(body, "body", BODY_MAX)
     names = clean_tags(list(tags))
     with transaction.atomic():
+        files = claim_attachments(actor, attachments)
         question = Question.objects.create(
             author=actor,
             community=community,
@@ -140,6 +144,7 @@ def question_ask(
             tags=names,
         )
         _set_tags(question, names)
+        Attachment.objects.filter(pk__in=[f.pk for f in files]).update(question=question)
         _event("question.created", question, {"author": actor.pk})
     return question
 
@@ -271,12 +276,18 @@ def expert_request(*, actor: User, question: Question, expert: User) -> ExpertRe
 # --- Answers ------------------------------------------------------------------------------
 
 
-def answer_create(*, actor: User, question: Question, body: str) -> Answer:
+def answer_create(
+    *, actor: User, question: Question, body: str, attachments: Sequence[int] = ()
+) -> Answer:
     _require(access.can(actor, "answer", question))
-    body = clean_text(body, "body", ANSWER_MAX, required=True)
+    body = clean_text(body, "body", ANSWER_MAX, required=not attachments)
     with transaction.atomic():
+        files = claim_attachments(actor, attachments)
         answer = Answer.objects.create(
             question=question, author=actor, body=body, html=render_text(actor, body)[0]
+        )
+        Attachment.objects.filter(pk__in=[f.pk for f in files]).update(
+            question=question, answer=answer
         )
         Question.objects.filter(pk=question.pk).update(
             answer_count=F("answer_count") + 1, activity_at=answer.created_at
@@ -291,7 +302,7 @@ def answer_create(*, actor: User, question: Question, body: str) -> Answer:
 
 def answer_edit(*, actor: User, answer: Answer, body: str) -> Answer:
     _require(access.can(actor, "edit", answer))
-    body = clean_text(body, "body", ANSWER_MAX, required=True)
+    body = clean_text(body, "body", ANSWER_MAX, required=not answer.attachments.exists())
     if body == answer.body:
         return answer
     with transaction.atomic():

@@ -21,6 +21,8 @@ from essaim.accounts.models import User
 from essaim.accounts.services import ServiceError
 from essaim.communities import selectors as community_selectors
 from essaim.communities.models import Community
+from essaim.content.models import ATTACHMENTS_MAX
+from essaim.content.views import upload_files
 from essaim.http import Origin
 from essaim.realtime import events
 
@@ -115,6 +117,7 @@ def question_ask(request: HttpRequest) -> HttpResponse:
                 title=values["title"],
                 body=values["body"],
                 tags=services.split_tags(values["tags"]),
+                attachments=upload_files(request, me),
             )
         except ServiceError as exc:
             error = exc
@@ -125,7 +128,7 @@ def question_ask(request: HttpRequest) -> HttpResponse:
         "error": error,
         "places": _places(me),
         "company_wide": access.may_ask(me, None),
-        "limits": {"title": TITLE_MAX, "body": BODY_MAX},
+        "limits": {"title": TITLE_MAX, "body": BODY_MAX, "files": ATTACHMENTS_MAX},
     }
     return render(request, "knowledge/ask.html", context, status=422 if error else 200)
 
@@ -166,7 +169,7 @@ def question_page(request: HttpRequest, question_id: int) -> HttpResponse:
         "experts": experts,
         "asked": asked,
         "events_from": position,
-        "limits": {"answer": ANSWER_MAX, "comment": COMMENT_MAX},
+        "limits": {"answer": ANSWER_MAX, "comment": COMMENT_MAX, "files": ATTACHMENTS_MAX},
     }
     return render(request, "knowledge/question.html", context)
 
@@ -182,7 +185,10 @@ def question_act(request: HttpRequest, question_id: int, action: str) -> HttpRes
     try:
         if action == "answer":
             answer = services.answer_create(
-                actor=me, question=question, body=request.POST.get("body", "")
+                actor=me,
+                question=question,
+                body=request.POST.get("body", ""),
+                attachments=upload_files(request, me),
             )
             target += f"#answer-{answer.pk}"
         elif action == "accept":
