@@ -67,6 +67,9 @@ def test_ask_see_similar_answer_live_and_accept(
     ).to_be_visible()
     asker.get_by_label("Details (Markdown)").fill("Customers come on **Tuesday**.")
     asker.get_by_label("Tags").fill("rooms, visitors")
+    asker.get_by_label("Files").set_input_files(
+        {"name": "visitors.txt", "mimeType": "text/plain", "buffer": b"Tuesday: 6 people\n"}
+    )
     experts = asker.get_by_role("status").filter(has_text="People who may know")
     expect(experts.get_by_role("link", name="Hr")).to_be_visible()
     expect(experts).to_contain_text("Skill: Rooms (Expert)")
@@ -79,6 +82,7 @@ def test_ask_see_similar_answer_live_and_accept(
     ).to_be_visible()
     question = Question.objects.get(title="Booking a meeting room for visitors?")
     assert question.community == helpdesk and question.tags == ["rooms", "visitors"]
+    expect(asker.get_by_role("link", name="visitors.txt")).to_be_visible()
     expect(asker.locator("[data-events-state]").first).to_have_attribute(
         "data-events-state", "open"
     )
