@@ -116,6 +116,18 @@ class NamedDatabase(Database):
             conn.execute(sql.SQL("CREATE DATABASE {}").format(name))
 
 
+def up_to_date(connection: Any) -> None:
+    """A kept database brought to the code's migrations (and analysed again if any ran)."""
+    from django.core.management import call_command
+    from django.db.migrations.recorder import MigrationRecorder
+
+    applied = MigrationRecorder(connection).migration_qs.count()
+    call_command("migrate", verbosity=0)
+    if MigrationRecorder(connection).migration_qs.count() != applied:
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+
+
 def run_on(database: NamedDatabase, args: argparse.Namespace, measure: Any) -> int:
     """``measure(args, tmp)`` on the database (built, or reused), then the database dropped
     unless --keep or --reuse, also on errors, SIGTERM and Ctrl-C."""
@@ -544,6 +556,7 @@ def reused() -> tuple[Any, str, dict[str, Any]]:
         note = cursor.fetchone()[0] or ""
     if not note.startswith("bench_feed viewer="):
         raise SystemExit(f"--reuse: {DB_NAME} was not built by bench_feed.py")
+    up_to_date(connection)
     me = User.objects.get(pk=int(note.split("=")[1]))
     password = secrets.token_hex(8)
     me.set_password(password)  # for the API token; the database is a throwaway one

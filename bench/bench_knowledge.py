@@ -66,7 +66,15 @@ import knowledge_data
 from bench_api_me import stop, wait_ready
 from bench_communities import populate
 from bench_directory import HEADER, Kind, figures, line, pct, peak_rss_mib, run_kind
-from bench_feed import NamedDatabase, load, query_count, report_line, run_on, start_server
+from bench_feed import (
+    NamedDatabase,
+    load,
+    query_count,
+    report_line,
+    run_on,
+    start_server,
+    up_to_date,
+)
 
 HOST = "127.0.0.1"
 DB_NAME = "essaim_bench_knowledge"
@@ -445,6 +453,7 @@ def reused() -> tuple[Any, dict[str, Any]]:
         note = cursor.fetchone()[0] or ""
     if not note.startswith("bench_knowledge viewer="):
         raise SystemExit(f"--reuse: {DB_NAME} was not built by bench_knowledge.py")
+    up_to_date(connection)
     me = User.objects.get(pk=int(note.split("=")[1]))
     counts = {"questions": Question.objects.count(), "answers": Answer.objects.count()}
     print(

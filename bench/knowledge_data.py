@@ -487,8 +487,11 @@ def generate(
         progress(f"  questions and tags written in {time.perf_counter() - started:.0f} s")
 
         spec = columns(
-            Answer, "id", "question_id", "author_id", "body", "html", "score", "created_at"
+            Answer,
+            *("id", "question_id", "author_id", "body", "html", "score", "accepted"),
+            "created_at",
         )
+        chosen_answers = set(accepted_of.values())
         with cursor.copy(f"COPY {spec} FROM STDIN") as copy:
             for a in order:
                 body, html = answer_texts[rng.randrange(len(answer_texts))]
@@ -500,6 +503,7 @@ def generate(
                         body,
                         html,
                         a_score[a],
+                        a in chosen_answers,
                         stamp(a_at[a]),
                     )
                 )
@@ -574,6 +578,10 @@ def check() -> list[str]:
             SELECT count(*) FROM knowledge_question q
             JOIN knowledge_answer a ON a.id = q.accepted_answer_id
             WHERE a.question_id <> q.id""",
+        "answers whose accepted flag is not their question's choice": """
+            SELECT count(*) FROM knowledge_answer a
+            LEFT JOIN knowledge_question q ON q.accepted_answer_id = a.id
+            WHERE a.accepted <> (q.id IS NOT NULL)""",
         "questions still open": "SELECT count(*) FROM knowledge_question WHERE state = 'open'",
     }
     problems = []

@@ -11,13 +11,14 @@ import pytest
 from django.test import Client
 
 from essaim.accounts.models import User
+from essaim.accounts.services import user_deactivate
 from essaim.communities.models import Community, Visibility
 from essaim.directory import selectors as directory_selectors
 from essaim.directory import services as directory_services
 from essaim.directory.models import TopicKind
 from essaim.http import CLI
 from essaim.knowledge import selectors, services
-from essaim.knowledge.models import ExpertRequest
+from essaim.knowledge.models import Answer, ExpertRequest
 from essaim.realtime import events
 from tests.conftest import Personas, make_user
 from tests.test_communities import build
@@ -68,6 +69,43 @@ def test_experts_by_declared_skill_and_by_accepted_answers(personas: Personas) -
     assert names(by_tag) == ["Helper", "Pythonista"]
     _topics, who = directory_selectors.experts(personas.member, "python")
     assert names(who) == ["Helper", "Pythonista"]
+    # Someone who left is no longer suggested, whatever their evidence.
+    user_deactivate(actor=personas.admin, origin=CLI, user=helper)
+    gone = selectors.suggested_experts(personas.member, title="Python?", tags=[], exclude=[])
+    assert names(gone) == ["Pythonista"]
+
+
+def test_evidence_follows_the_accepted_answer_when_it_changes(personas: Personas) -> None:
+    first, second = make_user("first"), make_user("second")
+    knows(personas.hr, "Rust")  # the directory topic
+    question = services.question_ask(
+        actor=personas.owner, community=None, title="Rust or Go?", tags=["rust"]
+    )
+    one = services.answer_create(actor=first, question=question, body="Rust.")
+    two = services.answer_create(actor=second, question=question, body="Go.")
+
+    def evidence() -> dict[str, list[tuple[str, str]]]:
+        found = selectors.suggested_experts(
+            personas.member, title="", tags=["rust"], exclude=[personas.hr.pk]
+        )
+        return {e.person.display_name: [(i.kind, i.label) for i in e.evidence] for e in found}
+
+    def flags() -> list[bool]:
+        return [a.accepted for a in Answer.objects.order_by("pk")]
+
+    assert evidence() == {} and flags() == [False, False]
+    services.question_accept(actor=personas.owner, question=question, answer_id=one.pk)
+    assert evidence() == {"First": [("accepted_answers", "1")]} and flags() == [True, False]
+    services.question_accept(actor=personas.owner, question=question, answer_id=two.pk)
+    assert evidence() == {"Second": [("accepted_answers", "1")]} and flags() == [False, True]
+    for voter in (personas.member, personas.animator):  # well voted: evidence too
+        services.answer_vote(actor=voter, answer=one, value=1)
+    assert evidence()["First"] == [("voted_answers", "1")]
+    services.answer_delete(actor=second, origin=CLI, answer=two)
+    assert "Second" not in evidence() and flags() == [False, False]
+    services.question_accept(actor=personas.owner, question=question, answer_id=one.pk)
+    services.question_accept(actor=personas.owner, question=question, answer_id=None)
+    assert flags() == [False, False] and evidence()["First"] == [("voted_answers", "1")]
 
 
 def test_answers_in_a_community_the_viewer_does_not_read_are_no_evidence(

@@ -573,7 +573,7 @@ def places(
 # --- Expertise ------------------------------------------------------------------------
 
 
-@dataclass
+@dataclass(frozen=True)
 class Evidence:
     kind: str  # "skill", "expertise", "endorsements"; later "answers", "articles"…
     label: str
@@ -587,38 +587,37 @@ class Expert:
     evidence: list[Evidence]
 
 
-# A source gives, for the topics asked about and the people the viewer may see, each
-# person's evidence, as the viewer may read it (an accepted answer in a community the
-# viewer does not read is no evidence to them). Other apps add theirs to
-# EXPERTISE_SOURCES when they start (knowledge: accepted and well-voted answers).
-ExpertiseSource = Callable[[access.Viewer, list[Topic], QuerySet[User]], dict[int, list[Evidence]]]
+# A source gives, for the topics asked about, each person's evidence, as the viewer may
+# read it (an accepted answer in a community the viewer does not read is no evidence to
+# them). Whether the viewer may see the person is experts_on's test, made on the few
+# people ranked first. Other apps add theirs to EXPERTISE_SOURCES when they start
+# (knowledge: accepted and well-voted answers, articles).
+ExpertiseSource = Callable[[access.Viewer, list[Topic]], dict[int, list[Evidence]]]
 
 
-def _declared(
-    viewer: access.Viewer, topics: list[Topic], candidates: QuerySet[User]
-) -> dict[int, list[Evidence]]:
+def _declared(viewer: access.Viewer, topics: list[Topic]) -> dict[int, list[Evidence]]:
     found: dict[int, list[Evidence]] = defaultdict(list)
     names = {t.pk: t.name for t in topics}
-    rows = (
-        ProfileTopic.objects.filter(topic__in=names, kind__in=EXPERT_KINDS)
-        .filter(Exists(candidates.filter(pk=OuterRef("user_id"))))
-        .values_list("user_id", "topic_id", "kind", "level")
+    # One Evidence per topic and level, shared by everyone who declared it: a popular
+    # topic is declared by thousands.
+    shared: dict[tuple[int, int | None], Evidence] = {}
+    for topic_id, name in names.items():
+        shared[topic_id, None] = Evidence("expertise", name, 4.0)
+        for skill in SkillLevel:
+            shared[topic_id, skill.value] = Evidence(
+                "skill", f"{name} ({skill.label})", float(skill.value)
+            )
+    rows = ProfileTopic.objects.filter(topic__in=names, kind__in=EXPERT_KINDS).values_list(
+        "user_id", "topic_id", "kind", "level"
     )
     for user_id, topic_id, kind, level in rows:
-        if kind == TopicKind.SKILL and level is not None:
-            label = f"{names[topic_id]} ({SkillLevel(level).label})"
-            found[user_id].append(Evidence("skill", label, float(level)))
-        else:
-            found[user_id].append(Evidence("expertise", names[topic_id], 4.0))
+        found[user_id].append(shared[topic_id, level if kind == TopicKind.SKILL else None])
     return found
 
 
-def _endorsed(
-    viewer: access.Viewer, topics: list[Topic], candidates: QuerySet[User]
-) -> dict[int, list[Evidence]]:
+def _endorsed(viewer: access.Viewer, topics: list[Topic]) -> dict[int, list[Evidence]]:
     rows = (
         Endorsement.objects.filter(topic__in=topics)
-        .filter(Exists(candidates.filter(pk=OuterRef("person_id"))))
         .values_list("person_id")
         .annotate(n=Count("id"))
         .values_list("person_id", "n")
@@ -665,16 +664,23 @@ def experts_on(
     those the viewer sees (less ``exclude``)."""
     if not topics or not access.readable_visibilities(viewer) >= {access.PROFILE_FIELDS["topics"]}:
         return []
-    candidates = people(viewer).exclude(pk__in=list(exclude))
     evidence: dict[int, list[Evidence]] = defaultdict(list)
+    score: dict[int, float] = defaultdict(float)
     for source in EXPERTISE_SOURCES:
-        for user_id, items in source(viewer, topics, candidates).items():
+        for user_id, items in source(viewer, topics).items():
             evidence[user_id].extend(items)
-    score = {pk: sum(e.points for e in items) for pk, items in evidence.items()}
-    best = sorted(score, key=lambda pk: -score[pk])[: limit * 2]
-    found = {u.pk: u for u in with_profile(User.objects.filter(pk__in=best))}
-    ranked = sorted(found.values(), key=lambda u: (-score[u.pk], normalize(u.display_name)))[:limit]
-    return [Expert(u, score[u.pk], evidence[u.pk]) for u in ranked]
+            score[user_id] += sum(e.points for e in items)
+    ranked = sorted(set(score) - set(exclude), key=lambda pk: -score[pk])
+    # The people the viewer sees, in rank order: twice ``limit`` of them, so that equal
+    # scores at the edge are ordered by name; usually one batch.
+    found: list[User] = []
+    visible = with_profile(people(viewer))
+    for start in range(0, len(ranked), limit * 2):
+        found += visible.filter(pk__in=ranked[start : start + limit * 2])
+        if len(found) >= limit * 2:
+            break
+    found.sort(key=lambda u: (-score[u.pk], normalize(u.display_name)))
+    return [Expert(u, score[u.pk], evidence[u.pk]) for u in found[:limit]]
 
 
 def photo_name(viewer: access.Viewer, person: User) -> str:

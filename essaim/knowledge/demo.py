@@ -2439,9 +2439,11 @@ class _Maker:
         return min(at, self.now - timedelta(minutes=rng.randint(30, 240)))
 
     def after(self, start: datetime, within: timedelta) -> datetime:
-        """A moment after ``start`` (soon, more often than not), before now."""
+        """A moment after ``start`` (soon, more often than not), before now: at most half
+        way to now when that is under a second away, so that a long chain of answers
+        never reaches now and what follows them is never dated with them."""
         span = max(0.0, min(self.now - start, within).total_seconds())
-        return start + timedelta(seconds=max(min(1.0, span), span * self.dates.random() ** 2))
+        return start + timedelta(seconds=max(min(1.0, span / 2), span * self.dates.random() ** 2))
 
     # - texts
     def slot(self, key: str, place: _Place, language: str) -> str:
@@ -3013,6 +3015,7 @@ def _write(plans: list[_QuestionPlan]) -> QuestionsSummary:
             body=answer.body,
             html=render(answer.body),
             score=answer.score,
+            accepted=answer is plan.accepted,
             created_at=answer.at,
         )
         for plan in plans

@@ -19,6 +19,7 @@ ANSWER_MAX = 20_000
 COMMENT_MAX = 2_000
 TAGS_MAX = 5
 TAG_MAX = 40
+WELL_VOTED = 2  # an answer's score from which it counts as evidence of expertise
 
 
 def tag_key(name: str) -> str:
@@ -71,6 +72,14 @@ class Question(models.Model):
             models.Index(fields=["-activity_at"], name="question_activity"),
             models.Index(fields=["state", "-activity_at"], name="question_state"),
             models.Index(fields=["author", "-created_at"], name="question_author"),
+            # Where each live question is, from the index alone (PostgreSQL): access.py's
+            # test of thousands of questions at once (the evidence of a popular tag).
+            models.Index(
+                fields=["id"],
+                include=["community"],
+                condition=Q(deleted_at__isnull=True),
+                name="question_place",
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -113,12 +122,20 @@ class QuestionTag(models.Model):
         return self.name
 
 
+# Answers accepted or well-voted: evidence of their authors' expertise on the question's
+# tags (the partial index answer_evidence holds them).
+EVIDENCE = Q(deleted_at__isnull=True) & (Q(accepted=True) | Q(score__gte=WELL_VOTED))
+
+
 class Answer(models.Model):
     question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="answers")
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     body = models.TextField(max_length=ANSWER_MAX)
     html = models.TextField()
     score = models.IntegerField(default=0)  # up votes minus down votes, kept by the services
+    # Whether it is its question's accepted_answer, kept by the services: so that the
+    # answers that show expertise (EVIDENCE) are one small index.
+    accepted = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=timezone.now)
     edited_at = models.DateTimeField(null=True, blank=True)
     deleted_at = models.DateTimeField(null=True, blank=True)
@@ -127,6 +144,11 @@ class Answer(models.Model):
         indexes = [
             models.Index(fields=["question", "-score", "created_at"], name="answer_order"),
             models.Index(fields=["author", "-created_at"], name="answer_author"),
+            models.Index(
+                fields=["question", "author", "accepted"],
+                name="answer_evidence",
+                condition=EVIDENCE,
+            ),
         ]
 
     def __str__(self) -> str:

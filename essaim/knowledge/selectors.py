@@ -10,7 +10,7 @@ import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from essaim import access
 from essaim.accounts.models import User
@@ -22,6 +22,7 @@ from essaim.directory.selectors import Evidence, Expert
 from essaim.directory.text import words
 
 from .models import (
+    EVIDENCE,
     Answer,
     AnswerComment,
     AnswerVote,
@@ -37,7 +38,6 @@ from .models import (
 )
 
 SIMILAR_WORDS = 8  # words of a new title looked up
-WELL_VOTED = 2  # an answer's score from which it counts as evidence of expertise
 EXPERTS_SHOWN = 5
 # Topics a person offers to answer about: the questions tagged with them are "for me".
 MY_AREAS = (TopicKind.SKILL, TopicKind.EXPERTISE, TopicKind.ASK_ME_ABOUT)
@@ -95,7 +95,7 @@ def thread(viewer: access.Viewer, question_id: object) -> Thread:
         .select_related("author")
         .order_by("-score", "created_at", "id")
     )
-    answers.sort(key=lambda a: a.pk != question.accepted_answer_id)  # stable: accepted first
+    answers.sort(key=lambda a: not a.accepted)  # stable: the accepted one first
     for answer in answers:
         answer.question = question  # the same object: its community is read once
     ids = [a.pk for a in answers]
@@ -115,7 +115,6 @@ def thread(viewer: access.Viewer, question_id: object) -> Thread:
     for answer in answers:
         answer.files = files.get(answer.pk, [])  # type: ignore[attr-defined]
         answer.my_vote = mine.get(answer.pk, 0)  # type: ignore[attr-defined]
-        answer.accepted = answer.pk == question.accepted_answer_id  # type: ignore[attr-defined]
         answer.allowed = permissions[answer.pk]  # type: ignore[attr-defined]
         answer.comment_list = comments.get(answer.pk, [])  # type: ignore[attr-defined]
     original = None
@@ -161,40 +160,29 @@ def similar(viewer: access.Viewer, text: str, *, limit: int = 5) -> list[Questio
 # --- Experts ------------------------------------------------------------------------------
 
 
-def answer_evidence(
-    viewer: access.Viewer, topics: list[Topic], candidates: QuerySet[User]
-) -> dict[int, list[Evidence]]:
+def answer_evidence(viewer: access.Viewer, topics: list[Topic]) -> dict[int, list[Evidence]]:
     """The directory's expertise source for answers (see directory.selectors
-    EXPERTISE_SOURCES): each candidate's accepted and well-voted answers to questions
+    EXPERTISE_SOURCES): each person's accepted and well-voted answers to questions
     tagged with ``topics``, among the answers the viewer reads."""
-    on_topics = QuestionTag.objects.filter(key__in=[t.key for t in topics])
-    answers = access.visible(
-        viewer, Answer.objects.filter(question__in=on_topics.values("question"))
-    )
-    rows = (
-        answers.filter(Exists(candidates.filter(pk=OuterRef("author_id"))))
-        .values("author_id")
-        .annotate(
-            accepted=Count("pk", filter=Q(question__accepted_answer=F("pk"))),
-            voted=Count(
-                "pk", filter=Q(score__gte=WELL_VOTED) & ~Q(question__accepted_answer=F("pk"))
-            ),
-        )
-        .filter(Q(accepted__gt=0) | Q(voted__gt=0))
+    on_topics = QuestionTag.objects.filter(key__in=[t.key for t in topics]).values("question")
+    # Only the evidence, read from its partial index, then checked for access.
+    shown = access.visible(viewer, Answer.objects.filter(EVIDENCE, question__in=on_topics))
+    rows = shown.values("author_id").annotate(
+        # Columns of the index, so that PostgreSQL reads nothing else.
+        chosen=Count("author_id", filter=Q(accepted=True)),
+        voted=Count("author_id", filter=Q(accepted=False)),
     )
     found: dict[int, list[Evidence]] = {}
     for row in rows:
         # What a person showed weighs like a declared level: an accepted answer one and
         # a half, a well-voted one half; six at most, above a declared "expert" (four).
+        chosen, voted = 1.5 * row["chosen"], 0.5 * row["voted"]
+        scale = min(1.0, 6 / (chosen + voted))
         items = []
-        if row["accepted"]:
-            items.append(Evidence("accepted_answers", str(row["accepted"]), 1.5 * row["accepted"]))
-        if row["voted"]:
-            items.append(Evidence("voted_answers", str(row["voted"]), 0.5 * row["voted"]))
-        total = sum(e.points for e in items)
-        if total > 6:
-            for item in items:
-                item.points *= 6 / total
+        if chosen:
+            items.append(Evidence("accepted_answers", str(row["chosen"]), chosen * scale))
+        if voted:
+            items.append(Evidence("voted_answers", str(row["voted"]), voted * scale))
         found[row["author_id"]] = items
     return found
 
@@ -203,19 +191,17 @@ ARTICLE_POINTS = 1.0  # each published article on the subject; three at most
 ARTICLES_COUNTED = 3
 
 
-def article_evidence(
-    viewer: access.Viewer, topics: list[Topic], candidates: QuerySet[User]
-) -> dict[int, list[Evidence]]:
-    """The directory's expertise source for articles: each candidate's published articles
+def article_evidence(viewer: access.Viewer, topics: list[Topic]) -> dict[int, list[Evidence]]:
+    """The directory's expertise source for articles: each author's published articles
     and case studies tagged with ``topics``, among those the viewer reads."""
     keys = {t.key for t in topics}
     written = articles(viewer).filter(published_at__isnull=False)
     found: dict[int, set[int]] = defaultdict(set)
     # Tags are a short JSON list per article: matched here, as the database engines
     # differ on JSON containment.
-    rows = ArticleAuthor.objects.filter(
-        article__in=written.values("pk"), user__in=candidates.values("pk")
-    ).values_list("user_id", "article_id", "article__tags")
+    rows = ArticleAuthor.objects.filter(article__in=written.values("pk")).values_list(
+        "user_id", "article_id", "article__tags"
+    )
     for user_id, article_id, tags in rows:
         if keys & {tag_key(t) for t in tags or []}:
             found[user_id].add(article_id)

@@ -208,6 +208,9 @@ def question_accept(*, actor: User, question: Question, answer_id: int | None) -
         if answer is None:
             raise ServiceError(_("This answer is not one of this question's."), field="answer")
     with transaction.atomic():
+        Answer.objects.filter(question=question, accepted=True).update(accepted=False)
+        if answer is not None:
+            Answer.objects.filter(pk=answer.pk).update(accepted=True)
         question.accepted_answer = answer
         _settle_state(question)
         question.activity_at = timezone.now()
@@ -320,7 +323,8 @@ def answer_delete(*, actor: User, origin: Origin, answer: Answer) -> None:
     question = answer.question
     with transaction.atomic():
         answer.deleted_at = timezone.now()
-        answer.save(update_fields=["deleted_at"])
+        answer.accepted = False
+        answer.save(update_fields=["deleted_at", "accepted"])
         Question.objects.filter(pk=question.pk).update(answer_count=F("answer_count") - 1)
         question.refresh_from_db(fields=["answer_count", "accepted_answer"])
         if question.accepted_answer_id == answer.pk:
