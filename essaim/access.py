@@ -24,6 +24,7 @@ from django.http import Http404
 from typing_extensions import TypeIs
 
 from essaim.accounts.models import ApiToken, Role, User, UserKind
+from essaim.chat.models import Conversation, ConversationKind, Message, Participant
 from essaim.communities.models import (
     RUNNERS,
     WRITERS,
@@ -1008,6 +1009,101 @@ class ArticleRevisionRule(Rule[ArticleRevision]):
 # --- Events ----------------------------------------------------------------------------
 
 
+# --- Chat -----------------------------------------------------------------------------------
+
+
+class ConversationRule(Rule[Conversation]):
+    """Who reads a conversation and writes in it, decided at every check:
+
+    - view (its messages and who is in it): a direct or group conversation's
+      participants, while they have not left; a community channel's members (any role),
+      while they are members — not the community's other readers.
+    - post: those; in a channel, the community's writers while it is not archived; in a
+      direct conversation, while the other person is still active.
+    - manage (rename, add people) and leave: a group's participants."""
+
+    model = Conversation
+    actions = frozenset({VIEW, "post", "manage", "leave"})
+
+    def can(self, user: Viewer, action: str, obj: Conversation) -> bool:
+        if action not in self.actions:
+            raise ValueError(f"unknown action {action!r} on conversations")
+        if not is_active(user):
+            return False
+        if obj.kind == ConversationKind.CHANNEL:
+            assert obj.community is not None
+            role = community_role(user, obj.community)
+            if action == VIEW:
+                return role is not None
+            if action == "post":
+                rule = RULES[Community]
+                assert isinstance(rule, CommunityRule)
+                return rule.decide(user, "post", obj.community, role)
+            return False
+        inside = obj.participants.filter(user=user, left_at__isnull=True).exists()
+        if action == VIEW or not inside:
+            return inside
+        if action == "post":
+            if obj.kind == ConversationKind.DIRECT:
+                others = obj.participants.exclude(user=user)
+                return others.filter(user__is_active=True).exists()
+            return True
+        return obj.kind == ConversationKind.GROUP
+
+    def visible(self, user: Viewer, qs: QuerySet[Conversation]) -> QuerySet[Conversation]:
+        if not is_active(user):
+            return qs.none()
+        mine = Participant.objects.filter(user=user, left_at__isnull=True).values("conversation")
+        communities = Membership.objects.filter(user=user).values("community")
+        return qs.filter(
+            (Q(pk__in=mine) & ~Q(kind=ConversationKind.CHANNEL))
+            | Q(kind=ConversationKind.CHANNEL, community__in=communities)
+        )
+
+    def audience(self, obj: Conversation) -> QuerySet[User]:
+        if obj.kind == ConversationKind.CHANNEL:
+            assert obj.community is not None
+            return active_users().filter(pk__in=obj.community.memberships.values("user"))
+        inside = obj.participants.filter(left_at__isnull=True).values("user")
+        return active_users().filter(pk__in=inside)
+
+
+class MessageRule(Rule[Message]):
+    """A message is read by whoever reads its conversation, until it is deleted.
+
+    - edit: its author while they may post in the conversation.
+    - delete: its author; in a channel, the community's owners and animators too."""
+
+    model = Message
+    actions = frozenset({VIEW, "edit", "delete"})
+
+    def can(self, user: Viewer, action: str, obj: Message) -> bool:
+        if action not in self.actions:
+            raise ValueError(f"unknown action {action!r} on messages")
+        if not is_active(user) or obj.deleted_at is not None:
+            return False
+        conversation = obj.conversation
+        if action == VIEW:
+            return can(user, VIEW, conversation)
+        if action == "edit":
+            return obj.author_id == user.pk and can(user, "post", conversation)
+        if obj.author_id == user.pk:
+            return can(user, VIEW, conversation)
+        community = conversation.community
+        return community is not None and community_role(user, community) in RUNNERS
+
+    def visible(self, user: Viewer, qs: QuerySet[Message]) -> QuerySet[Message]:
+        if not is_active(user):
+            return qs.none()
+        readable = RULES[Conversation].visible(user, Conversation.objects.all())
+        return qs.filter(deleted_at__isnull=True, conversation__in=readable)
+
+    def audience(self, obj: Message) -> QuerySet[User]:
+        if obj.deleted_at is not None:
+            return User.objects.none()
+        return RULES[Conversation].audience(obj.conversation)
+
+
 class EventRule(Rule[Event]):
     """An event of the real-time stream goes to the readers of its community, or to every
     employee and administrator when it is for ``everyone``, narrowed to its named
@@ -1105,6 +1201,8 @@ RULES: dict[type[Model], Rule[Any]] = {
         ExpertRequestRule(),
         ArticleRule(),
         ArticleRevisionRule(),
+        ConversationRule(),
+        MessageRule(),
         EventRule(),
     )
 }
@@ -1273,6 +1371,16 @@ def access_answer(user: Viewer, answer_id: object, action: str = VIEW) -> Answer
 
 def access_article(user: Viewer, article_id: object, action: str = VIEW) -> Article:
     return _fetch(user, Article.objects.select_related("community"), article_id, action)
+
+
+def access_conversation(user: Viewer, conversation_id: object, action: str = VIEW) -> Conversation:
+    return _fetch(user, Conversation.objects.select_related("community"), conversation_id, action)
+
+
+def access_message(user: Viewer, message_id: object, action: str = VIEW) -> Message:
+    return _fetch(
+        user, Message.objects.select_related("conversation__community"), message_id, action
+    )
 
 
 def access_attachment(user: Viewer, attachment_id: object) -> Attachment:

@@ -128,6 +128,7 @@ def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 
 def _register_routers() -> None:
     from essaim.accounts.api import router as accounts_router
+    from essaim.chat.api import router as chat_router
     from essaim.communities.api import router as communities_router
     from essaim.content.api import router as content_router
     from essaim.directory.api import router as directory_router
@@ -141,6 +142,7 @@ def _register_routers() -> None:
     api.add_router("/", communities_router)
     api.add_router("/", content_router)
     api.add_router("/", knowledge_router)
+    api.add_router("/", chat_router)
     api.add_router("/", realtime_router)
 
 

@@ -104,6 +104,7 @@ INSTALLED_APPS = [
     "essaim.communities",
     "essaim.content",
     "essaim.knowledge",
+    "essaim.chat",
     "essaim.realtime",
     "essaim.governance",
     "essaim.web",
@@ -226,6 +227,12 @@ INVITATION_TIMEOUT = 60 * 60 * 24 * 7  # links in the e-mail of an account an ad
 LOGIN_FAILURES_PER_ACCOUNT = env_int("LOGIN_FAILURES_PER_ACCOUNT", 5)
 LOGIN_FAILURES_PER_ADDRESS = env_int("LOGIN_FAILURES_PER_ADDRESS", 30)
 LOGIN_THROTTLE_WINDOW = env_int("LOGIN_THROTTLE_WINDOW", 15 * 60)
+
+# Chat: the size of a group conversation, and the messages one person may send into one
+# conversation per window of seconds (more: 429).
+CHAT_GROUP_MAX = env_int("CHAT_GROUP_MAX", 50)
+CHAT_MESSAGES_PER_WINDOW = env_int("CHAT_MESSAGES_PER_WINDOW", 60)
+CHAT_FLOOD_WINDOW = env_int("CHAT_FLOOD_WINDOW", 10)
 
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 MAX_SESSIONS_PER_USER = env_int("MAX_SESSIONS_PER_USER", 20)

@@ -48,6 +48,14 @@ class Throttle:
         _, window_end = self._key("address", address)
         return max(1, window_end - int(time.time()))
 
+    def over(self, key: str, limit: int) -> int:
+        """Count one more use of ``key``: seconds to wait when it is over ``limit`` in this
+        window, 0 when allowed."""
+        if self._add("key", key) <= limit:
+            return 0
+        _, window_end = self._key("key", key)
+        return max(1, window_end - int(time.time()))
+
     def forgive(self, *, account: str, address: str) -> None:
         """A successful sign-in does not count against the limits."""
         self._add("account", normalize_email(account), -1)

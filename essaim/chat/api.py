@@ -1,0 +1,310 @@
+"""The chat API: conversations (one-to-one, groups, community channels) and their
+messages. Thin: selectors read, services write, access.py decides."""
+
+import datetime
+from typing import Any, Literal
+
+from django.http import HttpRequest
+from django.utils.translation import gettext as _
+from ninja import Field, Query, Router, Schema
+from ninja.responses import Status
+
+from essaim import access
+from essaim.accounts.models import User
+from essaim.accounts.services import ServiceError
+from essaim.api_base import Id, InSchema, viewer
+
+from . import selectors, services
+from .models import BODY_MAX, CLIENT_ID_MAX, TITLE_MAX, Conversation, ConversationKind, Message
+
+router = Router(tags=["chat"])
+CONVERSATIONS_SHOWN = 200
+
+
+class PersonOut(Schema):
+    id: int
+    display_name: str
+
+
+class ConversationOut(Schema):
+    id: int
+    kind: ConversationKind
+    title: str
+    community: int | None
+    last_message_at: datetime.datetime | None
+    unread: int
+    muted: bool
+    favourite: bool
+    allowed: list[str]
+
+
+class MessageOut(Schema):
+    id: int
+    conversation: int
+    author: PersonOut
+    body: str
+    html: str
+    client_id: str
+    parent: int | None
+    reply_count: int
+    created_at: datetime.datetime
+    edited_at: datetime.datetime | None
+
+
+def _title(me: User, conversation: Conversation) -> str:
+    """A direct conversation is named after the other person."""
+    if conversation.kind != ConversationKind.DIRECT:
+        return conversation.title
+    other = conversation.participants.exclude(user=me).select_related("user").first()
+    return other.user.display_name if other else conversation.title
+
+
+def conversation_out(me: User, conversation: Conversation) -> dict[str, Any]:
+    return {
+        "id": conversation.pk,
+        "kind": conversation.kind,
+        "title": _title(me, conversation),
+        "community": conversation.community_id,
+        "last_message_at": conversation.last_message_at,
+        "unread": getattr(conversation, "unread", 0),
+        "muted": getattr(conversation, "muted", False),
+        "favourite": getattr(conversation, "favourite", False),
+        "allowed": sorted(
+            a for a in ("post", "manage", "leave") if access.can(me, a, conversation)
+        ),
+    }
+
+
+def message_out(message: Message) -> dict[str, Any]:
+    return {
+        "id": message.pk,
+        "conversation": message.conversation_id,
+        "author": {"id": message.author.pk, "display_name": message.author.display_name},
+        "body": message.body,
+        "html": message.html,
+        "client_id": message.client_id,
+        "parent": message.parent_id,
+        "reply_count": message.reply_count,
+        "created_at": message.created_at,
+        "edited_at": message.edited_at,
+    }
+
+
+def _one(request: HttpRequest, conversation_id: int) -> dict[str, Any]:
+    me = viewer(request)
+    found = selectors.conversations(me).filter(pk=conversation_id).first()
+    if found is None:
+        raise access.NotFound
+    return conversation_out(me, found)
+
+
+@router.get("/conversations", response=list[ConversationOut], summary="My conversations")
+def conversation_list(request: HttpRequest) -> list[dict[str, Any]]:
+    me = viewer(request)
+    shown = selectors.conversations(me)[:CONVERSATIONS_SHOWN]
+    return [conversation_out(me, c) for c in shown]
+
+
+class ConversationIn(InSchema):
+    kind: Literal["direct", "group"]
+    person: Id | None = Field(None, description="direct: the other person")
+    people: list[Id] = Field(default_factory=list, max_length=500, description="group")
+    title: str = Field("", max_length=TITLE_MAX)
+
+
+@router.post(
+    "/conversations",
+    response={200: ConversationOut, 201: ConversationOut},
+    summary="Open a direct conversation or start a group",
+)
+def conversation_start(request: HttpRequest, payload: ConversationIn) -> Status[Any]:
+    me = viewer(request)
+    if payload.kind == "direct":
+        if payload.person is None:
+            raise ServiceError(_("Say whom to write to."), field="person")
+        person = User.objects.filter(pk=payload.person).first()
+        if person is None:
+            raise ServiceError(_("There is no such person."), field="person")
+        conversation, new = services.direct_open(actor=me, person=person)
+    else:
+        conversation = services.group_create(actor=me, title=payload.title, people=payload.people)
+        new = True
+    return Status(201 if new else 200, _one(request, conversation.pk))
+
+
+@router.post(
+    "/communities/{community_id}/channel",
+    response=ConversationOut,
+    summary="A community's chat channel (members)",
+)
+def channel(request: HttpRequest, community_id: Id) -> dict[str, Any]:
+    me = viewer(request)
+    community = access.access_community(me, community_id)
+    conversation = services.channel_of(actor=me, community=community)
+    return _one(request, conversation.pk)
+
+
+@router.get("/conversations/{conversation_id}", response=ConversationOut, summary="One")
+def conversation_get(request: HttpRequest, conversation_id: Id) -> dict[str, Any]:
+    return _one(request, conversation_id)
+
+
+class ConversationPatch(InSchema):
+    title: str | None = Field(None, max_length=TITLE_MAX)
+    muted: bool | None = None
+    favourite: bool | None = None
+
+
+@router.patch(
+    "/conversations/{conversation_id}",
+    response=ConversationOut,
+    summary="Rename a group; mute or favourite for oneself",
+)
+def conversation_patch(
+    request: HttpRequest, conversation_id: Id, payload: ConversationPatch
+) -> dict[str, Any]:
+    me = viewer(request)
+    conversation = access.access_conversation(me, conversation_id)
+    if payload.title is not None:
+        services.group_rename(actor=me, conversation=conversation, title=payload.title)
+    if payload.muted is not None or payload.favourite is not None:
+        services.settings_set(
+            actor=me, conversation=conversation, muted=payload.muted, favourite=payload.favourite
+        )
+    return _one(request, conversation.pk)
+
+
+class PeopleIn(InSchema):
+    people: list[Id] = Field(max_length=500)
+
+
+@router.get("/conversations/{conversation_id}/people", response=list[PersonOut], summary="Who")
+def people(request: HttpRequest, conversation_id: Id) -> list[User]:
+    me = viewer(request)
+    conversation = access.access_conversation(me, conversation_id)
+    return list(access.audience(conversation).order_by("display_name"))
+
+
+@router.post("/conversations/{conversation_id}/people", response={204: None}, summary="Add")
+def people_add(request: HttpRequest, conversation_id: Id, payload: PeopleIn) -> Status[None]:
+    me = viewer(request)
+    conversation = access.access_conversation(me, conversation_id)
+    services.group_add(actor=me, conversation=conversation, people=payload.people)
+    return Status(204, None)
+
+
+@router.delete("/conversations/{conversation_id}/people/me", response={204: None}, summary="Leave")
+def leave(request: HttpRequest, conversation_id: Id) -> Status[None]:
+    me = viewer(request)
+    conversation = access.access_conversation(me, conversation_id)
+    services.group_leave(actor=me, conversation=conversation)
+    return Status(204, None)
+
+
+class HistoryQuery(Schema):
+    before: Id | None = None
+    after: Id | None = None
+    around: Id | None = Field(None, description="a message and its context (a link to it)")
+    q: str = Field("", max_length=200, description="only the messages holding these words")
+    limit: int = Field(selectors.PAGE, ge=1, le=100)
+
+
+@router.get(
+    "/conversations/{conversation_id}/messages",
+    response=list[MessageOut],
+    summary="Messages, oldest first: the newest page, or before / after / around one",
+)
+def messages(
+    request: HttpRequest, conversation_id: Id, params: Query[HistoryQuery]
+) -> list[dict[str, Any]]:
+    me = viewer(request)
+    conversation = access.access_conversation(me, conversation_id)
+    found = selectors.history(
+        me,
+        conversation,
+        before=params.before,
+        after=params.after,
+        around=params.around,
+        query=params.q,
+        limit=params.limit,
+    )
+    return [message_out(m) for m in found]
+
+
+class MessageIn(InSchema):
+    body: str = Field(max_length=BODY_MAX)
+    client_id: str | None = Field(
+        None,
+        max_length=CLIENT_ID_MAX,
+        description="chosen by the client once per message: a retry never writes it twice",
+    )
+    parent: Id | None = Field(None, description="a reply in this message's thread")
+
+
+@router.post(
+    "/conversations/{conversation_id}/messages",
+    response={200: MessageOut, 201: MessageOut},
+    summary="Send a message (200: the same client_id was sent before)",
+)
+def send(request: HttpRequest, conversation_id: Id, payload: MessageIn) -> Status[Any]:
+    me = viewer(request)
+    conversation = access.access_conversation(me, conversation_id)
+    parent = None
+    if payload.parent is not None:
+        parent = access.visible(me, Message.objects.filter(pk=payload.parent)).first()
+        if parent is None:
+            raise ServiceError(_("This message is not in this conversation."), field="parent")
+    message, new = services.message_send(
+        actor=me,
+        conversation=conversation,
+        body=payload.body,
+        client_id=payload.client_id,
+        parent=parent,
+    )
+    return Status(201 if new else 200, message_out(message))
+
+
+@router.get("/messages/{message_id}", response=MessageOut, summary="One message")
+def message_get(request: HttpRequest, message_id: Id) -> dict[str, Any]:
+    return message_out(access.access_message(viewer(request), message_id))
+
+
+@router.get("/messages/{message_id}/replies", response=list[MessageOut], summary="Its thread")
+def replies(request: HttpRequest, message_id: Id) -> list[dict[str, Any]]:
+    me = viewer(request)
+    message = access.access_message(me, message_id)
+    return [message_out(m) for m in selectors.thread(me, message)]
+
+
+class MessagePatch(InSchema):
+    body: str = Field(max_length=BODY_MAX)
+
+
+@router.patch("/messages/{message_id}", response=MessageOut, summary="Edit one's message")
+def message_edit(request: HttpRequest, message_id: Id, payload: MessagePatch) -> dict[str, Any]:
+    me = viewer(request)
+    message = access.access_message(me, message_id)
+    return message_out(services.message_edit(actor=me, message=message, body=payload.body))
+
+
+@router.delete("/messages/{message_id}", response={204: None}, summary="Delete a message")
+def message_delete(request: HttpRequest, message_id: Id) -> Status[None]:
+    me = viewer(request)
+    services.message_delete(actor=me, message=access.access_message(me, message_id))
+    return Status(204, None)
+
+
+class ReadIn(InSchema):
+    message: Id
+
+
+@router.put(
+    "/conversations/{conversation_id}/read",
+    response=ConversationOut,
+    summary="Read up to a message",
+)
+def read(request: HttpRequest, conversation_id: Id, payload: ReadIn) -> dict[str, Any]:
+    me = viewer(request)
+    conversation = access.access_conversation(me, conversation_id)
+    services.read_up_to(actor=me, conversation=conversation, message_id=payload.message)
+    return _one(request, conversation.pk)

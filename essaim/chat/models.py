@@ -1,0 +1,134 @@
+"""Conversations and their messages: one-to-one, groups, and a channel per community.
+
+Who is in a direct or group conversation is its ``Participant`` rows (those not left);
+a community's channel is read by the community's members (access.ConversationRule), and
+a participant row there holds only a member's read position and settings. A message's
+``client_id`` makes a retried send idempotent."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+BODY_MAX = 10_000
+TITLE_MAX = 100
+CLIENT_ID_MAX = 64
+
+
+class ConversationKind(models.TextChoices):
+    DIRECT = "direct", _("Direct message")
+    GROUP = "group", _("Group conversation")
+    CHANNEL = "channel", _("Community channel")
+
+
+class Conversation(models.Model):
+    kind = models.CharField(max_length=10, choices=ConversationKind.choices)
+    title = models.CharField(max_length=TITLE_MAX, blank=True, default="")
+    community = models.OneToOneField(
+        "communities.Community",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="channel",
+    )
+    # "<smaller user id>:<larger user id>" for a direct conversation: one per pair.
+    direct_key = models.CharField(max_length=40, blank=True, default="")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    last_message_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind="channel", community__isnull=False)
+                | (~Q(kind="channel") & Q(community__isnull=True)),
+                name="conversation_channel_has_community",
+            ),
+            models.CheckConstraint(
+                condition=(Q(kind="direct") & ~Q(direct_key=""))
+                | (~Q(kind="direct") & Q(direct_key="")),
+                name="conversation_direct_has_key",
+            ),
+            models.UniqueConstraint(
+                fields=["direct_key"], condition=~Q(direct_key=""), name="conversation_direct_once"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title or f"{self.kind} {self.pk}"
+
+
+class Participant(models.Model):
+    """Someone in a conversation (a direct or group one: while ``left_at`` is empty), with
+    their read position (the last message id read) and settings."""
+
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.CASCADE, related_name="participants"
+    )
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    joined_at = models.DateTimeField(default=timezone.now)
+    left_at = models.DateTimeField(null=True, blank=True)
+    last_read = models.BigIntegerField(default=0)
+    muted = models.BooleanField(default=False)
+    favourite = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["conversation", "user"], name="participant_once")
+        ]
+        indexes = [models.Index(fields=["user", "conversation"], name="participant_user")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} in {self.conversation_id}"
+
+
+class Message(models.Model):
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.CASCADE, related_name="messages"
+    )
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    body = models.TextField(max_length=BODY_MAX)
+    html = models.TextField()
+    # Chosen by the sending client, once per message: a retry with the same id returns
+    # the message already written instead of writing it twice.
+    client_id = models.CharField(max_length=CLIENT_ID_MAX, blank=True, default="")
+    # A reply in a thread: the thread's first message (a reply to a reply joins it).
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="replies"
+    )
+    reply_count = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+    edited_at = models.DateTimeField(null=True, blank=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["author", "client_id"],
+                condition=~Q(client_id=""),
+                name="message_client_id_once",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["conversation", "id"], name="message_history"),
+            models.Index(fields=["parent", "id"], name="message_thread"),
+        ]
+
+    def __str__(self) -> str:
+        return f"message {self.pk} in {self.conversation_id}"
+
+
+class MessageEdit(models.Model):
+    """A message's earlier text, kept when it is edited (its history)."""
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="edits")
+    body = models.TextField()
+    edited_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"edit of {self.message_id}"

@@ -1,0 +1,102 @@
+"""Every read of conversations and messages, filtered by access.py."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from django.db.models import Count, F, OuterRef, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
+
+from essaim import access
+from essaim.communities.models import Membership
+
+from .models import Conversation, Message, Participant
+
+PAGE = 50  # messages a history page holds
+EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+def conversations(viewer: access.Viewer) -> QuerySet[Conversation]:
+    """The conversations the viewer reads, the most recently active first, each with
+    ``unread`` (messages of others after the viewer's read position; in a channel never
+    opened, since they joined the community), ``muted`` and ``favourite``."""
+    me = viewer.pk or 0
+    mine = Participant.objects.filter(conversation=OuterRef("pk"), user_id=me)
+    joined = Membership.objects.filter(community=OuterRef("community"), user_id=me)
+    position = Coalesce(Subquery(mine.values("last_read")[:1]), Value(0))
+    since = Coalesce(Subquery(joined.values("joined_at")[:1]), Value(EPOCH))
+    unread = (
+        Message.objects.filter(
+            conversation=OuterRef("pk"),
+            parent__isnull=True,
+            deleted_at__isnull=True,
+            id__gt=OuterRef("position"),
+            created_at__gte=OuterRef("since"),
+        )
+        .exclude(author_id=me)
+        .values("conversation")
+        .annotate(n=Count("*"))
+        .values("n")
+    )
+    return (
+        access.visible(viewer, Conversation.objects.all())
+        .select_related("community")
+        .annotate(position=position, since=since)
+        .annotate(
+            unread=Coalesce(Subquery(unread), Value(0)),
+            muted=Coalesce(Subquery(mine.values("muted")[:1]), Value(False)),
+            favourite=Coalesce(Subquery(mine.values("favourite")[:1]), Value(False)),
+        )
+        .order_by(F("last_message_at").desc(nulls_last=True), "-id")
+    )
+
+
+def unread_total(viewer: access.Viewer) -> int:
+    """Unread messages in every conversation the viewer has not muted."""
+    return sum(c.unread for c in conversations(viewer) if not c.muted)  # type: ignore[attr-defined]
+
+
+def people_of(viewer: access.Viewer, conversation: Conversation) -> list[int]:
+    """Who is in the conversation (``conversation`` read through access)."""
+    return list(access.audience(conversation).order_by("display_name").values_list("pk", flat=True))
+
+
+def history(
+    viewer: access.Viewer,
+    conversation: Conversation,
+    *,
+    before: int | None = None,
+    after: int | None = None,
+    around: int | None = None,
+    query: str = "",
+    limit: int = PAGE,
+) -> list[Message]:
+    """Up to ``limit`` messages of the conversation (not thread replies), oldest first:
+    the newest; or those ``before`` or ``after`` a message id (scrolling); or the
+    context ``around`` one (a link to a message). ``query``: those whose text holds it."""
+    found = (
+        access.visible(viewer, Message.objects.filter(conversation=conversation))
+        .filter(parent__isnull=True)
+        .select_related("author")
+    )
+    if query:
+        found = found.filter(body__icontains=query)
+    if around is not None:
+        older = list(found.filter(id__lte=around).order_by("-id")[: limit // 2 + 1])
+        newer = list(found.filter(id__gt=around).order_by("id")[: limit // 2])
+        return older[::-1] + newer
+    if after is not None:
+        return list(found.filter(id__gt=after).order_by("id")[:limit])
+    if before is not None:
+        found = found.filter(id__lt=before)
+    return list(found.order_by("-id")[:limit])[::-1]
+
+
+def thread(viewer: access.Viewer, message: Message) -> list[Message]:
+    """The replies to a thread's first message (read through access), oldest first."""
+    replies = access.visible(viewer, Message.objects.filter(parent=message))
+    return list(replies.select_related("author").order_by("id"))
+
+
+def own_state(viewer: access.Viewer, conversation: Conversation) -> Participant | None:
+    return Participant.objects.filter(conversation=conversation, user_id=viewer.pk or 0).first()

@@ -1,0 +1,300 @@
+"""Every write to conversations and messages. Each checks the actor's right through
+access.py, refuses bad input with a ServiceError before writing anything, writes in one
+transaction and emits its real-time event in it (ids, never text: a client reads what
+changed through the API, where access.py decides again)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from essaim import access
+from essaim.accounts.models import User
+from essaim.accounts.services import ServiceError, clean_text
+from essaim.accounts.throttle import Throttle
+from essaim.communities.models import Community
+from essaim.content.services import render_text
+from essaim.realtime import events
+
+from .models import (
+    BODY_MAX,
+    CLIENT_ID_MAX,
+    TITLE_MAX,
+    Conversation,
+    ConversationKind,
+    Message,
+    MessageEdit,
+    Participant,
+)
+
+
+def _require(allowed: bool) -> None:
+    if not allowed:
+        raise access.Forbidden
+
+
+def _event(type: str, conversation: Conversation, data: dict[str, Any]) -> None:
+    """An event to those who read the conversation (checked again at delivery)."""
+    data = {"conversation": conversation.pk, **data}
+    users = access.audience(conversation)
+    if conversation.kind == ConversationKind.CHANNEL:
+        events.emit(type, data, community=conversation.community, users=users)
+    else:
+        events.emit(type, data, users=users)
+
+
+def _people(actor: User, ids: Sequence[int]) -> list[User]:
+    """Active people the actor sees, by id; any other id is refused."""
+    ids = list(dict.fromkeys(ids))
+    found = list(access.visible(actor, access.active_users().filter(pk__in=ids)))
+    if len(found) != len(ids):
+        raise ServiceError(_("There is no such person."), field="people")
+    return found
+
+
+# --- Conversations --------------------------------------------------------------------------
+
+
+def direct_open(*, actor: User, person: User) -> tuple[Conversation, bool]:
+    """The one-to-one conversation of the actor and ``person`` (someone they see), made on
+    first use (then True); the same one every time after."""
+    _require(access.is_active(actor))
+    if person.pk == actor.pk or not person.is_active or not access.can(actor, "view", person):
+        raise ServiceError(_("There is no such person."), field="person")
+    low, high = sorted((actor.pk, person.pk))
+    key = f"{low}:{high}"
+    found = Conversation.objects.filter(direct_key=key).first()
+    if found is not None:
+        return found, False
+    try:
+        with transaction.atomic():
+            conversation = Conversation.objects.create(
+                kind=ConversationKind.DIRECT, direct_key=key, created_by=actor
+            )
+            Participant.objects.bulk_create(
+                [Participant(conversation=conversation, user_id=pk) for pk in (low, high)]
+            )
+            _event("chat.conversation", conversation, {})
+    except IntegrityError:  # the other person opened it at the same moment
+        return Conversation.objects.get(direct_key=key), False
+    return conversation, True
+
+
+def group_create(*, actor: User, title: str, people: Sequence[int]) -> Conversation:
+    """A group conversation of the actor and ``people`` (whom they see), up to
+    CHAT_GROUP_MAX in all."""
+    _require(access.is_active(actor))
+    title = clean_text(title, "title", TITLE_MAX)
+    members = [p for p in _people(actor, people) if p.pk != actor.pk]
+    if not members:
+        raise ServiceError(_("Add at least one person."), field="people")
+    if len(members) + 1 > settings.CHAT_GROUP_MAX:
+        raise ServiceError(
+            _("A group holds at most %(count)d people.") % {"count": settings.CHAT_GROUP_MAX},
+            field="people",
+        )
+    with transaction.atomic():
+        conversation = Conversation.objects.create(
+            kind=ConversationKind.GROUP, title=title, created_by=actor
+        )
+        Participant.objects.bulk_create(
+            [Participant(conversation=conversation, user=u) for u in [actor, *members]]
+        )
+        _event("chat.conversation", conversation, {})
+    return conversation
+
+
+def channel_of(*, actor: User, community: Community) -> Conversation:
+    """The chat channel of a community the actor is a member of, made on first use."""
+    if access.community_role(actor, community) is None:
+        raise access.NotFound
+    found = Conversation.objects.filter(community=community).first()
+    if found is not None:
+        return found
+    try:
+        with transaction.atomic():
+            return Conversation.objects.create(
+                kind=ConversationKind.CHANNEL,
+                community=community,
+                title=community.name,
+                created_by=actor,
+            )
+    except IntegrityError:
+        return Conversation.objects.get(community=community)
+
+
+def group_add(*, actor: User, conversation: Conversation, people: Sequence[int]) -> None:
+    """More people in a group (back, for those who had left)."""
+    _require(access.can(actor, "manage", conversation))
+    added = _people(actor, people)
+    inside = set(
+        conversation.participants.filter(left_at__isnull=True).values_list("user_id", flat=True)
+    )
+    new = [u for u in added if u.pk not in inside]
+    if len(inside) + len(new) > settings.CHAT_GROUP_MAX:
+        raise ServiceError(
+            _("A group holds at most %(count)d people.") % {"count": settings.CHAT_GROUP_MAX},
+            field="people",
+        )
+    with transaction.atomic():
+        for person in new:
+            Participant.objects.update_or_create(
+                conversation=conversation,
+                user=person,
+                defaults={"left_at": None, "joined_at": timezone.now()},
+            )
+        if new:
+            _event("chat.participants", conversation, {"added": [u.pk for u in new]})
+
+
+def group_rename(*, actor: User, conversation: Conversation, title: str) -> Conversation:
+    _require(access.can(actor, "manage", conversation))
+    conversation.title = clean_text(title, "title", TITLE_MAX)
+    with transaction.atomic():
+        conversation.save(update_fields=["title"])
+        _event("chat.conversation", conversation, {})
+    return conversation
+
+
+def group_leave(*, actor: User, conversation: Conversation) -> None:
+    _require(access.can(actor, "leave", conversation))
+    with transaction.atomic():
+        _event("chat.participants", conversation, {"left": [actor.pk]})  # they hear it too
+        conversation.participants.filter(user=actor).update(left_at=timezone.now())
+
+
+def _own_state(actor: User, conversation: Conversation) -> Participant:
+    """The actor's read position and settings (a channel member's row made on first use)."""
+    _require(access.can(actor, "view", conversation))
+    state, _created = Participant.objects.get_or_create(conversation=conversation, user=actor)
+    return state
+
+
+def read_up_to(*, actor: User, conversation: Conversation, message_id: int) -> Participant:
+    """The actor has read the conversation up to ``message_id`` (never backwards)."""
+    state = _own_state(actor, conversation)
+    if message_id > state.last_read:
+        last = conversation.messages.order_by("-id").values_list("id", flat=True).first() or 0
+        state.last_read = min(message_id, last)
+        state.save(update_fields=["last_read"])
+        # The actor's other devices clear their badge.
+        events.emit(
+            "chat.read",
+            {"conversation": conversation.pk, "message": state.last_read},
+            users=[actor],
+        )
+    return state
+
+
+def settings_set(
+    *, actor: User, conversation: Conversation, muted: bool | None, favourite: bool | None
+) -> Participant:
+    state = _own_state(actor, conversation)
+    if muted is not None:
+        state.muted = muted
+    if favourite is not None:
+        state.favourite = favourite
+    state.save(update_fields=["muted", "favourite"])
+    return state
+
+
+# --- Messages -------------------------------------------------------------------------------
+
+
+def _throttle(actor: User, conversation: Conversation) -> None:
+    wait = Throttle("chat", settings.CHAT_FLOOD_WINDOW).over(
+        f"{actor.pk}:{conversation.pk}", settings.CHAT_MESSAGES_PER_WINDOW
+    )
+    if wait:
+        raise ServiceError(
+            _("You are sending messages too fast: wait %(seconds)d seconds.") % {"seconds": wait},
+            code="throttled",
+        )
+
+
+def message_send(
+    *,
+    actor: User,
+    conversation: Conversation,
+    body: str,
+    client_id: str | None = None,
+    parent: Message | None = None,
+) -> tuple[Message, bool]:
+    """A message (or a reply in ``parent``'s thread), and whether it is new: a send
+    retried with the same ``client_id`` returns the message written the first time."""
+    _require(access.can(actor, "post", conversation))
+    client_id = clean_text(client_id or "", "client_id", CLIENT_ID_MAX)
+    if client_id:
+        sent = Message.objects.filter(author=actor, client_id=client_id).first()
+        if sent is not None:
+            if sent.conversation_id != conversation.pk:
+                raise ServiceError(
+                    _("This client id was used for another message."), field="client_id"
+                )
+            return sent, False
+    body = clean_text(body, "body", BODY_MAX, required=True)
+    if parent is not None:
+        if parent.conversation_id != conversation.pk or parent.deleted_at is not None:
+            raise ServiceError(_("This message is not in this conversation."), field="parent")
+        parent = parent.parent or parent
+    _throttle(actor, conversation)
+    try:
+        with transaction.atomic():
+            message = Message.objects.create(
+                conversation=conversation,
+                author=actor,
+                body=body,
+                html=render_text(actor, body)[0],
+                client_id=client_id,
+                parent=parent,
+            )
+            Conversation.objects.filter(pk=conversation.pk).update(
+                last_message_at=message.created_at
+            )
+            if parent is not None:
+                Message.objects.filter(pk=parent.pk).update(reply_count=F("reply_count") + 1)
+            # One's own message is read.
+            Participant.objects.filter(conversation=conversation, user=actor).update(
+                last_read=message.pk
+            )
+            data = {"message": message.pk, "author": actor.pk, "parent": parent and parent.pk}
+            _event("chat.message", conversation, data)
+    except IntegrityError:  # the same client id sent twice at the same moment
+        if not client_id:
+            raise
+        return Message.objects.get(author=actor, client_id=client_id), False
+    return message, True
+
+
+def message_edit(*, actor: User, message: Message, body: str) -> Message:
+    """A new text; the old one is kept in the message's history."""
+    _require(access.can(actor, "edit", message))
+    body = clean_text(body, "body", BODY_MAX, required=True)
+    if body == message.body:
+        return message
+    with transaction.atomic():
+        MessageEdit.objects.create(message=message, body=message.body)
+        message.body = body
+        message.html = render_text(actor, body)[0]
+        message.edited_at = timezone.now()
+        message.save(update_fields=["body", "html", "edited_at"])
+        _event("chat.message_edited", message.conversation, {"message": message.pk})
+    return message
+
+
+def message_delete(*, actor: User, message: Message) -> None:
+    """Soft: it leaves the conversation for everyone (kept for moderation and retention
+    until they decide)."""
+    _require(access.can(actor, "delete", message))
+    with transaction.atomic():
+        _event("chat.message_deleted", message.conversation, {"message": message.pk})
+        message.deleted_at = timezone.now()
+        message.save(update_fields=["deleted_at"])
+        if message.parent_id is not None:
+            Message.objects.filter(pk=message.parent_id).update(reply_count=F("reply_count") - 1)

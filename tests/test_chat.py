@@ -1,0 +1,275 @@
+"""Chat: conversations (one-to-one, groups, community channels) and messages through the
+one policy and the API — the three forms of the rules agree, what each persona may do,
+idempotent sends, history, threads, read state, floods and bad input refused, and an
+outsider seeing nothing through any route or event."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import AnonymousUser
+from django.db.models import Model
+from django.test import Client
+from pytest_django import Settings
+
+from essaim import access
+from essaim.accounts.models import User
+from essaim.accounts.services import ServiceError, user_deactivate
+from essaim.chat import selectors, services
+from essaim.chat.models import BODY_MAX, Conversation, Message, MessageEdit
+from essaim.communities.models import Visibility
+from essaim.http import CLI
+from essaim.realtime import events
+from tests.conftest import Personas, make_user
+from tests.test_communities import build
+
+pytestmark = pytest.mark.django_db
+TokenClient = Callable[..., Client]
+API = "/api/v1"
+MISSING = 999_999
+
+
+def send(client: Client, method: str, path: str, body: Any = None) -> Any:
+    call = getattr(client, method)
+    if body is None:
+        return call(f"{API}{path}")
+    return call(f"{API}{path}", body, content_type="application/json")
+
+
+def world(personas: Personas) -> tuple[list[Conversation], list[Message]]:
+    """A channel in a community of each visibility (and an archived one), a direct
+    conversation, a group someone left; messages in each, a reply, a deleted one."""
+    conversations = [
+        services.channel_of(actor=personas.owner, community=build(personas, v, archived=a))
+        for v in Visibility
+        for a in (False, True)
+    ]
+    direct, _new = services.direct_open(actor=personas.member, person=personas.hr)
+    group = services.group_create(
+        actor=personas.member, title="Launch", people=[personas.hr.pk, personas.external.pk]
+    )
+    services.group_leave(actor=personas.hr, conversation=group)
+    conversations += [direct, group]
+    messages = []
+    for conversation in conversations:
+        author = personas.member if conversation.kind != "channel" else personas.owner
+        if not access.can(author, "post", conversation):
+            continue
+        first, _ = services.message_send(actor=author, conversation=conversation, body="Hello")
+        reply, _ = services.message_send(
+            actor=author, conversation=conversation, body="More", parent=first
+        )
+        messages += [first, reply]
+    gone, _ = services.message_send(actor=personas.member, conversation=direct, body="Oops")
+    services.message_delete(actor=personas.member, message=gone)
+    return conversations, [*messages, gone]
+
+
+def test_the_three_forms_agree_for_conversations_and_messages(personas: Personas) -> None:
+    conversations, messages = world(personas)
+    objects: list[Model] = [*conversations, *messages]
+    viewers: list[User | AnonymousUser] = [*personas.all(), AnonymousUser()]
+    for viewer in viewers:
+        for obj in objects:
+            obj.refresh_from_db()
+            allowed = access.can(viewer, access.VIEW, obj)
+            listed = access.visible(viewer, type(obj).objects.filter(pk=obj.pk)).exists()
+            receives = (
+                isinstance(viewer, User) and access.audience(obj).filter(pk=viewer.pk).exists()
+            )
+            assert allowed == listed == receives, (viewer, obj, allowed, listed, receives)
+
+
+def test_who_reads_and_writes_where(personas: Personas) -> None:
+    public = build(personas, Visibility.PUBLIC)
+    channel = services.channel_of(actor=personas.member, community=public)
+    # Members only: an employee who reads the public community does not read its channel.
+    assert access.can(personas.outsider, "view", public) and not access.can(
+        personas.outsider, "view", channel
+    )
+    assert not access.can(personas.compliance, "view", channel)  # invited, not yet a member
+    assert access.can(personas.hr, "view", channel) and not access.can(
+        personas.hr, "post", channel
+    ), "the reader reads, does not write"
+    with pytest.raises(access.NotFound):
+        services.channel_of(actor=personas.outsider, community=public)
+    archived = services.channel_of(
+        actor=personas.owner, community=build(personas, Visibility.PRIVATE, archived=True)
+    )
+    assert access.can(personas.member, "view", archived)
+    assert not access.can(personas.member, "post", archived)
+    # A direct conversation: once per pair, whoever opens it; closed to writing when the
+    # other person leaves the company.
+    leaving = make_user("leaving")
+    direct, new = services.direct_open(actor=personas.member, person=leaving)
+    again, new_again = services.direct_open(actor=leaving, person=personas.member)
+    assert (direct, new, new_again) == (again, True, False)
+    user_deactivate(actor=personas.admin, origin=CLI, user=leaving)
+    assert access.can(personas.member, "view", direct)
+    assert not access.can(personas.member, "post", direct)
+    # A message: its author edits it; a channel's animator deletes it; nobody else.
+    message, _ = services.message_send(actor=personas.member, conversation=channel, body="Hi")
+    assert access.can(personas.member, "edit", message)
+    assert not access.can(personas.owner, "edit", message)
+    assert access.can(personas.animator, "delete", message)
+    assert not access.can(personas.hr, "delete", message)
+    # The external customer never writes to someone they cannot see.
+    with pytest.raises(ServiceError):
+        services.direct_open(actor=personas.external, person=personas.outsider)
+
+
+def test_direct_messages_through_the_api(personas: Personas, token_client: TokenClient) -> None:
+    member, hr = token_client(personas.member), token_client(personas.hr)
+    opened = send(member, "post", "/conversations", {"kind": "direct", "person": personas.hr.pk})
+    assert opened.status_code == 201 and opened.json()["title"] == personas.hr.display_name
+    conversation = opened.json()["id"]
+    again = send(hr, "post", "/conversations", {"kind": "direct", "person": personas.member.pk})
+    assert again.status_code == 200 and again.json()["id"] == conversation
+    path = f"/conversations/{conversation}/messages"
+    first = send(member, "post", path, {"body": "**Hello**", "client_id": "c-1"})
+    assert first.status_code == 201 and "<strong>Hello</strong>" in first.json()["html"]
+    retried = send(member, "post", path, {"body": "**Hello**", "client_id": "c-1"})
+    assert retried.status_code == 200 and retried.json()["id"] == first.json()["id"]
+    assert Message.objects.count() == 1
+    ids = [first.json()["id"]]
+    for n in range(2, 7):
+        ids.append(send(member, "post", path, {"body": f"Message {n}"}).json()["id"])
+    listed = send(hr, "get", "/conversations").json()
+    assert [(c["id"], c["unread"]) for c in listed] == [(conversation, 6)]
+    assert send(member, "get", "/conversations").json()[0]["unread"] == 0  # one's own
+    # History: the newest page, scrolling back, and the context of a linked message.
+    assert [m["id"] for m in send(hr, "get", f"{path}?limit=2").json()] == ids[-2:]
+    assert [m["id"] for m in send(hr, "get", f"{path}?limit=2&before={ids[-2]}").json()] == ids[
+        -4:-2
+    ]
+    assert [m["id"] for m in send(hr, "get", f"{path}?after={ids[1]}&limit=2").json()] == ids[2:4]
+    around = [m["id"] for m in send(hr, "get", f"{path}?around={ids[3]}&limit=4").json()]
+    assert ids[3] in around and around == sorted(around)
+    assert [m["body"] for m in send(hr, "get", f"{path}?q=message+5").json()] == ["Message 5"]
+    # Read up to the fourth: two left; a thread reply does not count as unread.
+    read = send(hr, "put", f"/conversations/{conversation}/read", {"message": ids[3]})
+    assert read.status_code == 200 and read.json()["unread"] == 2
+    reply = send(hr, "post", path, {"body": "Thanks", "parent": ids[0]})
+    assert reply.status_code == 201 and reply.json()["parent"] == ids[0]
+    assert send(member, "get", f"/messages/{ids[0]}").json()["reply_count"] == 1
+    assert [m["body"] for m in send(member, "get", f"/messages/{ids[0]}/replies").json()] == [
+        "Thanks"
+    ]
+    assert selectors.unread_total(personas.member) == 0
+    # Edit keeps the history; others may not edit; delete removes it for everyone.
+    edited = send(member, "patch", f"/messages/{ids[1]}", {"body": "Message two"})
+    assert edited.status_code == 200 and edited.json()["edited_at"]
+    assert list(MessageEdit.objects.values_list("body", flat=True)) == ["Message 2"]
+    assert send(hr, "patch", f"/messages/{ids[1]}", {"body": "x"}).status_code == 403
+    assert send(member, "delete", f"/messages/{ids[1]}").status_code == 204
+    assert send(hr, "get", f"/messages/{ids[1]}").status_code == 404
+    muted = send(hr, "patch", f"/conversations/{conversation}", {"muted": True})
+    assert muted.json()["muted"] is True and muted.json()["favourite"] is False
+
+
+def test_groups_and_channels_through_the_api(personas: Personas, token_client: TokenClient) -> None:
+    member = token_client(personas.member)
+    people = [personas.hr.pk, personas.animator.pk]
+    made = send(
+        member, "post", "/conversations", {"kind": "group", "title": "Q4", "people": people}
+    )
+    assert made.status_code == 201 and made.json()["allowed"] == ["leave", "manage", "post"]
+    group = made.json()["id"]
+    added = send(member, "post", f"/conversations/{group}/people", {"people": [personas.owner.pk]})
+    assert added.status_code == 204
+    names = {p["id"] for p in send(member, "get", f"/conversations/{group}/people").json()}
+    assert names == {personas.member.pk, personas.owner.pk, *people}
+    hr = token_client(personas.hr)
+    assert send(hr, "delete", f"/conversations/{group}/people/me").status_code == 204
+    assert send(hr, "get", f"/conversations/{group}").status_code == 404
+    private = build(personas, Visibility.PRIVATE)
+    channel = send(member, "post", f"/communities/{private.pk}/channel")
+    assert channel.status_code == 200 and channel.json()["kind"] == "channel"
+    outsider = token_client(personas.outsider)
+    assert send(outsider, "post", f"/communities/{private.pk}/channel").status_code == 404
+
+
+def test_bad_input_floods_and_limits_change_nothing(
+    personas: Personas, token_client: TokenClient, settings: Settings
+) -> None:
+    member = token_client(personas.member)
+    direct, _ = services.direct_open(actor=personas.member, person=personas.hr)
+    path = f"/conversations/{direct.pk}/messages"
+    cases: list[tuple[dict[str, Any], int]] = [
+        ({"body": ""}, 422),
+        ({"body": "x" * (BODY_MAX + 1)}, 422),
+        ({"body": "x", "extra": 1}, 422),
+        ({"body": 5}, 422),
+        ({"body": "x", "client_id": "c" * 65}, 422),
+        ({"body": "x", "parent": MISSING}, 422),
+    ]
+    for body, status in cases:
+        assert send(member, "post", path, body).status_code == status, body
+    assert not Message.objects.exists()
+    settings.CHAT_MESSAGES_PER_WINDOW = 3
+    codes = [send(member, "post", path, {"body": f"m{n}"}).status_code for n in range(5)]
+    assert codes == [201, 201, 201, 429, 429] and Message.objects.count() == 3
+    settings.CHAT_GROUP_MAX = 3
+    many = [make_user(f"p{n}").pk for n in range(3)]
+    too_big = send(member, "post", "/conversations", {"kind": "group", "people": many})
+    assert too_big.status_code == 422 and Conversation.objects.count() == 1
+    for body in ({"kind": "direct"}, {"kind": "direct", "person": personas.member.pk}):
+        assert send(member, "post", "/conversations", body).status_code == 422
+    # A client id used in one conversation is not replayed into another.
+    other, _ = services.direct_open(actor=personas.member, person=personas.owner)
+    used = Message.objects.first()
+    assert used is not None
+    Message.objects.filter(pk=used.pk).update(client_id="c-9")
+    reused = send(
+        member, "post", f"/conversations/{other.pk}/messages", {"body": "x", "client_id": "c-9"}
+    )
+    assert reused.status_code == 422 and not other.messages.exists()
+
+
+def test_an_outsider_sees_nothing_through_any_route_or_event(
+    personas: Personas, token_client: TokenClient
+) -> None:
+    start = events.head_now()
+    secret = build(personas, Visibility.SECRET)
+    channel = services.channel_of(actor=personas.owner, community=secret)
+    direct, _ = services.direct_open(actor=personas.member, person=personas.hr)
+    messages = [
+        services.message_send(actor=personas.owner, conversation=c, body="Merger")[0]
+        if c == channel
+        else services.message_send(actor=personas.member, conversation=c, body="Merger")[0]
+        for c in (channel, direct)
+    ]
+    events.publish()
+    outsider = token_client(personas.outsider)
+    for conversation, message in zip((channel, direct), messages, strict=True):
+        c, m = conversation.pk, message.pk
+        routes: list[tuple[str, str, Any]] = [
+            ("get", f"/conversations/{c}", None),
+            ("patch", f"/conversations/{c}", {"muted": True}),
+            ("get", f"/conversations/{c}/people", None),
+            ("post", f"/conversations/{c}/people", {"people": [personas.outsider.pk]}),
+            ("delete", f"/conversations/{c}/people/me", None),
+            ("get", f"/conversations/{c}/messages", None),
+            ("post", f"/conversations/{c}/messages", {"body": "me too"}),
+            ("put", f"/conversations/{c}/read", {"message": m}),
+            ("get", f"/messages/{m}", None),
+            ("get", f"/messages/{m}/replies", None),
+            ("patch", f"/messages/{m}", {"body": "x"}),
+            ("delete", f"/messages/{m}", None),
+        ]
+        for method, path, body in routes:
+            seen = send(outsider, method, path, body)
+            missing = send(outsider, method, path.replace(str(c), str(MISSING)).replace(
+                str(m), str(MISSING)), body)  # fmt: skip
+            assert seen.status_code == missing.status_code == 404, (method, path)
+            assert seen.content == missing.content, path
+    assert send(outsider, "get", "/conversations").json() == []
+    assert [e.type for e in events.after(personas.outsider, start).events] == []
+    assert (
+        Message.objects.count() == 2
+        and not direct.participants.filter(user=personas.outsider).exists()
+    )
+    hr_events = [e.type for e in events.after(personas.hr, start).events]
+    assert hr_events.count("chat.message") == 2  # the direct message, and the channel's
