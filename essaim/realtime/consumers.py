@@ -10,7 +10,8 @@ Opened with the session cookie (same-origin pages) or ``Authorization: Bearer <t
 - ``{"type": "presence", "away": true|false}``: this page is idle or back;
 - ``{"type": "watch", "users": [ids]}``: send me these people's presence now
   (``presence.snapshot``) and each change (``presence``);
-- ``{"type": "typing", "community": id}`` or ``{"type": "typing", "user": id}``.
+- ``{"type": "typing", "conversation": id}``, ``{"type": "typing", "community": id}`` or
+  ``{"type": "typing", "user": id}``.
 
 Bad frames get ``{"type": "error", "data": {"message"}}``; a client that keeps flooding
 is closed (1008). Each socket queues at most QUEUE_LIMIT frames: a client that cannot keep
@@ -49,10 +50,19 @@ def _after(user_id: int, position: int) -> events.Batch:
 def _may_type(user_id: int, frame: dict[str, Any]) -> dict[str, Any] | None:
     """The ephemeral message for a typing frame, if the person may type there."""
     me = User.objects.get(pk=user_id)
-    target = frame.get("community", frame.get("user"))
+    target = frame.get("conversation", frame.get("community", frame.get("user")))
     if not isinstance(target, int) or isinstance(target, bool):
         return None
     try:
+        if "conversation" in frame:
+            conversation = access.access_conversation(me, target, "post")
+            others = access.audience(conversation).exclude(pk=me.pk)
+            data = {"user": me.pk, "name": me.display_name, "conversation": conversation.pk}
+            return {
+                "type": "typing",
+                "data": data,
+                "users": list(others.values_list("pk", flat=True)),
+            }
         if "community" in frame:
             community = access.access_community(me, target, "post")
             return {"type": "typing", "data": {"user": me.pk, "community": community.pk},
@@ -252,7 +262,9 @@ class EventStream(AsyncWebsocketConsumer):
         return None
 
     async def _typing(self, frame: dict[str, Any]) -> str | None:
-        place = f"c{frame.get('community')}" if "community" in frame else f"u{frame.get('user')}"
+        place = next(
+            (f"{k}{frame[k]}" for k in ("conversation", "community", "user") if k in frame), ""
+        )
         now = asyncio.get_running_loop().time()
         if now - self.typed.get(place, -TYPING_EVERY) < TYPING_EVERY:
             return None  # said already; typing is a hint, not a message

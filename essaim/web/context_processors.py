@@ -17,7 +17,7 @@ SECTIONS: list[tuple[str, Any, str | None]] = [
     ("home", _("Home"), "home"),
     ("communities", _("Communities"), "communities"),
     ("questions", _("Knowledge"), "knowledge"),
-    ("chat", _("Chat"), None),
+    ("chat", _("Chat"), "chat"),
     ("directory", _("Directory"), "directory"),
     ("search", _("Search"), None),
     ("notifications", _("Notifications"), None),

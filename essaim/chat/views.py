@@ -1,0 +1,243 @@
+"""Web pages of chat: the conversations with their unread counts, a conversation (its
+latest messages, the composer, live updates), a thread, and the forms that write. Thin:
+selectors read, services write, access.py decides; every form works without JavaScript
+(a send carries a client id made when the page was drawn, so a resubmitted form never
+writes twice)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import path, reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from essaim import access
+from essaim.accounts.models import User
+from essaim.accounts.services import ServiceError
+from essaim.realtime import events
+
+from . import selectors, services
+from .models import BODY_MAX, TITLE_MAX, Conversation, ConversationKind, Participant
+
+NEWER_MAX = 100  # messages a live update fetches at once
+
+
+def _me(request: HttpRequest) -> User:
+    user = request.user
+    assert isinstance(user, User)
+    request.section = "chat"  # type: ignore[attr-defined]
+    return user
+
+
+def _with_names(me: User, found: list[Conversation]) -> list[Conversation]:
+    """Each conversation's ``name``: a direct one is named after the other person."""
+    direct = [c.pk for c in found if c.kind == ConversationKind.DIRECT]
+    names = dict(
+        Participant.objects.filter(conversation_id__in=direct)
+        .exclude(user=me)
+        .values_list("conversation_id", "user__display_name")
+    )
+    for conversation in found:
+        conversation.name = names.get(conversation.pk, conversation.title)  # type: ignore[attr-defined]
+    return found
+
+
+def _list(me: User) -> list[Conversation]:
+    return _with_names(me, list(selectors.conversations(me)[:200]))
+
+
+@login_required
+def chat_home(request: HttpRequest) -> HttpResponse:
+    me = _me(request)
+    context = {"conversations": _list(me), "current": None, "events_from": events.head_now()}
+    return render(request, "chat/home.html", context)
+
+
+def _page_context(me: User, conversation: Conversation, **extra: Any) -> dict[str, Any]:
+    return {
+        "conversations": _list(me),
+        "current": conversation,
+        "allowed": {a for a in ("post", "manage", "leave") if access.can(me, a, conversation)},
+        "state": selectors.own_state(me, conversation),
+        "client_id": uuid.uuid4().hex,
+        "limits": {"body": BODY_MAX, "title": TITLE_MAX},
+        "page": selectors.PAGE,
+        **extra,
+    }
+
+
+@login_required
+def conversation_page(request: HttpRequest, conversation_id: int) -> HttpResponse:
+    me = _me(request)
+    position = events.head_now()  # before the state: the page's socket resumes from it
+    conversation = access.access_conversation(me, conversation_id)
+    around = request.GET.get("message", "")
+    history = selectors.history(
+        me,
+        conversation,
+        around=int(around) if around.isdigit() and len(around) < 19 else None,
+        before=_id(request.GET.get("before", "")),
+        query=request.GET.get("q", "")[:200],
+    )
+    if history and not request.GET:
+        services.read_up_to(actor=me, conversation=conversation, message_id=history[-1].pk)
+    context = _page_context(
+        me,
+        conversation,
+        history=history,
+        events_from=position,
+        query=request.GET.get("q", "")[:200],
+    )
+    _with_names(me, [conversation])
+    return render(request, "chat/conversation.html", context)
+
+
+def _id(value: str) -> int | None:
+    return int(value) if value.isdigit() and len(value) < 19 else None
+
+
+@login_required
+def newer(request: HttpRequest, conversation_id: int) -> HttpResponse:
+    """The messages after ``?after=`` as HTML (the conversation page's live updates)."""
+    me = _me(request)
+    conversation = access.access_conversation(me, conversation_id)
+    found = selectors.history(
+        me, conversation, after=_id(request.GET.get("after", "")) or 0, limit=NEWER_MAX
+    )
+    return render(request, "chat/messages.html", {"history": found, "me": me})
+
+
+@login_required
+def thread_page(request: HttpRequest, message_id: int) -> HttpResponse:
+    me = _me(request)
+    message = access.access_message(me, message_id)
+    conversation = message.conversation
+    context = _page_context(
+        me,
+        conversation,
+        root=message,
+        history=selectors.thread(me, message),
+        events_from=events.head_now(),
+    )
+    _with_names(me, [conversation])
+    return render(request, "chat/thread.html", context)
+
+
+@login_required
+@require_POST
+def start_direct(request: HttpRequest, user_id: int) -> HttpResponse:
+    me = _me(request)
+    person = access.access_user(me, user_id)
+    try:
+        conversation, _new = services.direct_open(actor=me, person=person)
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+        return HttpResponseRedirect(reverse("chat"))
+    return HttpResponseRedirect(reverse("conversation", args=[conversation.pk]))
+
+
+@login_required
+@require_POST
+def start_group(request: HttpRequest) -> HttpResponse:
+    """A group of the people named by e-mail, comma or space separated."""
+    me = _me(request)
+    emails = [e for e in request.POST.get("people", "").replace(",", " ").split() if e][:100]
+    found = list(
+        access.visible(me, User.objects.filter(email__in=emails)).values_list("pk", flat=True)
+    )
+    try:
+        if len(found) != len(set(emails)):
+            raise ServiceError(_("There is no such person."), field="people")
+        conversation = services.group_create(
+            actor=me, title=request.POST.get("title", ""), people=found
+        )
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+        return HttpResponseRedirect(reverse("chat"))
+    return HttpResponseRedirect(reverse("conversation", args=[conversation.pk]))
+
+
+@login_required
+@require_POST
+def open_channel(request: HttpRequest, community_id: int) -> HttpResponse:
+    me = _me(request)
+    community = access.access_community(me, community_id)
+    conversation = services.channel_of(actor=me, community=community)
+    return HttpResponseRedirect(reverse("conversation", args=[conversation.pk]))
+
+
+@login_required
+@require_POST
+def conversation_act(request: HttpRequest, conversation_id: int, action: str) -> HttpResponse:
+    """Send (or reply in a thread), mute, favourite, leave."""
+    me = _me(request)
+    conversation = access.access_conversation(me, conversation_id)
+    target = reverse("conversation", args=[conversation.pk])
+    try:
+        if action == "send":
+            parent = None
+            if parent_id := _id(request.POST.get("parent", "")):
+                parent = access.access_message(me, parent_id)
+                target = reverse("chat-thread", args=[parent.pk])
+            services.message_send(
+                actor=me,
+                conversation=conversation,
+                body=request.POST.get("body", ""),
+                client_id=request.POST.get("client_id") or None,
+                parent=parent,
+            )
+        elif action in ("mute", "unmute", "favourite", "unfavourite"):
+            flag = not action.startswith("un")
+            field = action.removeprefix("un")
+            services.settings_set(
+                actor=me,
+                conversation=conversation,
+                muted=flag if field == "mute" else None,
+                favourite=flag if field == "favourite" else None,
+            )
+        elif action == "leave":
+            services.group_leave(actor=me, conversation=conversation)
+            target = reverse("chat")
+        else:
+            raise access.NotFound
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+    return HttpResponseRedirect(target)
+
+
+@login_required
+@require_POST
+def message_act(request: HttpRequest, message_id: int, action: str) -> HttpResponse:
+    """Edit or delete one's message."""
+    me = _me(request)
+    message = access.access_message(me, message_id)
+    target = reverse("conversation", args=[message.conversation_id])
+    try:
+        if action == "edit":
+            services.message_edit(actor=me, message=message, body=request.POST.get("body", ""))
+        elif action == "delete":
+            services.message_delete(actor=me, message=message)
+        else:
+            raise access.NotFound
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+    return HttpResponseRedirect(target)
+
+
+urlpatterns = [
+    path("chat/", chat_home, name="chat"),
+    path("chat/group/", start_group, name="chat-group"),
+    path("chat/with/<id:user_id>/", start_direct, name="chat-direct"),
+    path("chat/community/<id:community_id>/", open_channel, name="chat-channel"),
+    path("chat/<id:conversation_id>/", conversation_page, name="conversation"),
+    path("chat/<id:conversation_id>/newer/", newer, name="chat-newer"),
+    path("chat/<id:conversation_id>/<slug:action>/", conversation_act, name="conversation-act"),
+    path("chat/messages/<id:message_id>/", thread_page, name="chat-thread"),
+    path("chat/messages/<id:message_id>/<slug:action>/", message_act, name="message-act"),
+]

@@ -1,0 +1,101 @@
+"""Chat in two real browsers, at desktop and phone widths: Alice writes to Bob from his
+profile, Bob sees it arrive live with an unread badge, opens it and replies in a thread,
+Alice sees him typing and his reply; Bob goes away, Alice's messages wait, and Bob finds
+them all, in order, when he comes back."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from essaim.chat.models import Conversation, Message
+from tests.browser.test_shell_browser import fits_the_width, sign_in
+from tests.conftest import Personas
+
+pytestmark = pytest.mark.browser
+
+NewPage = Callable[..., Page]
+Screenshot = Callable[[Page, str], Path]
+LIVE = 15_000  # ms
+
+
+def connected(page: Page) -> None:
+    expect(page.locator("[data-events-state]").first).to_have_attribute(
+        "data-events-state", "open", timeout=LIVE
+    )
+
+
+@pytest.mark.parametrize(("width", "height"), [(1280, 900), (375, 740)])
+def test_alice_writes_bob_answers_in_a_thread_and_nothing_is_lost(
+    new_page: NewPage,
+    personas: Personas,
+    screenshot: Screenshot,
+    console_errors: list[str],
+    width: int,
+    height: int,
+) -> None:
+    alice, bob = personas.member, personas.hr
+    bob_page = new_page(width, height)
+    sign_in(bob_page, bob.email)
+    bob_page.goto("/chat/")
+    connected(bob_page)
+
+    alice_page = new_page(width, height)
+    sign_in(alice_page, alice.email)
+    alice_page.goto(f"/people/{bob.pk}/")
+    alice_page.get_by_role("button", name="Send a message").click()
+    connected(alice_page)
+    box = alice_page.get_by_label("Message", exact=True)
+    box.fill("Hello **Bob**, lunch at noon?")
+    box.press("Enter")
+    expect(alice_page.locator(".chat-message").last).to_contain_text("Hello Bob, lunch at noon?")
+
+    # Bob's open list shows the new conversation with its unread badge, without a reload.
+    link = bob_page.get_by_role("link", name=alice.display_name)
+    expect(link).to_be_visible(timeout=LIVE)
+    expect(link.locator("[data-unread]")).to_have_text("1 unread")
+    assert fits_the_width(bob_page)
+    screenshot(bob_page, f"chat-unread-{width}")
+    link.click()
+    connected(bob_page)
+    expect(bob_page.locator(".chat-message").last).to_contain_text("lunch at noon?")
+
+    # Bob types: Alice sees it; then he replies in the thread and she sees the reply.
+    bob_page.get_by_label("Message", exact=True).press_sequentially("Sure")
+    expect(alice_page.locator("[data-typing]")).to_contain_text("Hr", timeout=LIVE)
+    bob_page.get_by_label("Message", exact=True).fill("")
+    bob_page.get_by_role("link", name="Reply in a thread").last.click()
+    bob_page.get_by_label("Message", exact=True).fill("Yes, at the canteen.")
+    bob_page.get_by_role("button", name="Send").click()
+    expect(bob_page.locator(".chat-thread")).to_contain_text("Yes, at the canteen.")
+    expect(alice_page.get_by_role("link", name="1 reply")).to_be_visible(timeout=LIVE)
+    alice_page.get_by_role("link", name="1 reply").click()
+    expect(alice_page.locator(".chat-thread")).to_contain_text("Yes, at the canteen.")
+    assert fits_the_width(alice_page)
+    screenshot(alice_page, f"chat-thread-{width}")
+
+    # Bob goes away; Alice writes three more messages; Bob comes back and finds them all.
+    conversation = Conversation.objects.get(kind="direct")
+    bob_page.goto("about:blank")
+    alice_page.goto(f"/chat/{conversation.pk}/")
+    connected(alice_page)
+    for n in (1, 2, 3):
+        box = alice_page.get_by_label("Message", exact=True)
+        box.fill(f"Follow-up {n}")
+        box.press("Enter")
+        expect(alice_page.locator(".chat-message").last).to_contain_text(f"Follow-up {n}")
+    bob_page.goto("/chat/")
+    expect(
+        bob_page.get_by_role("link", name=alice.display_name).locator("[data-unread]")
+    ).to_have_text("3 unread")
+    bob_page.get_by_role("link", name=alice.display_name).click()
+    texts = bob_page.locator(".chat-message .prose").all_inner_texts()
+    assert texts[-4:] == ["Hello Bob, lunch at noon?", "Follow-up 1", "Follow-up 2", "Follow-up 3"]
+    assert fits_the_width(bob_page)
+    screenshot(bob_page, f"chat-conversation-{width}")
+    top = Message.objects.filter(parent__isnull=True).order_by("id")
+    assert [m.body for m in top][-3:] == ["Follow-up 1", "Follow-up 2", "Follow-up 3"]
+    assert console_errors == []

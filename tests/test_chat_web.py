@@ -1,0 +1,78 @@
+"""The chat pages: what an outsider never sees through them, and the forms that write
+(a resubmitted send form never writes twice)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.test import Client
+
+from essaim.accounts.models import User
+from essaim.chat import services
+from essaim.chat.models import Conversation, Message
+from essaim.communities.models import Visibility
+from tests.conftest import Personas
+from tests.test_communities import build
+
+pytestmark = pytest.mark.django_db
+
+
+def signed_in(user: User) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def unmasked(html: bytes, path: str) -> bytes:
+    html = re.sub(rb'name="csrfmiddlewaretoken" value="[^"]+"', b"", html)
+    return html.replace(path.encode(), b"PATH")
+
+
+def test_an_outsider_sees_nothing_of_a_conversation(personas: Personas) -> None:
+    secret = build(personas, Visibility.SECRET)
+    channel = services.channel_of(actor=personas.owner, community=secret)
+    message, _ = services.message_send(actor=personas.owner, conversation=channel, body="Merger")
+    outsider = signed_in(personas.outsider)
+    for hidden, missing in (
+        (f"/chat/{channel.pk}/", "/chat/999999/"),
+        (f"/chat/{channel.pk}/newer/?after=0", "/chat/999999/newer/?after=0"),
+        (f"/chat/messages/{message.pk}/", "/chat/messages/999999/"),
+    ):
+        seen, absent = outsider.get(hidden), outsider.get(missing)
+        assert seen.status_code == absent.status_code == 404, hidden
+        assert unmasked(seen.content, hidden.split("?")[0]) == unmasked(
+            absent.content, missing.split("?")[0]
+        )
+    for path, data in (
+        (f"/chat/{channel.pk}/send/", {"body": "me"}),
+        (f"/chat/messages/{message.pk}/delete/", {}),
+        (f"/chat/messages/{message.pk}/edit/", {"body": "x"}),
+        (f"/chat/community/{secret.pk}/", {}),
+    ):
+        assert outsider.post(path, data).status_code == 404, path
+    assert b"Merger" not in outsider.get("/chat/").content
+    assert Message.objects.get().body == "Merger"
+
+
+def test_write_to_a_colleague_from_their_profile(personas: Personas) -> None:
+    member, hr = signed_in(personas.member), signed_in(personas.hr)
+    profile = member.get(f"/people/{personas.hr.pk}/").content.decode()
+    assert f"/chat/with/{personas.hr.pk}/" in profile
+    opened = member.post(f"/chat/with/{personas.hr.pk}/")
+    conversation = Conversation.objects.get()
+    assert opened["Location"] == f"/chat/{conversation.pk}/"
+    page = member.get(opened["Location"]).content.decode()
+    client_id = re.search(r'name="client_id" value="(\w+)"', page)
+    assert client_id is not None
+    form = {"body": "**Lunch?**", "client_id": client_id.group(1)}
+    for _ in range(2):  # the form sent twice (a double click, a reload)
+        member.post(f"/chat/{conversation.pk}/send/", form)
+    assert Message.objects.count() == 1
+    listing = hr.get("/chat/").content.decode()
+    assert personas.member.display_name in listing and 'data-unread="' in listing
+    shown = hr.get(f"/chat/{conversation.pk}/").content.decode()
+    assert "<strong>Lunch?</strong>" in shown
+    assert 'data-unread="' not in hr.get("/chat/").content.decode()  # read by opening it
+    french = hr.get("/chat/", headers={"Accept-Language": "fr"}).content.decode()
+    assert "Conversations" in french and "Démarrer un groupe" in french
