@@ -19,6 +19,7 @@ from django.test import Client
 from essaim.accounts.models import TokenScope, User
 from essaim.accounts.services import token_create, token_revoke, user_deactivate
 from essaim.asgi import application
+from essaim.chat import services as chat_services
 from essaim.communities import services as community_services
 from essaim.communities.models import Visibility
 from essaim.http import CLI
@@ -292,6 +293,7 @@ def test_presence_and_typing_reach_only_those_who_may_see_them(
 ) -> None:
     secret = build(personas, Visibility.SECRET)
     owner, member = personas.owner, personas.member
+    direct, _new = chat_services.direct_open(actor=owner, person=member)
     cookies = {p.pk: session_of(p) for p in (owner, member, personas.external, personas.outsider)}
     set_status = api_session(owner)
 
@@ -323,6 +325,13 @@ def test_presence_and_typing_reach_only_those_who_may_see_them(
         (typing,) = await frames(watcher, 1)
         assert typing == {"type": "typing", "data": {"user": owner.pk, "community": secret.pk}}
         await outsider.send_json_to({"type": "typing", "community": secret.pk})
+        (refused,) = await frames(outsider, 1)
+        assert refused["type"] == "error"
+        # In a conversation: its other participants alone hear it.
+        await typist.send_json_to({"type": "typing", "conversation": direct.pk})
+        (typing,) = await frames(watcher, 1)
+        assert typing["data"] == {"user": owner.pk, "name": "Owner", "conversation": direct.pk}
+        await outsider.send_json_to({"type": "typing", "conversation": direct.pk})
         (refused,) = await frames(outsider, 1)
         assert refused["type"] == "error"
         await typist.disconnect()
