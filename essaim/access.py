@@ -24,7 +24,14 @@ from django.http import Http404
 from typing_extensions import TypeIs
 
 from essaim.accounts.models import ApiToken, Role, User, UserKind
-from essaim.chat.models import Conversation, ConversationKind, Message, Participant
+from essaim.chat.models import (
+    Conversation,
+    ConversationKind,
+    HelpRequest,
+    HelpState,
+    Message,
+    Participant,
+)
 from essaim.communities.models import (
     RUNNERS,
     WRITERS,
@@ -1020,7 +1027,10 @@ class ConversationRule(Rule[Conversation]):
       while they are members — not the community's other readers.
     - post: those; in a channel, the community's writers while it is not archived; in a
       direct conversation, while the other person is still active.
-    - manage (rename, add people) and leave: a group's participants."""
+    - manage (rename, add people) and leave: a group's participants.
+    - A help request's conversation: its asker, and every helper of its desk (the rota
+      sees the queue); post: the asker and, once a helper claimed it, that helper, until
+      it is resolved."""
 
     model = Conversation
     actions = frozenset({VIEW, "post", "manage", "leave"})
@@ -1040,6 +1050,15 @@ class ConversationRule(Rule[Conversation]):
                 assert isinstance(rule, CommunityRule)
                 return rule.decide(user, "post", obj.community, role)
             return False
+        if obj.kind == ConversationKind.HELP:
+            request = obj.help_request
+            if action == VIEW:
+                mine = user.pk in (request.asker_id, request.claimed_by_id)
+                return mine or is_helper(user, request)
+            if action == "post":
+                writers = {request.asker_id, request.claimed_by_id}
+                return user.pk in writers and request.state == HelpState.CLAIMED
+            return False
         inside = obj.participants.filter(user=user, left_at__isnull=True).exists()
         if action == VIEW or not inside:
             return inside
@@ -1055,17 +1074,55 @@ class ConversationRule(Rule[Conversation]):
             return qs.none()
         mine = Participant.objects.filter(user=user, left_at__isnull=True).values("conversation")
         communities = Membership.objects.filter(user=user).values("community")
+        helping = HelpRequest.objects.filter(desk__helpers=user).values("conversation")
         return qs.filter(
             (Q(pk__in=mine) & ~Q(kind=ConversationKind.CHANNEL))
             | Q(kind=ConversationKind.CHANNEL, community__in=communities)
+            | Q(kind=ConversationKind.HELP, pk__in=helping)
         )
 
     def audience(self, obj: Conversation) -> QuerySet[User]:
         if obj.kind == ConversationKind.CHANNEL:
             assert obj.community is not None
             return active_users().filter(pk__in=obj.community.memberships.values("user"))
-        inside = obj.participants.filter(left_at__isnull=True).values("user")
-        return active_users().filter(pk__in=inside)
+        inside = Q(pk__in=obj.participants.filter(left_at__isnull=True).values("user"))
+        if obj.kind == ConversationKind.HELP:
+            inside |= Q(pk__in=obj.help_request.desk.helpers.values("pk"))
+        return active_users().filter(inside)
+
+
+def is_helper(user: Viewer, request: HelpRequest) -> bool:
+    return is_active(user) and request.desk.helpers.filter(pk=user.pk).exists()
+
+
+class HelpRequestRule(Rule[HelpRequest]):
+    """A help request is seen with its conversation. claim: a helper of its desk while it
+    waits; resolve: its asker or the helper who claimed it, until resolved; rate: its
+    asker, once resolved."""
+
+    model = HelpRequest
+    actions = frozenset({VIEW, "claim", "resolve", "rate"})
+
+    def can(self, user: Viewer, action: str, obj: HelpRequest) -> bool:
+        if action not in self.actions:
+            raise ValueError(f"unknown action {action!r} on help requests")
+        if not is_active(user):
+            return False
+        if action == VIEW:
+            return can(user, VIEW, obj.conversation)
+        if action == "claim":
+            return obj.state == HelpState.WAITING and is_helper(user, obj)
+        if action == "resolve":
+            mine = user.pk in (obj.asker_id, obj.claimed_by_id)
+            return mine and obj.state != HelpState.RESOLVED
+        return obj.asker_id == user.pk and obj.state == HelpState.RESOLVED
+
+    def visible(self, user: Viewer, qs: QuerySet[HelpRequest]) -> QuerySet[HelpRequest]:
+        readable = RULES[Conversation].visible(user, Conversation.objects.all())
+        return qs.filter(conversation__in=readable)
+
+    def audience(self, obj: HelpRequest) -> QuerySet[User]:
+        return RULES[Conversation].audience(obj.conversation)
 
 
 class MessageRule(Rule[Message]):
@@ -1203,6 +1260,7 @@ RULES: dict[type[Model], Rule[Any]] = {
         ArticleRevisionRule(),
         ConversationRule(),
         MessageRule(),
+        HelpRequestRule(),
         EventRule(),
     )
 }
@@ -1375,6 +1433,11 @@ def access_article(user: Viewer, article_id: object, action: str = VIEW) -> Arti
 
 def access_conversation(user: Viewer, conversation_id: object, action: str = VIEW) -> Conversation:
     return _fetch(user, Conversation.objects.select_related("community"), conversation_id, action)
+
+
+def access_help_request(user: Viewer, request_id: object, action: str = VIEW) -> HelpRequest:
+    found = HelpRequest.objects.select_related("conversation", "desk")
+    return _fetch(user, found, request_id, action)
 
 
 def access_message(user: Viewer, message_id: object, action: str = VIEW) -> Message:

@@ -273,3 +273,72 @@ def test_an_outsider_sees_nothing_through_any_route_or_event(
     )
     hr_events = [e.type for e in events.after(personas.hr, start).events]
     assert hr_events.count("chat.message") == 2  # the direct message, and the channel's
+
+
+def test_the_help_line_end_to_end(personas: Personas, token_client: TokenClient) -> None:
+    admin, member = token_client(personas.admin), token_client(personas.member)
+    helpers = [personas.hr, personas.animator]
+    opened = send(
+        admin,
+        "post",
+        "/helpdesks",
+        {"name": "IT help", "helpers": [h.pk for h in helpers]},
+    )
+    assert opened.status_code == 201, opened.content
+    desk = opened.json()["id"]
+    assert send(member, "post", "/helpdesks", {"name": "Mine"}).status_code == 403
+    asked = send(member, "post", f"/helpdesks/{desk}/requests", {"body": "VPN is down\nSince 9"})
+    assert asked.status_code == 201 and asked.json()["state"] == "waiting"
+    request, conversation = asked.json()["id"], asked.json()["conversation"]
+    hr, animator = token_client(personas.hr), token_client(personas.animator)
+    # The rota sees the queue and the request; nobody else does.
+    queue = send(animator, "get", f"/helpdesks/{desk}/requests").json()
+    assert [(r["id"], r["title"]) for r in queue] == [(request, "VPN is down")]
+    outsider = token_client(personas.outsider)
+    assert send(outsider, "get", f"/helpdesks/{desk}/requests").json() == []
+    assert send(outsider, "get", f"/help-requests/{request}").status_code == 404
+    assert send(outsider, "get", f"/conversations/{conversation}/messages").status_code == 404
+    external = token_client(personas.external)
+    assert send(external, "post", f"/helpdesks/{desk}/requests", {"body": "x"}).status_code == 404
+    # A helper answers only once they claimed it; the other helper then reads, not writes.
+    path = f"/conversations/{conversation}/messages"
+    assert send(hr, "post", path, {"body": "On it"}).status_code == 403
+    claimed = send(hr, "post", f"/help-requests/{request}/claim")
+    assert claimed.status_code == 200 and claimed.json()["claimed_by"]["id"] == personas.hr.pk
+    assert send(animator, "post", f"/help-requests/{request}/claim").status_code == 409
+    assert send(hr, "post", path, {"body": "Restart the client"}).status_code == 201
+    assert send(animator, "post", path, {"body": "me too"}).status_code == 403
+    assert [m["body"] for m in send(animator, "get", path).json()] == [
+        "VPN is down\nSince 9",
+        "Restart the client",
+    ]
+    assert send(member, "put", f"/help-requests/{request}/rating", {"rating": 5}).status_code == 403
+    resolved = send(hr, "post", f"/help-requests/{request}/resolve")
+    assert resolved.status_code == 200
+    for rating, status in ((6, 422), (0, 422), (4, 200)):
+        rated = send(member, "put", f"/help-requests/{request}/rating", {"rating": rating})
+        assert rated.status_code == status
+    final = send(member, "get", f"/help-requests/{request}").json()
+    assert final["state"] == "resolved" and final["rating"] == 4
+    times = [final[k] for k in ("created_at", "claimed_at", "first_response_at", "resolved_at")]
+    assert all(times) and times == sorted(times)
+    assert send(member, "post", path, {"body": "Thanks"}).status_code == 403  # closed
+
+
+def test_the_three_forms_agree_for_help_requests(personas: Personas) -> None:
+    desk = services.desk_save(actor=personas.admin, name="HR help", helpers=[personas.hr.pk])
+    waiting = services.help_ask(actor=personas.member, desk=desk, body="Payslip?")
+    claimed = services.help_ask(actor=personas.owner, desk=desk, body="Holidays?")
+    services.help_claim(actor=personas.hr, request=claimed)
+    objects: list[Model] = [waiting, claimed, waiting.conversation, claimed.conversation]
+    for viewer in [*personas.all(), AnonymousUser()]:
+        for obj in objects:
+            allowed = access.can(viewer, access.VIEW, obj)
+            listed = access.visible(viewer, type(obj).objects.filter(pk=obj.pk)).exists()
+            receives = (
+                isinstance(viewer, User) and access.audience(obj).filter(pk=viewer.pk).exists()
+            )
+            assert allowed == listed == receives, (viewer, obj, allowed, listed, receives)
+    assert access.can(personas.hr, "view", waiting) and not access.can(
+        personas.owner, "view", waiting
+    )

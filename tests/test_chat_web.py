@@ -10,7 +10,7 @@ from django.test import Client
 
 from essaim.accounts.models import User
 from essaim.chat import services
-from essaim.chat.models import Conversation, Message
+from essaim.chat.models import Conversation, HelpRequest, Message
 from essaim.communities.models import Visibility
 from tests.conftest import Personas
 from tests.test_communities import build
@@ -76,3 +76,36 @@ def test_write_to_a_colleague_from_their_profile(personas: Personas) -> None:
     assert 'data-unread="' not in hr.get("/chat/").content.decode()  # read by opening it
     french = hr.get("/chat/", headers={"Accept-Language": "fr"}).content.decode()
     assert "Conversations" in french and "Démarrer un groupe" in french
+
+
+def test_the_help_line_through_the_pages(personas: Personas) -> None:
+    desk = services.desk_save(
+        actor=personas.admin, name="IT help", helpers=[personas.hr.pk, personas.animator.pk]
+    )
+    member, hr = signed_in(personas.member), signed_in(personas.hr)
+    assert "IT help" in member.get("/chat/help/").content.decode()
+    asked = member.post(f"/chat/help/{desk.pk}/ask/", {"body": "My badge stopped working"})
+    request = HelpRequest.objects.get()
+    assert asked["Location"] == f"/chat/{request.conversation_id}/"
+    queue = hr.get("/chat/help/").content.decode()
+    assert "My badge stopped working" in queue and "Take it" in queue
+    assert "Take it" not in member.get("/chat/help/").content.decode()  # not a helper
+    hr.post(f"/chat/help/requests/{request.pk}/claim/")
+    page = hr.get(f"/chat/{request.conversation_id}/").content.decode()
+    client_id = re.search(r'name="client_id" value="(\w+)"', page)
+    assert client_id is not None and "taken by Hr" in page
+    hr.post(
+        f"/chat/{request.conversation_id}/send/",
+        {"body": "Come to desk 3", "client_id": client_id.group(1)},
+    )
+    hr.post(f"/chat/help/requests/{request.pk}/resolve/")
+    rate_page = member.get(f"/chat/{request.conversation_id}/").content.decode()
+    assert "How was the help?" in rate_page
+    member.post(f"/chat/help/requests/{request.pk}/rate/", {"rating": "5"})
+    request.refresh_from_db()
+    assert (request.state, request.rating, request.claimed_by) == ("resolved", 5, personas.hr)
+    assert request.first_response_at is not None and request.resolved_at is not None
+    outsider = signed_in(personas.outsider)
+    assert outsider.get(f"/chat/{request.conversation_id}/").status_code == 404
+    assert outsider.post(f"/chat/help/requests/{request.pk}/claim/").status_code == 404
+    assert "My badge" not in outsider.get("/chat/help/").content.decode()

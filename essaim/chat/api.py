@@ -15,7 +15,17 @@ from essaim.accounts.services import ServiceError
 from essaim.api_base import Id, InSchema, viewer
 
 from . import selectors, services
-from .models import BODY_MAX, CLIENT_ID_MAX, TITLE_MAX, Conversation, ConversationKind, Message
+from .models import (
+    BODY_MAX,
+    CLIENT_ID_MAX,
+    TITLE_MAX,
+    Conversation,
+    ConversationKind,
+    HelpDesk,
+    HelpRequest,
+    HelpState,
+    Message,
+)
 
 router = Router(tags=["chat"])
 CONVERSATIONS_SHOWN = 200
@@ -308,3 +318,137 @@ def read(request: HttpRequest, conversation_id: Id, payload: ReadIn) -> dict[str
     conversation = access.access_conversation(me, conversation_id)
     services.read_up_to(actor=me, conversation=conversation, message_id=payload.message)
     return _one(request, conversation.pk)
+
+
+# --- Help line ------------------------------------------------------------------------------
+
+
+class DeskOut(Schema):
+    id: int
+    name: str
+    description: str
+    helping: bool  # the viewer is one of its helpers
+
+
+class DeskIn(InSchema):
+    name: str = Field(max_length=TITLE_MAX)
+    description: str = Field("", max_length=BODY_MAX)
+    helpers: list[Id] = Field(default_factory=list, max_length=500)
+
+
+class HelpRequestOut(Schema):
+    id: int
+    desk: int
+    conversation: int
+    asker: PersonOut
+    title: str
+    state: HelpState
+    claimed_by: PersonOut | None
+    created_at: datetime.datetime
+    claimed_at: datetime.datetime | None
+    first_response_at: datetime.datetime | None
+    resolved_at: datetime.datetime | None
+    rating: int | None
+
+
+def desk_out(me: User, desk: HelpDesk) -> dict[str, Any]:
+    return {
+        "id": desk.pk,
+        "name": desk.name,
+        "description": desk.description,
+        "helping": desk.helpers.filter(pk=me.pk).exists(),
+    }
+
+
+def help_out(request: HelpRequest) -> dict[str, Any]:
+    return {
+        "id": request.pk,
+        "desk": request.desk_id,
+        "conversation": request.conversation_id,
+        "asker": request.asker,
+        "title": request.conversation.title,
+        "state": request.state,
+        "claimed_by": request.claimed_by,
+        "created_at": request.created_at,
+        "claimed_at": request.claimed_at,
+        "first_response_at": request.first_response_at,
+        "resolved_at": request.resolved_at,
+        "rating": request.rating,
+    }
+
+
+@router.get("/helpdesks", response=list[DeskOut], summary="Help lines")
+def desks(request: HttpRequest) -> list[dict[str, Any]]:
+    me = viewer(request)
+    return [desk_out(me, d) for d in selectors.desks(me)]
+
+
+@router.post("/helpdesks", response={201: DeskOut}, summary="Open a help line (administrators)")
+def desk_create(request: HttpRequest, payload: DeskIn) -> Status[Any]:
+    me = viewer(request)
+    desk = services.desk_save(
+        actor=me, name=payload.name, description=payload.description, helpers=payload.helpers
+    )
+    return Status(201, desk_out(me, desk))
+
+
+class AskIn(InSchema):
+    body: str = Field(max_length=BODY_MAX)
+
+
+@router.post(
+    "/helpdesks/{desk_id}/requests", response={201: HelpRequestOut}, summary="Ask the help line"
+)
+def help_ask(request: HttpRequest, desk_id: Id, payload: AskIn) -> Status[Any]:
+    me = viewer(request)
+    desk = selectors.desks(me).filter(pk=desk_id).first()
+    if desk is None:
+        raise access.NotFound
+    return Status(201, help_out(services.help_ask(actor=me, desk=desk, body=payload.body)))
+
+
+class QueueQuery(Schema):
+    state: HelpState | None = None
+
+
+@router.get(
+    "/helpdesks/{desk_id}/requests",
+    response=list[HelpRequestOut],
+    summary="A help line's requests (its helpers), oldest waiting first",
+)
+def help_queue(request: HttpRequest, desk_id: Id, params: Query[QueueQuery]) -> list[Any]:
+    me = viewer(request)
+    desk = selectors.desks(me).filter(pk=desk_id).first()
+    if desk is None:
+        raise access.NotFound
+    return [help_out(r) for r in selectors.help_queue(me, desk, state=params.state)[:200]]
+
+
+@router.get("/help-requests/{request_id}", response=HelpRequestOut, summary="One request")
+def help_get(request: HttpRequest, request_id: Id) -> dict[str, Any]:
+    return help_out(access.access_help_request(viewer(request), request_id))
+
+
+@router.post("/help-requests/{request_id}/claim", response=HelpRequestOut, summary="Take it")
+def help_claim(request: HttpRequest, request_id: Id) -> dict[str, Any]:
+    me = viewer(request)
+    found = access.access_help_request(me, request_id)
+    return help_out(services.help_claim(actor=me, request=found))
+
+
+@router.post("/help-requests/{request_id}/resolve", response=HelpRequestOut, summary="Resolved")
+def help_resolve(request: HttpRequest, request_id: Id) -> dict[str, Any]:
+    me = viewer(request)
+    found = access.access_help_request(me, request_id)
+    return help_out(services.help_resolve(actor=me, request=found))
+
+
+class RatingIn(InSchema):
+    rating: int = Field(ge=1, le=5)
+
+
+@router.put("/help-requests/{request_id}/rating", response=HelpRequestOut, summary="Rate it")
+def help_rate(request: HttpRequest, request_id: Id, payload: RatingIn) -> dict[str, Any]:
+    me = viewer(request)
+    found = access.access_help_request(me, request_id)
+    return help_out(services.help_rate(actor=me, request=found, rating=payload.rating))

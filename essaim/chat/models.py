@@ -22,6 +22,7 @@ class ConversationKind(models.TextChoices):
     DIRECT = "direct", _("Direct message")
     GROUP = "group", _("Group conversation")
     CHANNEL = "channel", _("Community channel")
+    HELP = "help", _("Help request")
 
 
 class Conversation(models.Model):
@@ -132,3 +133,53 @@ class MessageEdit(models.Model):
 
     def __str__(self) -> str:
         return f"edit of {self.message_id}"
+
+
+class HelpDesk(models.Model):
+    """A help line (*hot-line*): any employee asks, its rota of ``helpers`` answers."""
+
+    name = models.CharField(max_length=TITLE_MAX)
+    description = models.TextField(blank=True, default="")
+    helpers = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="+", blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class HelpState(models.TextChoices):
+    WAITING = "waiting", _("Waiting")  # in the queue
+    CLAIMED = "claimed", _("In progress")  # a helper took it
+    RESOLVED = "resolved", _("Resolved")
+
+
+class HelpRequest(models.Model):
+    """A question to a help desk: its conversation, where it stands, and the times the
+    analytics measure (first response, resolution) and the asker's rating."""
+
+    desk = models.ForeignKey(HelpDesk, on_delete=models.CASCADE, related_name="requests")
+    conversation = models.OneToOneField(
+        Conversation, on_delete=models.CASCADE, related_name="help_request"
+    )
+    asker = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    state = models.CharField(max_length=10, choices=HelpState.choices, default=HelpState.WAITING)
+    claimed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    first_response_at = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    rating = models.PositiveSmallIntegerField(null=True, blank=True)  # 1 to 5
+
+    class Meta:
+        indexes = [models.Index(fields=["desk", "state", "created_at"], name="help_queue")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(rating__isnull=True) | Q(rating__gte=1, rating__lte=5),
+                name="help_rating_range",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"help request {self.pk} to {self.desk_id}"

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from django.db.models import Count, F, OuterRef, QuerySet, Subquery, Value
+from django.db.models import Case, Count, F, OuterRef, QuerySet, Subquery, Value, When
 from django.db.models.functions import Coalesce
 
 from essaim import access
 from essaim.communities.models import Membership
 
-from .models import Conversation, Message, Participant
+from .models import Conversation, HelpDesk, HelpRequest, HelpState, Message, Participant
 
 PAGE = 50  # messages a history page holds
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
@@ -100,3 +100,31 @@ def thread(viewer: access.Viewer, message: Message) -> list[Message]:
 
 def own_state(viewer: access.Viewer, conversation: Conversation) -> Participant | None:
     return Participant.objects.filter(conversation=conversation, user_id=viewer.pk or 0).first()
+
+
+# --- Help line ------------------------------------------------------------------------------
+
+
+def desks(viewer: access.Viewer) -> QuerySet[HelpDesk]:
+    """The help lines: every employee may ask any of them."""
+    if not access.sees_everyone(viewer):
+        return HelpDesk.objects.none()
+    return HelpDesk.objects.order_by("name", "id")
+
+
+def help_queue(
+    viewer: access.Viewer, desk: HelpDesk, *, state: str | None = None
+) -> QuerySet[HelpRequest]:
+    """A desk's requests the viewer sees (its helpers: all; an asker: theirs), waiting
+    ones first, oldest first."""
+    found = access.visible(viewer, HelpRequest.objects.filter(desk=desk))
+    if state:
+        found = found.filter(state=state)
+    order = Case(
+        When(state=HelpState.WAITING, then=Value(0)),
+        When(state=HelpState.CLAIMED, then=Value(1)),
+        default=Value(2),
+    )
+    return found.select_related("asker", "claimed_by", "conversation").order_by(
+        order, "created_at", "id"
+    )

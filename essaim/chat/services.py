@@ -28,6 +28,9 @@ from .models import (
     TITLE_MAX,
     Conversation,
     ConversationKind,
+    HelpDesk,
+    HelpRequest,
+    HelpState,
     Message,
     MessageEdit,
     Participant,
@@ -259,6 +262,10 @@ def message_send(
             )
             if parent is not None:
                 Message.objects.filter(pk=parent.pk).update(reply_count=F("reply_count") + 1)
+            if conversation.kind == ConversationKind.HELP:
+                HelpRequest.objects.filter(
+                    conversation=conversation, claimed_by=actor, first_response_at__isnull=True
+                ).update(first_response_at=message.created_at)
             # One's own message is read.
             Participant.objects.filter(conversation=conversation, user=actor).update(
                 last_read=message.pk
@@ -298,3 +305,87 @@ def message_delete(*, actor: User, message: Message) -> None:
         message.save(update_fields=["deleted_at"])
         if message.parent_id is not None:
             Message.objects.filter(pk=message.parent_id).update(reply_count=F("reply_count") - 1)
+
+
+# --- Help line ------------------------------------------------------------------------------
+
+
+def desk_save(
+    *,
+    actor: User,
+    name: str,
+    description: str = "",
+    helpers: Sequence[int] = (),
+    desk: HelpDesk | None = None,
+) -> HelpDesk:
+    """A help desk and its rota of helpers (employees); administrators."""
+    _require(access.is_admin(actor))
+    name = clean_text(name, "name", TITLE_MAX, required=True)
+    description = clean_text(description, "description", BODY_MAX)
+    rota = [p for p in _people(actor, helpers) if access.sees_everyone(p)]
+    if len(rota) != len(set(helpers)):
+        raise ServiceError(_("Helpers are employees."), field="helpers")
+    with transaction.atomic():
+        desk = desk or HelpDesk()
+        desk.name, desk.description = name, description
+        desk.save()
+        desk.helpers.set(rota)
+    return desk
+
+
+def help_ask(*, actor: User, desk: HelpDesk, body: str) -> HelpRequest:
+    """A question to the help line: it waits in the desk's queue, seen by its helpers."""
+    _require(access.sees_everyone(actor))  # any employee
+    body = clean_text(body, "body", BODY_MAX, required=True)
+    with transaction.atomic():
+        conversation = Conversation.objects.create(
+            kind=ConversationKind.HELP, title=body.splitlines()[0][:TITLE_MAX], created_by=actor
+        )
+        Participant.objects.create(conversation=conversation, user=actor)
+        request = HelpRequest.objects.create(desk=desk, conversation=conversation, asker=actor)
+        message = Message.objects.create(
+            conversation=conversation, author=actor, body=body, html=render_text(actor, body)[0]
+        )
+        conversation.last_message_at = message.created_at
+        conversation.save(update_fields=["last_message_at"])
+        _help_event("help.requested", request)
+    return request
+
+
+def _help_event(type: str, request: HelpRequest) -> None:
+    data = {"request": request.pk, "desk": request.desk_id, "state": request.state}
+    _event(type, request.conversation, data)
+
+
+def help_claim(*, actor: User, request: HelpRequest) -> HelpRequest:
+    """A helper takes a waiting request: from now on, they and the asker talk."""
+    with transaction.atomic():
+        locked = HelpRequest.objects.select_for_update().get(pk=request.pk)
+        if locked.state != HelpState.WAITING and access.is_helper(actor, locked):
+            raise ServiceError(_("Another helper took this request."), code="conflict")
+        _require(access.can(actor, "claim", locked))
+        locked.state, locked.claimed_by = HelpState.CLAIMED, actor
+        locked.claimed_at = timezone.now()
+        locked.save(update_fields=["state", "claimed_by", "claimed_at"])
+        Participant.objects.get_or_create(conversation=locked.conversation, user=actor)
+        _help_event("help.claimed", locked)
+    return locked
+
+
+def help_resolve(*, actor: User, request: HelpRequest) -> HelpRequest:
+    _require(access.can(actor, "resolve", request))
+    with transaction.atomic():
+        request.state, request.resolved_at = HelpState.RESOLVED, timezone.now()
+        request.save(update_fields=["state", "resolved_at"])
+        _help_event("help.resolved", request)
+    return request
+
+
+def help_rate(*, actor: User, request: HelpRequest, rating: int) -> HelpRequest:
+    """The asker's rating of a resolved request, 1 to 5 (changeable)."""
+    _require(access.can(actor, "rate", request))
+    if isinstance(rating, bool) or not isinstance(rating, int) or not 1 <= rating <= 5:
+        raise ServiceError(_("A rating is a number from 1 to 5."), field="rating")
+    request.rating = rating
+    request.save(update_fields=["rating"])
+    return request

@@ -23,7 +23,15 @@ from essaim.accounts.services import ServiceError
 from essaim.realtime import events
 
 from . import selectors, services
-from .models import BODY_MAX, TITLE_MAX, Conversation, ConversationKind, Participant
+from .models import (
+    BODY_MAX,
+    TITLE_MAX,
+    Conversation,
+    ConversationKind,
+    HelpRequest,
+    HelpState,
+    Participant,
+)
 
 NEWER_MAX = 100  # messages a live update fetches at once
 
@@ -59,6 +67,15 @@ def chat_home(request: HttpRequest) -> HttpResponse:
     return render(request, "chat/home.html", context)
 
 
+def _help_of(me: User, conversation: Conversation) -> dict[str, Any] | None:
+    """A help request's state and what the viewer may do with it."""
+    if conversation.kind != ConversationKind.HELP:
+        return None
+    found = HelpRequest.objects.select_related("claimed_by", "desk").get(conversation=conversation)
+    allowed = {a for a in ("claim", "resolve", "rate") if access.can(me, a, found)}
+    return {"request": found, "allowed": allowed}
+
+
 def _page_context(me: User, conversation: Conversation, **extra: Any) -> dict[str, Any]:
     return {
         "conversations": _list(me),
@@ -68,6 +85,7 @@ def _page_context(me: User, conversation: Conversation, **extra: Any) -> dict[st
         "client_id": uuid.uuid4().hex,
         "limits": {"body": BODY_MAX, "title": TITLE_MAX},
         "page": selectors.PAGE,
+        "help": _help_of(me, conversation),
         **extra,
     }
 
@@ -230,9 +248,68 @@ def message_act(request: HttpRequest, message_id: int, action: str) -> HttpRespo
     return HttpResponseRedirect(target)
 
 
+@login_required
+def help_home(request: HttpRequest) -> HttpResponse:
+    """The help lines: ask one; for its helpers, its queue."""
+    me = _me(request)
+    found = []
+    for desk in selectors.desks(me).prefetch_related("helpers"):
+        helping = any(h.pk == me.pk for h in desk.helpers.all())
+        queue = list(selectors.help_queue(me, desk).exclude(state=HelpState.RESOLVED)[:100])
+        found.append({"desk": desk, "helping": helping, "queue": queue})
+    context = {
+        "desks": found,
+        "conversations": _list(me),
+        "current": None,
+        "limits": {"body": BODY_MAX},
+    }
+    return render(request, "chat/help.html", context)
+
+
+@login_required
+@require_POST
+def help_ask(request: HttpRequest, desk_id: int) -> HttpResponse:
+    me = _me(request)
+    desk = selectors.desks(me).filter(pk=desk_id).first()
+    if desk is None:
+        raise access.NotFound
+    try:
+        asked = services.help_ask(actor=me, desk=desk, body=request.POST.get("body", ""))
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+        return HttpResponseRedirect(reverse("chat-help"))
+    return HttpResponseRedirect(reverse("conversation", args=[asked.conversation_id]))
+
+
+@login_required
+@require_POST
+def help_act(request: HttpRequest, request_id: int, action: str) -> HttpResponse:
+    """Claim, resolve, rate."""
+    me = _me(request)
+    found = access.access_help_request(me, request_id)
+    try:
+        if action == "claim":
+            services.help_claim(actor=me, request=found)
+        elif action == "resolve":
+            services.help_resolve(actor=me, request=found)
+        elif action == "rate":
+            rating = request.POST.get("rating", "")
+            services.help_rate(
+                actor=me, request=found, rating=int(rating) if rating.isdigit() else 0
+            )
+        else:
+            raise access.NotFound
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+    return HttpResponseRedirect(reverse("conversation", args=[found.conversation_id]))
+
+
 urlpatterns = [
     path("chat/", chat_home, name="chat"),
     path("chat/group/", start_group, name="chat-group"),
+    path("chat/help/", help_home, name="chat-help"),
+    path("chat/help/<id:desk_id>/ask/", help_ask, name="chat-help-ask"),
+    path("chat/help/requests/<id:request_id>/<slug:action>/", help_act, name="chat-help-act"),
     path("chat/with/<id:user_id>/", start_direct, name="chat-direct"),
     path("chat/community/<id:community_id>/", open_channel, name="chat-channel"),
     path("chat/<id:conversation_id>/", conversation_page, name="conversation"),

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
+from essaim.chat import services
 from essaim.chat.models import Conversation, Message
 from tests.browser.test_shell_browser import fits_the_width, sign_in
 from tests.conftest import Personas
@@ -98,4 +99,43 @@ def test_alice_writes_bob_answers_in_a_thread_and_nothing_is_lost(
     screenshot(bob_page, f"chat-conversation-{width}")
     top = Message.objects.filter(parent__isnull=True).order_by("id")
     assert [m.body for m in top][-3:] == ["Follow-up 1", "Follow-up 2", "Follow-up 3"]
+    assert console_errors == []
+
+
+@pytest.mark.parametrize(("width", "height"), [(1280, 900), (375, 740)])
+def test_the_help_line_in_the_browser(
+    new_page: NewPage,
+    personas: Personas,
+    screenshot: Screenshot,
+    console_errors: list[str],
+    width: int,
+    height: int,
+) -> None:
+    services.desk_save(actor=personas.admin, name="IT help", helpers=[personas.hr.pk])
+    asker = new_page(width, height)
+    sign_in(asker, personas.member.email)
+    asker.goto("/chat/help/")
+    asker.get_by_label("Your question").fill("My badge stopped working")
+    asker.get_by_role("button", name="Ask the help line").click()
+    expect(asker.locator(".help-status")).to_contain_text("Waiting")
+    connected(asker)
+
+    helper = new_page(width, height)
+    sign_in(helper, personas.hr.email)
+    helper.goto("/chat/help/")
+    assert fits_the_width(helper)
+    screenshot(helper, f"help-queue-{width}")
+    helper.get_by_role("button", name="Take it").click()
+    expect(helper.locator(".help-status")).to_contain_text("taken by Hr")
+    box = helper.get_by_label("Message", exact=True)
+    box.fill("Come to desk 3.")
+    box.press("Enter")
+    expect(asker.locator(".chat-message").last).to_contain_text("Come to desk 3.", timeout=LIVE)
+    helper.get_by_role("button", name="Mark as resolved").click()
+    asker.reload()
+    asker.get_by_label("How was the help?").select_option("5")
+    asker.get_by_role("button", name="Rate").click()
+    expect(asker.get_by_label("How was the help?")).to_have_value("5")
+    assert fits_the_width(asker)
+    screenshot(asker, f"help-rated-{width}")
     assert console_errors == []
