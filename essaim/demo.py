@@ -44,6 +44,7 @@ from django.db import transaction
 from faker import Faker
 
 from essaim.accounts.models import Role, User, UserKind, UserRole
+from essaim.chat.demo import build_chat
 from essaim.communities.demo import build_communities
 from essaim.content.demo import build_posts
 from essaim.directory import importer
@@ -356,6 +357,8 @@ class DemoSummary:
     content: dict[str, int] = field(default_factory=dict)
     # Questions, answers, votes … written by essaim.knowledge.demo.build_questions.
     questions: QuestionsSummary = field(default_factory=QuestionsSummary)
+    # Conversations, messages and help requests written by essaim.chat.demo.build_chat.
+    chat: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -881,6 +884,7 @@ def build_organisation(
         communities = build_communities(seed=seed, admin=User.objects.get(email=DEMO_ADMIN_EMAIL))
         content = build_posts(seed=seed, scale=content_scale)
         questions = build_questions(seed=seed, scale=content_scale)
+        chat = build_chat(seed=seed, scale=content_scale)
     counts = loaded.summary()
     return DemoSummary(
         users=len(people),
@@ -891,4 +895,5 @@ def build_organisation(
         communities=communities,
         content=content,
         questions=questions,
+        chat=chat,
     )

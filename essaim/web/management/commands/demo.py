@@ -79,8 +79,10 @@ class Command(BaseCommand):
                 f"{summary.content.get('posts', 0)} posts, "
                 f"{summary.content.get('comments', 0)} comments, "
                 f"{summary.questions.questions} questions with {summary.questions.answers} "
-                f"answers, {summary.questions.articles} articles and "
-                f"{summary.questions.case_studies} case studies."
+                f"answers, {summary.questions.articles} articles, "
+                f"{summary.questions.case_studies} case studies, "
+                f"{summary.chat.get('conversations', 0)} conversations with "
+                f"{summary.chat.get('messages', 0)} messages."
             )
         )
         self.stdout.write(f"Demo sign-in: {DEMO_ADMIN_EMAIL} / {DEMO_PASSWORD} (administrator)")
