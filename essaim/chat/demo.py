@@ -228,16 +228,18 @@ def _help_line(rng: random.Random, ids: list[int], languages: dict[int, str]) ->
                               created_at=asked)  # fmt: skip
         rows = [(asker, asked, body)]
         inside = [asker]
+        claimed = asked + timedelta(minutes=rng.randint(2, 30))
         if state != HelpState.WAITING:
             request.claimed_by_id = helper
-            request.claimed_at = asked + timedelta(minutes=rng.randint(2, 30))
-            request.first_response_at = request.claimed_at + timedelta(minutes=1)
-            rows.append((helper, request.first_response_at, HELP_ANSWERS[language][0]))
+            request.claimed_at = claimed
+            request.first_response_at = claimed + timedelta(minutes=1)
+            rows.append((helper, claimed + timedelta(minutes=1), HELP_ANSWERS[language][0]))
             inside.append(helper)
         if state == HelpState.RESOLVED:
-            request.resolved_at = request.claimed_at + timedelta(hours=rng.randint(1, 4))
+            resolved = claimed + timedelta(hours=rng.randint(1, 4))
+            request.resolved_at = resolved
             request.rating = rng.choice([3, 4, 5, 5, 5])
-            rows.append((helper, request.resolved_at, HELP_ANSWERS[language][2]))
+            rows.append((helper, resolved, HELP_ANSWERS[language][2]))
         request.save()
         Participant.objects.bulk_create(
             [Participant(conversation=conversation, user_id=pk) for pk in inside]
