@@ -672,8 +672,8 @@ class CommentRule(Rule[Comment]):
 
 
 class AttachmentRule(Rule[Attachment]):
-    """A file is read by whoever reads the post, comment, question or answer it is
-    attached to, checked at every download; before it is attached, by its uploader alone."""
+    """A file is read by whoever reads the post, comment, question, answer or chat message
+    it is attached to, checked at every download; before it is attached, by its uploader alone."""
 
     model = Attachment
     actions = frozenset({VIEW})
@@ -695,11 +695,13 @@ class AttachmentRule(Rule[Attachment]):
         comments = RULES[Comment].visible(user, Comment.objects.all())
         questions = RULES[Question].visible(user, Question.objects.all())
         answers = RULES[Answer].visible(user, Answer.objects.all())
+        messages = RULES[Message].visible(user, Message.objects.all())
         return qs.filter(
             Q(post__in=posts, comment__isnull=True)
             | Q(comment__in=comments)
             | Q(question__in=questions, answer__isnull=True)
             | Q(answer__in=answers)
+            | Q(message__in=messages)
             | Q(Attachment.UNATTACHED, uploader=user)
         )
 
@@ -710,10 +712,10 @@ class AttachmentRule(Rule[Attachment]):
         return active_users().filter(pk=obj.uploader_id)
 
     @staticmethod
-    def _holder(obj: Attachment) -> Comment | Post | Answer | Question | None:
+    def _holder(obj: Attachment) -> Comment | Post | Answer | Question | Message | None:
         """What the file is attached to: the comment or answer rather than its post or
         question."""
-        return obj.comment or obj.post or obj.answer or obj.question
+        return obj.comment or obj.post or obj.answer or obj.question or obj.message
 
 
 # --- Questions and answers -------------------------------------------------------------
@@ -1129,10 +1131,12 @@ class MessageRule(Rule[Message]):
     """A message is read by whoever reads its conversation, until it is deleted.
 
     - edit: its author while they may post in the conversation.
-    - delete: its author; in a channel, the community's owners and animators too."""
+    - delete: its author; in a channel, the community's owners and animators too.
+    - react, pin (and unpin), forward elsewhere: whoever may post in the conversation
+      (forward: whoever reads it)."""
 
     model = Message
-    actions = frozenset({VIEW, "edit", "delete"})
+    actions = frozenset({VIEW, "edit", "delete", "react", "pin", "forward"})
 
     def can(self, user: Viewer, action: str, obj: Message) -> bool:
         if action not in self.actions:
@@ -1140,8 +1144,10 @@ class MessageRule(Rule[Message]):
         if not is_active(user) or obj.deleted_at is not None:
             return False
         conversation = obj.conversation
-        if action == VIEW:
+        if action in (VIEW, "forward"):
             return can(user, VIEW, conversation)
+        if action in ("react", "pin"):
+            return can(user, "post", conversation)
         if action == "edit":
             return obj.author_id == user.pk and can(user, "post", conversation)
         if obj.author_id == user.pk:

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db.models import Model
 from django.test import Client
 from pytest_django import Settings
@@ -342,3 +343,58 @@ def test_the_three_forms_agree_for_help_requests(personas: Personas) -> None:
     assert access.can(personas.hr, "view", waiting) and not access.can(
         personas.owner, "view", waiting
     )
+
+
+def test_reactions_pins_forwards_and_files(
+    personas: Personas, token_client: TokenClient, settings: Settings, tmp_path: Any
+) -> None:
+    settings.FILES_DIR = tmp_path / "files"
+    member, hr = token_client(personas.member), token_client(personas.hr)
+    direct, _ = services.direct_open(actor=personas.member, person=personas.hr)
+    path = f"/conversations/{direct.pk}/messages"
+    upload = member.post(
+        f"{API}/files", {"file": SimpleUploadedFile("plan.txt", b"step 1\n", "text/plain")}
+    )
+    assert upload.status_code == 201
+    sent = send(member, "post", path, {"attachments": [upload.json()["id"]]})
+    assert sent.status_code == 201 and [f["name"] for f in sent.json()["files"]] == ["plan.txt"]
+    message = sent.json()["id"]
+    assert hr.get(f"{API}/files/{upload.json()['id']}").status_code == 200
+    outsider = token_client(personas.outsider)
+    assert outsider.get(f"{API}/files/{upload.json()['id']}").status_code == 404
+    # Reactions: one of the proposed set, counted, one's own marked.
+    for client in (member, hr):
+        assert (
+            send(client, "put", f"/messages/{message}/reactions", {"emoji": "🎉"}).status_code
+            == 200
+        )
+    again = send(hr, "put", f"/messages/{message}/reactions", {"emoji": "🎉"}).json()
+    assert again["reactions"] == [{"emoji": "🎉", "count": 2, "mine": True}]
+    refused = send(hr, "put", f"/messages/{message}/reactions", {"emoji": "💩"})
+    assert refused.status_code == 422
+    taken_back = send(hr, "delete", f"/messages/{message}/reactions?emoji=🎉").json()
+    assert taken_back["reactions"] == [{"emoji": "🎉", "count": 1, "mine": False}]
+    # Pins.
+    assert send(hr, "put", f"/messages/{message}/pin", {"pinned": True}).json()["pinned_at"]
+    assert [m["id"] for m in send(member, "get", f"/conversations/{direct.pk}/pins").json()] == [
+        message
+    ]
+    # Forward to a conversation one may write in, never to one one cannot read.
+    group = services.group_create(actor=personas.hr, title="Team", people=[personas.owner.pk])
+    forwarded = send(hr, "post", f"/messages/{message}/forward", {"conversation": group.pk})
+    assert forwarded.status_code == 201
+    assert forwarded.json()["conversation"] == group.pk
+    assert "Forwarded from Member" in forwarded.json()["body"]
+    assert (
+        send(member, "post", f"/messages/{message}/forward", {"conversation": group.pk}).status_code
+        == 404
+    )
+    for method, route, body in (
+        ("put", f"/messages/{message}/reactions", {"emoji": "👍"}),
+        ("delete", f"/messages/{message}/reactions?emoji=👍", None),
+        ("put", f"/messages/{message}/pin", {"pinned": False}),
+        ("post", f"/messages/{message}/forward", {"conversation": group.pk}),
+        ("get", f"/conversations/{direct.pk}/pins", None),
+    ):
+        assert send(outsider, method, route, body).status_code == 404, route
+    assert Message.objects.filter(conversation=group).count() == 1

@@ -4,8 +4,10 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from essaim.accounts.models import User
@@ -109,3 +111,29 @@ def test_the_help_line_through_the_pages(personas: Personas) -> None:
     assert outsider.get(f"/chat/{request.conversation_id}/").status_code == 404
     assert outsider.post(f"/chat/help/requests/{request.pk}/claim/").status_code == 404
     assert "My badge" not in outsider.get("/chat/help/").content.decode()
+
+
+def test_react_pin_and_send_a_file_through_the_forms(
+    personas: Personas, settings: Any, tmp_path: Any
+) -> None:
+    settings.FILES_DIR = tmp_path / "files"
+    member, hr = signed_in(personas.member), signed_in(personas.hr)
+    direct, _ = services.direct_open(actor=personas.member, person=personas.hr)
+    notes = SimpleUploadedFile("notes.txt", b"agenda\n", "text/plain")
+    member.post(f"/chat/{direct.pk}/send/", {"body": "", "client_id": "f-1", "files": [notes]})
+    message = Message.objects.get()
+    assert message.attachments.get().name == "notes.txt"
+    hr.post(f"/chat/messages/{message.pk}/react/", {"emoji": "👍"})
+    hr.post(f"/chat/messages/{message.pk}/pin/")
+    page = member.get(f"/chat/{direct.pk}/").content.decode()
+    assert "notes.txt" in page and "👍 1" in page and "📌" in page
+    refused = hr.post(f"/chat/messages/{message.pk}/react/", {"emoji": "x"}, follow=True)
+    assert "Choose one of the proposed reactions." in refused.content.decode()
+    outsider = signed_in(personas.outsider)
+    for action in ("react", "pin"):
+        assert (
+            outsider.post(f"/chat/messages/{message.pk}/{action}/", {"emoji": "👍"}).status_code
+            == 404
+        )
+    message.refresh_from_db()
+    assert message.reactions.count() == 1 and message.pinned_by == personas.hr

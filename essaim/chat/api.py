@@ -13,11 +13,14 @@ from essaim import access
 from essaim.accounts.models import User
 from essaim.accounts.services import ServiceError
 from essaim.api_base import Id, InSchema, viewer
+from essaim.content.api import FileOut, file_out
+from essaim.content.models import ATTACHMENTS_MAX
 
 from . import selectors, services
 from .models import (
     BODY_MAX,
     CLIENT_ID_MAX,
+    REACTIONS,
     TITLE_MAX,
     Conversation,
     ConversationKind,
@@ -48,6 +51,12 @@ class ConversationOut(Schema):
     allowed: list[str]
 
 
+class ReactionOut(Schema):
+    emoji: str
+    count: int
+    mine: bool
+
+
 class MessageOut(Schema):
     id: int
     conversation: int
@@ -57,6 +66,9 @@ class MessageOut(Schema):
     client_id: str
     parent: int | None
     reply_count: int
+    reactions: list[ReactionOut]
+    files: list[FileOut]
+    pinned_at: datetime.datetime | None
     created_at: datetime.datetime
     edited_at: datetime.datetime | None
 
@@ -95,6 +107,9 @@ def message_out(message: Message) -> dict[str, Any]:
         "client_id": message.client_id,
         "parent": message.parent_id,
         "reply_count": message.reply_count,
+        "reactions": getattr(message, "reaction_list", []),
+        "files": [file_out(f) for f in getattr(message, "files", [])],
+        "pinned_at": message.pinned_at,
         "created_at": message.created_at,
         "edited_at": message.edited_at,
     }
@@ -242,13 +257,18 @@ def messages(
 
 
 class MessageIn(InSchema):
-    body: str = Field(max_length=BODY_MAX)
+    body: str = Field("", max_length=BODY_MAX)
     client_id: str | None = Field(
         None,
         max_length=CLIENT_ID_MAX,
         description="chosen by the client once per message: a retry never writes it twice",
     )
     parent: Id | None = Field(None, description="a reply in this message's thread")
+    attachments: list[Id] = Field(
+        default_factory=list,
+        max_length=ATTACHMENTS_MAX,
+        description="ids of files uploaded with POST /files (a file alone is a message)",
+    )
 
 
 @router.post(
@@ -270,13 +290,82 @@ def send(request: HttpRequest, conversation_id: Id, payload: MessageIn) -> Statu
         body=payload.body,
         client_id=payload.client_id,
         parent=parent,
+        attachments=payload.attachments,
     )
-    return Status(201 if new else 200, message_out(message))
+    return Status(201 if new else 200, _message(request, message.pk))
+
+
+def _message(request: HttpRequest, message_id: int) -> dict[str, Any]:
+    me = viewer(request)
+    found = access.access_message(me, message_id)
+    return message_out(selectors.decorated(me, [found])[0])
 
 
 @router.get("/messages/{message_id}", response=MessageOut, summary="One message")
 def message_get(request: HttpRequest, message_id: Id) -> dict[str, Any]:
-    return message_out(access.access_message(viewer(request), message_id))
+    return _message(request, message_id)
+
+
+class ReactionIn(InSchema):
+    emoji: str = Field(max_length=8, description=f"one of {' '.join(REACTIONS)}")
+
+
+@router.put("/messages/{message_id}/reactions", response=MessageOut, summary="React")
+def react(request: HttpRequest, message_id: Id, payload: ReactionIn) -> dict[str, Any]:
+    me = viewer(request)
+    message = access.access_message(me, message_id)
+    services.message_react(actor=me, message=message, emoji=payload.emoji)
+    return _message(request, message_id)
+
+
+class EmojiQuery(Schema):
+    emoji: str = Field(max_length=8)
+
+
+@router.delete(
+    "/messages/{message_id}/reactions", response=MessageOut, summary="Take a reaction back"
+)
+def unreact(request: HttpRequest, message_id: Id, params: Query[EmojiQuery]) -> dict[str, Any]:
+    me = viewer(request)
+    message = access.access_message(me, message_id)
+    services.message_react(actor=me, message=message, emoji=params.emoji, on=False)
+    return _message(request, message_id)
+
+
+class PinIn(InSchema):
+    pinned: bool
+
+
+@router.put("/messages/{message_id}/pin", response=MessageOut, summary="Pin or unpin")
+def pin(request: HttpRequest, message_id: Id, payload: PinIn) -> dict[str, Any]:
+    me = viewer(request)
+    message = access.access_message(me, message_id)
+    services.message_pin(actor=me, message=message, pinned=payload.pinned)
+    return _message(request, message_id)
+
+
+@router.get("/conversations/{conversation_id}/pins", response=list[MessageOut], summary="Pinned")
+def pinned(request: HttpRequest, conversation_id: Id) -> list[dict[str, Any]]:
+    me = viewer(request)
+    conversation = access.access_conversation(me, conversation_id)
+    return [message_out(m) for m in selectors.pins(me, conversation)]
+
+
+class ForwardIn(InSchema):
+    conversation: Id
+
+
+@router.post(
+    "/messages/{message_id}/forward",
+    response={201: MessageOut},
+    summary="Forward to a conversation you may write in",
+)
+def forward(request: HttpRequest, message_id: Id, payload: ForwardIn) -> Status[Any]:
+    me = viewer(request)
+    message = access.access_message(me, message_id)
+    target = access.access_conversation(me, payload.conversation, "post")
+    copy = services.message_forward(actor=me, message=message, to=target)
+    return Status(201, _message(request, copy.pk))
 
 
 @router.get("/messages/{message_id}/replies", response=list[MessageOut], summary="Its thread")
@@ -294,7 +383,8 @@ class MessagePatch(InSchema):
 def message_edit(request: HttpRequest, message_id: Id, payload: MessagePatch) -> dict[str, Any]:
     me = viewer(request)
     message = access.access_message(me, message_id)
-    return message_out(services.message_edit(actor=me, message=message, body=payload.body))
+    services.message_edit(actor=me, message=message, body=payload.body)
+    return _message(request, message_id)
 
 
 @router.delete("/messages/{message_id}", response={204: None}, summary="Delete a message")

@@ -106,6 +106,10 @@ class Message(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     edited_at = models.DateTimeField(null=True, blank=True)
     deleted_at = models.DateTimeField(null=True, blank=True)
+    pinned_at = models.DateTimeField(null=True, blank=True)
+    pinned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         constraints = [
@@ -122,6 +126,28 @@ class Message(models.Model):
 
     def __str__(self) -> str:
         return f"message {self.pk} in {self.conversation_id}"
+
+
+# The reactions a message may get: a short, shared set (as Teams and Viva Engage), so that
+# they read the same everywhere and count together.
+REACTIONS = ("👍", "❤️", "😂", "🎉", "😮", "😢", "🙏", "👀", "✅", "🚀")
+
+
+class MessageReaction(models.Model):
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="reactions")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    emoji = models.CharField(max_length=8)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["message", "user", "emoji"], name="message_reaction_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.emoji} on {self.message_id}"
 
 
 class MessageEdit(models.Model):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from django.db.models import Case, Count, F, OuterRef, QuerySet, Subquery, Value, When
@@ -9,8 +11,17 @@ from django.db.models.functions import Coalesce
 
 from essaim import access
 from essaim.communities.models import Membership
+from essaim.content.models import Attachment
 
-from .models import Conversation, HelpDesk, HelpRequest, HelpState, Message, Participant
+from .models import (
+    Conversation,
+    HelpDesk,
+    HelpRequest,
+    HelpState,
+    Message,
+    MessageReaction,
+    Participant,
+)
 
 PAGE = 50  # messages a history page holds
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
@@ -84,18 +95,53 @@ def history(
     if around is not None:
         older = list(found.filter(id__lte=around).order_by("-id")[: limit // 2 + 1])
         newer = list(found.filter(id__gt=around).order_by("id")[: limit // 2])
-        return older[::-1] + newer
+        return decorated(viewer, older[::-1] + newer)
     if after is not None:
-        return list(found.filter(id__gt=after).order_by("id")[:limit])
+        return decorated(viewer, list(found.filter(id__gt=after).order_by("id")[:limit]))
     if before is not None:
         found = found.filter(id__lt=before)
-    return list(found.order_by("-id")[:limit])[::-1]
+    return decorated(viewer, list(found.order_by("-id")[:limit])[::-1])
 
 
 def thread(viewer: access.Viewer, message: Message) -> list[Message]:
     """The replies to a thread's first message (read through access), oldest first."""
     replies = access.visible(viewer, Message.objects.filter(parent=message))
-    return list(replies.select_related("author").order_by("id"))
+    return decorated(viewer, list(replies.select_related("author").order_by("id")))
+
+
+def pins(viewer: access.Viewer, conversation: Conversation) -> list[Message]:
+    """The pinned messages of a conversation (read through access), latest pin first."""
+    found = access.visible(viewer, Message.objects.filter(conversation=conversation))
+    found = found.filter(pinned_at__isnull=False).select_related("author")
+    return decorated(viewer, list(found.order_by("-pinned_at")[:PAGE]))
+
+
+@dataclass
+class ReactionCount:
+    emoji: str
+    count: int
+    mine: bool
+
+
+def decorated(viewer: access.Viewer, messages: list[Message]) -> list[Message]:
+    """Each message with its ``reaction_list`` (per emoji: count, whether the viewer is
+    among them) and ``files``, in two queries for the page."""
+    ids = [m.pk for m in messages]
+    counts: dict[int, dict[str, ReactionCount]] = defaultdict(dict)
+    rows = MessageReaction.objects.filter(message_id__in=ids).values_list(
+        "message_id", "emoji", "user_id"
+    )
+    for message_id, emoji, user_id in rows.order_by("id"):
+        found = counts[message_id].setdefault(emoji, ReactionCount(emoji, 0, False))
+        found.count += 1
+        found.mine = found.mine or user_id == viewer.pk
+    files: dict[int, list[Attachment]] = defaultdict(list)
+    for file in Attachment.objects.filter(message_id__in=ids).order_by("pk"):
+        files[file.message_id or 0].append(file)
+    for message in messages:
+        message.reaction_list = list(counts[message.pk].values())  # type: ignore[attr-defined]
+        message.files = files.get(message.pk, [])  # type: ignore[attr-defined]
+    return messages
 
 
 def own_state(viewer: access.Viewer, conversation: Conversation) -> Participant | None:

@@ -19,12 +19,14 @@ from essaim.accounts.models import User
 from essaim.accounts.services import ServiceError, clean_text
 from essaim.accounts.throttle import Throttle
 from essaim.communities.models import Community
-from essaim.content.services import render_text
+from essaim.content.models import Attachment
+from essaim.content.services import claim_attachments, render_text
 from essaim.realtime import events
 
 from .models import (
     BODY_MAX,
     CLIENT_ID_MAX,
+    REACTIONS,
     TITLE_MAX,
     Conversation,
     ConversationKind,
@@ -33,6 +35,7 @@ from .models import (
     HelpState,
     Message,
     MessageEdit,
+    MessageReaction,
     Participant,
 )
 
@@ -228,9 +231,11 @@ def message_send(
     body: str,
     client_id: str | None = None,
     parent: Message | None = None,
+    attachments: Sequence[int] = (),
 ) -> tuple[Message, bool]:
-    """A message (or a reply in ``parent``'s thread), and whether it is new: a send
-    retried with the same ``client_id`` returns the message written the first time."""
+    """A message (or a reply in ``parent``'s thread), with files the actor uploaded
+    (content's POST /files), and whether it is new: a send retried with the same
+    ``client_id`` returns the message written the first time."""
     _require(access.can(actor, "post", conversation))
     client_id = clean_text(client_id or "", "client_id", CLIENT_ID_MAX)
     if client_id:
@@ -241,7 +246,7 @@ def message_send(
                     _("This client id was used for another message."), field="client_id"
                 )
             return sent, False
-    body = clean_text(body, "body", BODY_MAX, required=True)
+    body = clean_text(body, "body", BODY_MAX, required=not attachments)
     if parent is not None:
         if parent.conversation_id != conversation.pk or parent.deleted_at is not None:
             raise ServiceError(_("This message is not in this conversation."), field="parent")
@@ -249,6 +254,7 @@ def message_send(
     _throttle(actor, conversation)
     try:
         with transaction.atomic():
+            files = claim_attachments(actor, attachments)
             message = Message.objects.create(
                 conversation=conversation,
                 author=actor,
@@ -257,6 +263,7 @@ def message_send(
                 client_id=client_id,
                 parent=parent,
             )
+            Attachment.objects.filter(pk__in=[f.pk for f in files]).update(message=message)
             Conversation.objects.filter(pk=conversation.pk).update(
                 last_message_at=message.created_at
             )
@@ -277,6 +284,42 @@ def message_send(
             raise
         return Message.objects.get(author=actor, client_id=client_id), False
     return message, True
+
+
+def message_react(*, actor: User, message: Message, emoji: str, on: bool = True) -> None:
+    """Add (or, with ``on`` False, take back) one of REACTIONS."""
+    _require(access.can(actor, "react", message))
+    if emoji not in REACTIONS:
+        raise ServiceError(_("Choose one of the proposed reactions."), field="emoji")
+    with transaction.atomic():
+        mine = MessageReaction.objects.filter(message=message, user=actor, emoji=emoji)
+        if on:
+            MessageReaction.objects.get_or_create(message=message, user=actor, emoji=emoji)
+        else:
+            mine.delete()
+        _event("chat.reaction", message.conversation, {"message": message.pk})
+
+
+def message_pin(*, actor: User, message: Message, pinned: bool = True) -> Message:
+    """Pin a message to its conversation (or unpin it)."""
+    _require(access.can(actor, "pin", message))
+    with transaction.atomic():
+        message.pinned_at = timezone.now() if pinned else None
+        message.pinned_by = actor if pinned else None
+        message.save(update_fields=["pinned_at", "pinned_by"])
+        _event("chat.pinned", message.conversation, {"message": message.pk, "pinned": pinned})
+    return message
+
+
+def message_forward(*, actor: User, message: Message, to: Conversation) -> Message:
+    """A copy of ``message`` sent to another conversation the actor may post in, quoted
+    and signed with its author's name."""
+    _require(access.can(actor, "forward", message))
+    quoted = "\n".join(f"> {line}" for line in message.body.splitlines() or [""])
+    credit = _("Forwarded from %(name)s") % {"name": message.author.display_name}
+    body = f"{quoted}\n\n*{credit}*"[:BODY_MAX]
+    forwarded, _new = message_send(actor=actor, conversation=to, body=body)
+    return forwarded
 
 
 def message_edit(*, actor: User, message: Message, body: str) -> Message:

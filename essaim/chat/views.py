@@ -20,11 +20,13 @@ from django.views.decorators.http import require_POST
 from essaim import access
 from essaim.accounts.models import User
 from essaim.accounts.services import ServiceError
+from essaim.content.views import upload_files
 from essaim.realtime import events
 
 from . import selectors, services
 from .models import (
     BODY_MAX,
+    REACTIONS,
     TITLE_MAX,
     Conversation,
     ConversationKind,
@@ -81,10 +83,12 @@ def _page_context(me: User, conversation: Conversation, **extra: Any) -> dict[st
         "conversations": _list(me),
         "current": conversation,
         "allowed": {a for a in ("post", "manage", "leave") if access.can(me, a, conversation)},
+        "can_post": access.can(me, "post", conversation),
         "state": selectors.own_state(me, conversation),
         "client_id": uuid.uuid4().hex,
         "limits": {"body": BODY_MAX, "title": TITLE_MAX},
         "page": selectors.PAGE,
+        "reactions": REACTIONS,
         "help": _help_of(me, conversation),
         **extra,
     }
@@ -128,7 +132,13 @@ def newer(request: HttpRequest, conversation_id: int) -> HttpResponse:
     found = selectors.history(
         me, conversation, after=_id(request.GET.get("after", "")) or 0, limit=NEWER_MAX
     )
-    return render(request, "chat/messages.html", {"history": found, "me": me})
+    context = {
+        "history": found,
+        "me": me,
+        "can_post": access.can(me, "post", conversation),
+        "reactions": REACTIONS,
+    }
+    return render(request, "chat/messages.html", context)
 
 
 @login_required
@@ -209,6 +219,7 @@ def conversation_act(request: HttpRequest, conversation_id: int, action: str) ->
                 body=request.POST.get("body", ""),
                 client_id=request.POST.get("client_id") or None,
                 parent=parent,
+                attachments=upload_files(request, me),
             )
         elif action in ("mute", "unmute", "favourite", "unfavourite"):
             flag = not action.startswith("un")
@@ -232,12 +243,17 @@ def conversation_act(request: HttpRequest, conversation_id: int, action: str) ->
 @login_required
 @require_POST
 def message_act(request: HttpRequest, message_id: int, action: str) -> HttpResponse:
-    """Edit or delete one's message."""
+    """Edit or delete one's message; react, pin or unpin."""
     me = _me(request)
     message = access.access_message(me, message_id)
-    target = reverse("conversation", args=[message.conversation_id])
+    target = reverse("conversation", args=[message.conversation_id]) + f"#message-{message.pk}"
     try:
-        if action == "edit":
+        if action in ("react", "unreact"):
+            emoji = request.POST.get("emoji", "")
+            services.message_react(actor=me, message=message, emoji=emoji, on=action == "react")
+        elif action in ("pin", "unpin"):
+            services.message_pin(actor=me, message=message, pinned=action == "pin")
+        elif action == "edit":
             services.message_edit(actor=me, message=message, body=request.POST.get("body", ""))
         elif action == "delete":
             services.message_delete(actor=me, message=message)

@@ -308,12 +308,12 @@ class Hashtag(models.Model):
 
 
 class Attachment(models.Model):
-    """A file uploaded by ``uploader``; unattached until a post, a comment, a question or
-    an answer takes it (the worker removes unattached files after a day). Stored under a
-    random key (content.files), never under the uploaded name. A comment's file also
-    names its post, an answer's its question."""
+    """A file uploaded by ``uploader``; unattached until a post, a comment, a question, an
+    answer or a chat message takes it (the worker removes unattached files after a day).
+    Stored under a random key (content.files), never under the uploaded name. A comment's
+    file also names its post, an answer's its question."""
 
-    UNATTACHED = Q(post__isnull=True, question__isnull=True)
+    UNATTACHED = Q(post__isnull=True, question__isnull=True, message__isnull=True)
 
     uploader = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
@@ -333,6 +333,13 @@ class Attachment(models.Model):
     )
     answer = models.ForeignKey(
         "knowledge.Answer",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="attachments",
+    )
+    message = models.ForeignKey(
+        "chat.Message",
         null=True,
         blank=True,
         on_delete=models.CASCADE,

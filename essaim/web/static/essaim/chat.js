@@ -142,8 +142,10 @@
         }
       });
       form.addEventListener("submit", (event) => {
-        if (main.dataset.thread || !body.value.trim()) return; // threads post the form
+        const files = form.querySelector("input[type=file]");
+        if (main.dataset.thread || (files && files.files.length)) return; // the form posts
         event.preventDefault();
+        if (!body.value.trim()) return;
         const clientId = form.elements.client_id.value;
         const text = body.value;
         fetch(`/api/v1/conversations/${conversation}/messages`, {
