@@ -252,21 +252,24 @@ def message_send(
             raise ServiceError(_("This message is not in this conversation."), field="parent")
         parent = parent.parent or parent
     _throttle(actor, conversation)
+    html = render_text(actor, body)[0]  # before the lock below
     try:
         with transaction.atomic():
+            # The conversation's row first: its messages then get their ids and commit in
+            # one order, so that live delivery (commit order) and history (id order) agree.
+            now = timezone.now()
+            Conversation.objects.filter(pk=conversation.pk).update(last_message_at=now)
             files = claim_attachments(actor, attachments)
             message = Message.objects.create(
                 conversation=conversation,
                 author=actor,
                 body=body,
-                html=render_text(actor, body)[0],
+                html=html,
                 client_id=client_id,
                 parent=parent,
+                created_at=now,
             )
             Attachment.objects.filter(pk__in=[f.pk for f in files]).update(message=message)
-            Conversation.objects.filter(pk=conversation.pk).update(
-                last_message_at=message.created_at
-            )
             if parent is not None:
                 Message.objects.filter(pk=parent.pk).update(reply_count=F("reply_count") + 1)
             if conversation.kind == ConversationKind.HELP:

@@ -1,0 +1,261 @@
+"""Chat: sending, delivery and opening a conversation, through a real server.
+
+In a throwaway PostgreSQL database (see bench_directory.py), with Redis, one Essaim
+process (`essaim serve --no-worker`) on loopback, and people with API tokens:
+
+(1) two people in a direct conversation: Alice sends --messages (300) messages 20 ms
+    apart through `POST /api/v1/conversations/{id}/messages` (each with a client id);
+    Bob listens on his socket. Send round trip (request to response) and send-to-delivery
+    (request to Bob's `chat.message` frame) p50/p99. Targets: send p50 < 30 ms and
+    p99 < 40 ms; delivery p50 < 35 ms and p99 < 50 ms.
+(2) 8 senders into one group conversation, as fast as each can, for --seconds (10):
+    accepted messages per second (target >= 150), and on a ninth member's socket every
+    one delivered once, in order.
+(4) opening a conversation: `GET …/messages?limit=50` of a conversation of 1,000
+    messages, 200 times after 20: p95 (target < 30 ms; on loopback, so it includes HTTP).
+
+The flood limit is raised for the run (`CHAT_MESSAGES_PER_WINDOW`). (3), a thousand
+clients in a hundred conversations, is still to come. Figures are printed, never asserted.
+
+    python bench/bench_chat.py [--messages 300] [--seconds 10]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import secrets
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from bench_api_me import HOST, ROOT, free_port, stop, wait_ready
+from bench_directory import in_throwaway_database, pct
+
+SENDERS = 8
+
+
+def people(count: int) -> list[tuple[int, str]]:
+    """Employees with a write token each: (user id, raw token)."""
+    from essaim.accounts.models import ApiToken, TokenScope, User, UserKind
+    from essaim.accounts.services import TOKEN_PREFIX, hash_token
+
+    found = []
+    for i in range(count):
+        user = User.objects.create(
+            email=f"chat{i}@bench.example", display_name=f"Bench {i}", kind=UserKind.EMPLOYEE,
+            password="!",
+        )  # fmt: skip
+        raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
+        ApiToken.objects.create(
+            user=user, name="bench", prefix=raw[:10], key_hash=hash_token(raw),
+            scope=TokenScope.WRITE,
+        )  # fmt: skip
+        found.append((user.pk, raw))
+    return found
+
+
+async def listen(port: int, token: str, head: int, frames: list[tuple[float, dict]], ready: Any):
+    from websockets.asyncio.client import connect
+
+    headers = {"Authorization": f"Bearer {token}"}
+    async with connect(f"ws://{HOST}:{port}/ws/", additional_headers=headers, proxy=None) as ws:
+        await ws.send(json.dumps({"type": "resume", "last_event_id": head}))
+        ready.set()
+        async for raw in ws:
+            frame = json.loads(raw)
+            if frame.get("type") == "chat.message":
+                frames.append((time.perf_counter(), frame["data"]))
+
+
+async def pair(port: int, alice: str, bob: str, conversation: int, args: Any, head: int):
+    import httpx
+
+    frames: list[tuple[float, dict]] = []
+    ready = asyncio.Event()
+    listener = asyncio.create_task(listen(port, bob, head, frames, ready))
+    await asyncio.wait_for(ready.wait(), 10)
+    await asyncio.sleep(0.5)
+    sent: dict[int, float] = {}
+    rtt: list[float] = []
+    url = f"http://{HOST}:{port}/api/v1/conversations/{conversation}/messages"
+    async with httpx.AsyncClient(headers={"Authorization": f"Bearer {alice}"}) as client:
+        started = time.perf_counter()
+        for n in range(args.messages):
+            await asyncio.sleep(max(0.0, started + n * 0.02 - time.perf_counter()))
+            begin = time.perf_counter()
+            answer = await client.post(url, json={"body": f"m{n}", "client_id": f"a-{n}"})
+            rtt.append((time.perf_counter() - begin) * 1000)
+            sent[answer.json()["id"]] = begin
+    await asyncio.sleep(2)
+    listener.cancel()
+    delivery = [(at - sent[d["message"]]) * 1000 for at, d in frames if d["message"] in sent]
+    return rtt, delivery, len(sent) - len({d["message"] for _at, d in frames})
+
+
+async def crowd(port: int, tokens: list[str], listener_token: str, conversation: int, args: Any,
+                head: int) -> dict[str, Any]:  # fmt: skip
+    import httpx
+
+    frames: list[tuple[float, dict]] = []
+    ready = asyncio.Event()
+    listener = asyncio.create_task(listen(port, listener_token, head, frames, ready))
+    await asyncio.wait_for(ready.wait(), 10)
+    await asyncio.sleep(0.5)
+    url = f"http://{HOST}:{port}/api/v1/conversations/{conversation}/messages"
+    accepted: list[int] = []
+    refused = 0
+    deadline = time.perf_counter() + args.seconds
+
+    async def sender(index: int, token: str) -> None:
+        nonlocal refused
+        async with httpx.AsyncClient(headers={"Authorization": f"Bearer {token}"}) as client:
+            n = 0
+            while time.perf_counter() < deadline:
+                answer = await client.post(url, json={"body": f"s{index}-{n}"}, timeout=30)
+                n += 1
+                if answer.status_code == 201:
+                    accepted.append(answer.json()["id"])
+                else:
+                    refused += 1
+
+    await asyncio.gather(*(sender(i, t) for i, t in enumerate(tokens)))
+    await asyncio.sleep(3)
+    listener.cancel()
+    got = [d["message"] for _at, d in frames]
+    return {
+        "accepted": len(accepted),
+        "per_second": len(accepted) / args.seconds,
+        "refused": refused,
+        "delivered": len(set(got) & set(accepted)),
+        "duplicated": len(got) - len(set(got)),
+        "in_order": got == sorted(got),
+    }
+
+
+async def opening(port: int, token: str, conversation: int) -> list[float]:
+    import httpx
+
+    url = f"http://{HOST}:{port}/api/v1/conversations/{conversation}/messages?limit=50"
+    times = []
+    async with httpx.AsyncClient(headers={"Authorization": f"Bearer {token}"}) as client:
+        for n in range(220):
+            begin = time.perf_counter()
+            answer = await client.get(url)
+            assert answer.status_code == 200 and len(answer.json()) == 50
+            if n >= 20:
+                times.append((time.perf_counter() - begin) * 1000)
+    return times
+
+
+def measure(args: argparse.Namespace) -> int:
+    prefix = f"essaim-bench-{os.getpid()}"
+    os.environ.update(
+        {
+            "REDIS_URL": args.redis_url,
+            "ESSAIM_REDIS_PREFIX": prefix,
+            "ALLOWED_HOSTS": HOST,
+            "LOG_LEVEL": "WARNING",
+            "DJANGO_SETTINGS_MODULE": "essaim.settings",
+            "CHAT_MESSAGES_PER_WINDOW": "100000",
+        }
+    )
+    os.environ.pop("ESSAIM_PRODUCTION", None)
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    from essaim.accounts.models import User
+    from essaim.chat import services
+    from essaim.realtime import events
+
+    call_command("migrate", verbosity=0)
+    everyone = people(SENDERS + 2)
+    users = {pk: User.objects.get(pk=pk) for pk, _raw in everyone}
+    (alice, alice_token), (bob, bob_token) = everyone[:2]
+    direct, _new = services.direct_open(actor=users[alice], person=users[bob])
+    group = services.group_create(
+        actor=users[alice], title="Bench", people=[pk for pk, _raw in everyone[1:]]
+    )
+    history = services.group_create(actor=users[alice], title="History", people=[bob])
+    for n in range(1000):
+        services.message_send(actor=users[alice], conversation=history, body=f"old {n}")
+    events.publish()
+    port = free_port()
+    log = Path(os.environ["ESSAIM_VAR_DIR"]).parent / "server.log"
+    command = [str(Path(sys.executable).with_name("essaim")), "serve", "--no-worker"]
+    command += ["--host", HOST, "--port", str(port)]
+    with log.open("wb") as out:
+        server = subprocess.Popen(command, cwd=ROOT, env=dict(os.environ), stdout=out,
+                                  stderr=subprocess.STDOUT, start_new_session=True)  # fmt: skip
+    try:
+        wait_ready(server, log, port, "/api/v1/me", {"Authorization": f"Bearer {alice_token}"})
+        print(f"server      one Essaim process on {HOST}:{port}, Redis prefix {prefix}")
+        head = events.head_now()
+        rtt, delivery, lost = asyncio.run(pair(port, alice_token, bob_token, direct.pk, args, head))
+        head = events.head_now()
+        senders = [raw for _pk, raw in everyone[2:]]
+        crowded = asyncio.run(crowd(port, senders, bob_token, group.pk, args, head))
+        opened = asyncio.run(opening(port, bob_token, history.pk))
+    finally:
+        stop(server)
+    rtt, delivery, opened = sorted(rtt), sorted(delivery), sorted(opened)
+    send50, send99 = pct(rtt, 50), pct(rtt, 99)
+    got50, got99 = pct(delivery, 50), pct(delivery, 99)
+    open95 = pct(opened, 95)
+    print(f"(1) two people, {args.messages} messages 20 ms apart")
+    print(f"    send round trip       p50 {send50:6.1f} ms  p99 {send99:6.1f} ms")
+    print(f"    send to delivery      p50 {got50:6.1f} ms  p99 {got99:6.1f} ms  ({lost} lost)")
+    print(f"(2) {SENDERS} senders into one conversation for {args.seconds:g} s")
+    print(
+        f"    {crowded['per_second']:.0f} accepted messages/s ({crowded['accepted']:,}, "
+        f"{crowded['refused']} refused); delivered {crowded['delivered']:,}, "
+        f"{crowded['duplicated']} twice, in order: {'yes' if crowded['in_order'] else 'NO'}"
+    )
+    print(f"(4) opening a conversation (last 50 of 1,000)  p95 {open95:6.1f} ms")
+    targets = {
+        "send p50 < 30 ms, p99 < 40 ms": send50 < 30 and send99 < 40,
+        "delivery p50 < 35 ms, p99 < 50 ms": got50 < 35 and got99 < 50 and lost == 0,
+        ">= 150 accepted messages/s, each delivered once in order": crowded["per_second"] >= 150
+        and crowded["delivered"] == crowded["accepted"]
+        and crowded["duplicated"] == 0
+        and crowded["in_order"],
+        "opening p95 < 30 ms": open95 < 30,
+    }
+    for name, met in targets.items():
+        print(f"target      {name}: {'met' if met else 'MISSED'}")
+    summary = {
+        "bench": "chat",
+        "send_ms": {"p50": round(send50, 1), "p99": round(send99, 1)},
+        "delivery_ms": {"p50": round(got50, 1), "p99": round(got99, 1), "lost": lost},
+        "crowd": crowded,
+        "open_p95_ms": round(open95, 1),
+    }
+    print(json.dumps(summary))
+    return 0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--messages", type=int, default=300, help="(1) messages sent (300)")
+    parser.add_argument("--seconds", type=float, default=10, help="(2) seconds of load (10)")
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres"),
+        help="PostgreSQL server to make the throwaway database on",
+    )
+    parser.add_argument(
+        "--redis-url",
+        default=os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
+        help="Redis server (keys and channels under essaim-bench-<pid>)",
+    )
+    return in_throwaway_database(parser.parse_args(), measure)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
