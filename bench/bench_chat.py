@@ -11,13 +11,17 @@ process (`essaim serve --no-worker`) on loopback, and people with API tokens:
 (2) 8 senders into one group conversation, as fast as each can, for --seconds (10):
     accepted messages per second (target >= 150), and on a ninth member's socket every
     one delivered once, in order.
+(3) --clients (1,000) people, each with a socket open, in --clients/10 groups of ten;
+    --crowd-senders (50), one per group, each sending a message every --interval (1 s)
+    for --crowd-seconds (60): accepted messages per second, delivery to every member's
+    socket (the sender's own included) p50/p95/p99, lost and duplicated deliveries.
 (4) opening a conversation: `GET …/messages?limit=50` of a conversation of 1,000
     messages, 200 times after 20: p95 (target < 30 ms; on loopback, so it includes HTTP).
 
-The flood limit is raised for the run (`CHAT_MESSAGES_PER_WINDOW`). (3), a thousand
-clients in a hundred conversations, is still to come. Figures are printed, never asserted.
+The flood limit is raised for the run (`CHAT_MESSAGES_PER_WINDOW`). The clients run in
+this process, on the same two cores as the server. Figures are printed, never asserted.
 
-    python bench/bench_chat.py [--messages 300] [--seconds 10]
+    python bench/bench_chat.py [--messages 300] [--seconds 10] [--clients 1000]
 """
 
 from __future__ import annotations
@@ -39,24 +43,23 @@ from bench_directory import in_throwaway_database, pct
 SENDERS = 8
 
 
-def people(count: int) -> list[tuple[int, str]]:
+def people(count: int, start: int = 0) -> list[tuple[int, str]]:
     """Employees with a write token each: (user id, raw token)."""
     from essaim.accounts.models import ApiToken, TokenScope, User, UserKind
     from essaim.accounts.services import TOKEN_PREFIX, hash_token
 
-    found = []
-    for i in range(count):
-        user = User.objects.create(
-            email=f"chat{i}@bench.example", display_name=f"Bench {i}", kind=UserKind.EMPLOYEE,
-            password="!",
-        )  # fmt: skip
-        raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
-        ApiToken.objects.create(
-            user=user, name="bench", prefix=raw[:10], key_hash=hash_token(raw),
-            scope=TokenScope.WRITE,
-        )  # fmt: skip
-        found.append((user.pk, raw))
-    return found
+    users = User.objects.bulk_create(
+        User(email=f"chat{i}@bench.example", display_name=f"Bench {i}", kind=UserKind.EMPLOYEE,
+             password="!")
+        for i in range(start, start + count)
+    )  # fmt: skip
+    raws = [TOKEN_PREFIX + secrets.token_urlsafe(32) for _user in users]
+    ApiToken.objects.bulk_create(
+        ApiToken(user=user, name="bench", prefix=raw[:10], key_hash=hash_token(raw),
+                 scope=TokenScope.WRITE)
+        for user, raw in zip(users, raws, strict=True)
+    )  # fmt: skip
+    return [(user.pk, raw) for user, raw in zip(users, raws, strict=True)]
 
 
 async def listen(port: int, token: str, head: int, frames: list[tuple[float, dict]], ready: Any):
@@ -137,6 +140,81 @@ async def crowd(port: int, tokens: list[str], listener_token: str, conversation:
     }
 
 
+async def many(port: int, groups: list[list[tuple[int, str]]], conversations: list[int],
+               args: Any, head: int) -> dict[str, Any]:  # fmt: skip
+    """(3): everyone's socket open; one sender per group, paced; every delivery timed."""
+    import httpx
+    from websockets.asyncio.client import connect
+
+    arrivals: dict[int, list[float]] = {}  # message id -> arrival times on all sockets
+    sockets: list[Any] = []
+
+    async def listen_one(token: str) -> None:
+        headers = {"Authorization": f"Bearer {token}"}
+        ws = await connect(f"ws://{HOST}:{port}/ws/", additional_headers=headers, proxy=None,
+                           open_timeout=60)  # fmt: skip
+        sockets.append(ws)
+        await ws.send(json.dumps({"type": "resume", "last_event_id": head}))
+        async for raw in ws:
+            frame = json.loads(raw)
+            if frame.get("type") == "chat.message":
+                arrivals.setdefault(frame["data"]["message"], []).append(time.perf_counter())
+
+    tokens = [raw for group in groups for _pk, raw in group]
+    listeners = []
+    for start in range(0, len(tokens), 50):  # connect by fifties, as a morning would
+        listeners += [asyncio.create_task(listen_one(t)) for t in tokens[start : start + 50]]
+        await asyncio.sleep(0.2)
+    while len(sockets) < len(tokens):
+        await asyncio.sleep(0.1)
+    await asyncio.sleep(2)
+    sent: dict[int, float] = {}
+    refused = 0
+    senders = min(args.crowd_senders, len(groups))
+    deadline = time.perf_counter() + args.crowd_seconds
+
+    async def sender(group: list[tuple[int, str]], conversation: int) -> None:
+        nonlocal refused
+        url = f"http://{HOST}:{port}/api/v1/conversations/{conversation}/messages"
+        headers = {"Authorization": f"Bearer {group[0][1]}"}
+        async with httpx.AsyncClient(headers=headers, timeout=60) as client:
+            await asyncio.sleep(args.interval * secrets.randbelow(1000) / 1000)  # spread out
+            n = 0
+            while time.perf_counter() < deadline:
+                begin = time.perf_counter()
+                answer = await client.post(url, json={"body": f"c{conversation}-{n}"})
+                n += 1
+                if answer.status_code == 201:
+                    sent[answer.json()["id"]] = begin
+                else:
+                    refused += 1
+                await asyncio.sleep(max(0.0, begin + args.interval - time.perf_counter()))
+
+    await asyncio.gather(*(sender(groups[i], conversations[i]) for i in range(senders)))
+    await asyncio.sleep(5)
+    for task in listeners:
+        task.cancel()
+    for ws in sockets:
+        await ws.close()
+    members = len(groups[0])
+    delivery = sorted(
+        (at - sent[m]) * 1000 for m, times in arrivals.items() if m in sent for at in times
+    )
+    received = {m: len(times) for m, times in arrivals.items() if m in sent}
+    return {
+        "clients": len(tokens),
+        "conversations": len(groups),
+        "senders": senders,
+        "accepted": len(sent),
+        "per_second": len(sent) / args.crowd_seconds,
+        "refused": refused,
+        "deliveries": len(delivery),
+        "lost": sum(max(0, members - received.get(m, 0)) for m in sent),
+        "duplicated": sum(max(0, n - members) for n in received.values()),
+        "delivery_ms": {p: round(pct(delivery, p), 1) for p in (50, 95, 99)} if delivery else {},
+    }
+
+
 async def opening(port: int, token: str, conversation: int) -> list[float]:
     import httpx
 
@@ -185,6 +263,16 @@ def measure(args: argparse.Namespace) -> int:
     history = services.group_create(actor=users[alice], title="History", people=[bob])
     for n in range(1000):
         services.message_send(actor=users[alice], conversation=history, body=f"old {n}")
+    crowd_people = people(args.clients, start=len(everyone))
+    groups = [crowd_people[i : i + 10] for i in range(0, len(crowd_people), 10)]
+    rooms = [
+        services.group_create(
+            actor=User.objects.get(pk=group[0][0]),
+            title=f"Room {n}",
+            people=[pk for pk, _raw in group[1:]],
+        ).pk
+        for n, group in enumerate(groups)
+    ]
     events.publish()
     port = free_port()
     log = Path(os.environ["ESSAIM_VAR_DIR"]).parent / "server.log"
@@ -201,6 +289,8 @@ def measure(args: argparse.Namespace) -> int:
         head = events.head_now()
         senders = [raw for _pk, raw in everyone[2:]]
         crowded = asyncio.run(crowd(port, senders, bob_token, group.pk, args, head))
+        head = events.head_now()
+        crowd3 = asyncio.run(many(port, groups, rooms, args, head)) if args.clients else {}
         opened = asyncio.run(opening(port, bob_token, history.pk))
     finally:
         stop(server)
@@ -217,6 +307,20 @@ def measure(args: argparse.Namespace) -> int:
         f"{crowded['refused']} refused); delivered {crowded['delivered']:,}, "
         f"{crowded['duplicated']} twice, in order: {'yes' if crowded['in_order'] else 'NO'}"
     )
+    if crowd3:
+        got = crowd3["delivery_ms"]
+        print(
+            f"(3) {crowd3['clients']:,} sockets in {crowd3['conversations']} conversations, "
+            f"{crowd3['senders']} senders every {args.interval:g} s for {args.crowd_seconds:g} s"
+        )
+        print(
+            f"    {crowd3['per_second']:.1f} accepted messages/s ({crowd3['accepted']:,}, "
+            f"{crowd3['refused']} refused); {crowd3['deliveries']:,} deliveries"
+        )
+        print(
+            f"    delivery p50 {got.get(50, 0):.1f} ms  p95 {got.get(95, 0):.1f} ms  "
+            f"p99 {got.get(99, 0):.1f} ms; {crowd3['lost']} lost, {crowd3['duplicated']} twice"
+        )
     print(f"(4) opening a conversation (last 50 of 1,000)  p95 {open95:6.1f} ms")
     targets = {
         "send p50 < 30 ms, p99 < 40 ms": send50 < 30 and send99 < 40,
@@ -234,6 +338,7 @@ def measure(args: argparse.Namespace) -> int:
         "send_ms": {"p50": round(send50, 1), "p99": round(send99, 1)},
         "delivery_ms": {"p50": round(got50, 1), "p99": round(got99, 1), "lost": lost},
         "crowd": crowded,
+        "thousand": crowd3,
         "open_p95_ms": round(open95, 1),
     }
     print(json.dumps(summary))
@@ -244,6 +349,10 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--messages", type=int, default=300, help="(1) messages sent (300)")
     parser.add_argument("--seconds", type=float, default=10, help="(2) seconds of load (10)")
+    parser.add_argument("--clients", type=int, default=1000, help="(3) sockets (1000; 0: skip)")
+    parser.add_argument("--crowd-senders", type=int, default=50, help="(3) senders (50)")
+    parser.add_argument("--crowd-seconds", type=float, default=60, help="(3) seconds (60)")
+    parser.add_argument("--interval", type=float, default=1, help="(3) s between sends (1)")
     parser.add_argument(
         "--database-url",
         default=os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres"),

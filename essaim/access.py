@@ -29,6 +29,7 @@ from essaim.chat.models import (
     ConversationKind,
     HelpRequest,
     HelpState,
+    IncomingWebhook,
     Message,
     Participant,
 )
@@ -111,7 +112,7 @@ class Rule(Generic[M]):
 
 class UserRule(Rule[User]):
     """People: employees see everyone; an external user sees themselves and the members
-    of the external communities they belong to.
+    of the external communities they belong to; a bot, the members of its communities.
     "edit_profile": the person, administrators and HR; "edit_org" (job, unit, site,
     manager): administrators and HR; "manage" (accounts, roles): administrators."""
 
@@ -125,7 +126,7 @@ class UserRule(Rule[User]):
             if sees_everyone(user) or user.pk == obj.pk:
                 return True
             return Membership.objects.filter(
-                user=obj, community__in=_external_communities_of(user)
+                user=obj, community__in=_shared_communities_of(user)
             ).exists()
         if action == "manage":
             return is_admin(user)
@@ -141,13 +142,13 @@ class UserRule(Rule[User]):
         if sees_everyone(user):
             return qs
         shared = Membership.objects.filter(
-            user=OuterRef("pk"), community__in=_external_communities_of(user)
+            user=OuterRef("pk"), community__in=_shared_communities_of(user)
         )
         return qs.filter(Q(id=user.id) | Exists(shared))
 
     def audience(self, obj: User) -> QuerySet[User]:
         shared = Membership.objects.filter(
-            user=OuterRef("pk"), community__in=_external_communities_of(obj)
+            user=OuterRef("pk"), community__in=_shared_communities_of(obj)
         )
         return active_users().filter(insiders() | Q(pk=obj.pk) | Exists(shared))
 
@@ -157,10 +158,12 @@ def insiders() -> Q:
     return Q(kind=UserKind.EMPLOYEE) | Q(is_admin=True)
 
 
-def _external_communities_of(user: User) -> QuerySet[Membership, Any]:
-    return Membership.objects.filter(
-        user=user, community__visibility=CommunityVisibility.EXTERNAL
-    ).values("community")
+def _shared_communities_of(user: User) -> QuerySet[Membership, Any]:
+    """The communities whose members a user who does not see everyone sees."""
+    mine = Membership.objects.filter(user=user)
+    if user.kind != UserKind.BOT:
+        mine = mine.filter(community__visibility=CommunityVisibility.EXTERNAL)
+    return mine.values("community")
 
 
 class AuditEntryRule(Rule[AuditEntry]):
@@ -1030,12 +1033,15 @@ class ConversationRule(Rule[Conversation]):
     - post: those; in a channel, the community's writers while it is not archived; in a
       direct conversation, while the other person is still active.
     - manage (rename, add people) and leave: a group's participants.
+    - webhooks (incoming webhooks of a channel): the community's owners and animators,
+      while it is not archived. A live webhook's bot posts in its channel (and reads
+      nothing).
     - A help request's conversation: its asker, and every helper of its desk (the rota
       sees the queue); post: the asker and, once a helper claimed it, that helper, until
       it is resolved."""
 
     model = Conversation
-    actions = frozenset({VIEW, "post", "manage", "leave"})
+    actions = frozenset({VIEW, "post", "manage", "leave", "webhooks"})
 
     def can(self, user: Viewer, action: str, obj: Conversation) -> bool:
         if action not in self.actions:
@@ -1048,9 +1054,15 @@ class ConversationRule(Rule[Conversation]):
             if action == VIEW:
                 return role is not None
             if action == "post":
+                if role is None and user.kind == UserKind.BOT:
+                    hook = IncomingWebhook.objects.filter(bot=user, revoked_at__isnull=True)
+                    live = hook.filter(conversation=obj).exists()
+                    role = CommunityRole.MEMBER if live else None
                 rule = RULES[Community]
                 assert isinstance(rule, CommunityRule)
                 return rule.decide(user, "post", obj.community, role)
+            if action == "webhooks":
+                return role in RUNNERS and not obj.community.archived
             return False
         if obj.kind == ConversationKind.HELP:
             request = obj.help_request

@@ -12,7 +12,7 @@ from django.test import Client
 
 from essaim.accounts.models import User
 from essaim.chat import services
-from essaim.chat.models import Conversation, HelpRequest, Message
+from essaim.chat.models import Conversation, HelpRequest, IncomingWebhook, Message
 from essaim.communities.models import Visibility
 from tests.conftest import Personas
 from tests.test_communities import build
@@ -40,6 +40,7 @@ def test_an_outsider_sees_nothing_of_a_conversation(personas: Personas) -> None:
         (f"/chat/{channel.pk}/", "/chat/999999/"),
         (f"/chat/{channel.pk}/newer/?after=0", "/chat/999999/newer/?after=0"),
         (f"/chat/messages/{message.pk}/", "/chat/messages/999999/"),
+        (f"/chat/{channel.pk}/webhooks/", "/chat/999999/webhooks/"),
     ):
         seen, absent = outsider.get(hidden), outsider.get(missing)
         assert seen.status_code == absent.status_code == 404, hidden
@@ -51,6 +52,7 @@ def test_an_outsider_sees_nothing_of_a_conversation(personas: Personas) -> None:
         (f"/chat/messages/{message.pk}/delete/", {}),
         (f"/chat/messages/{message.pk}/edit/", {"body": "x"}),
         (f"/chat/community/{secret.pk}/", {}),
+        (f"/chat/{channel.pk}/webhooks/", {"name": "spy"}),
     ):
         assert outsider.post(path, data).status_code == 404, path
     assert b"Merger" not in outsider.get("/chat/").content
@@ -137,3 +139,39 @@ def test_react_pin_and_send_a_file_through_the_forms(
         )
     message.refresh_from_db()
     assert message.reactions.count() == 1 and message.pinned_by == personas.hr
+
+
+def test_webhooks_and_bots_through_the_pages(personas: Personas) -> None:
+    channel = services.channel_of(
+        actor=personas.owner, community=build(personas, Visibility.PRIVATE)
+    )
+    page = f"/chat/{channel.pk}/webhooks/"
+    animator = signed_in(personas.animator)
+    assert page.encode() in animator.get(f"/chat/{channel.pk}/").content
+    assert page.encode() not in signed_in(personas.member).get(f"/chat/{channel.pk}/").content
+    assert signed_in(personas.member).get(page).status_code == 403
+    created = animator.post(page, {"name": "Alerts"})
+    url = re.search(rb'value="(http://testserver/hooks/[^"]+)"', created.content)
+    assert created.status_code == 200 and url is not None
+    assert (
+        Client()
+        .post(url.group(1).decode(), '{"text": "Disk full"}', content_type="application/json")
+        .status_code
+        == 200
+    )
+    listed = animator.get(page)
+    assert b"Alerts" in listed.content and url.group(1) not in listed.content  # shown once
+    assert b"Disk full" in animator.get(f"/chat/{channel.pk}/").content
+    assert animator.post(page, {"name": ""}).status_code == 400
+    webhook = IncomingWebhook.objects.get()
+    assert animator.post(page, {"revoke": webhook.pk}).status_code == 302
+    webhook.refresh_from_db()
+    assert webhook.revoked_at is not None
+    # Bots: administrators make them and see the token once.
+    assert signed_in(personas.member).get("/manage/bots/").status_code == 404
+    admin = signed_in(personas.admin)
+    made = admin.post("/manage/bots/", {"name": "Standup bot", "description": "Asks at 9"})
+    assert made.status_code == 200 and b'value="ess_' in made.content
+    assert b"Standup bot" in admin.get("/manage/bots/").content
+    assert b'value="ess_' not in admin.get("/manage/bots/").content
+    assert admin.post("/manage/bots/", {"name": ""}).status_code == 400

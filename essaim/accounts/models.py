@@ -18,6 +18,9 @@ NAME_MAX = 150
 class UserKind(models.TextChoices):
     EMPLOYEE = "employee", _("Employee")
     EXTERNAL = "external", _("External")
+    # A program with API tokens (chat's bots and incoming webhooks): never signs in,
+    # sees nobody's directory, reads and posts only where it was invited.
+    BOT = "bot", _("Bot")
 
 
 class Role(models.TextChoices):

@@ -256,9 +256,15 @@ def token_create(
         )
     if not name.strip():
         raise ServiceError(_("A token needs a name."), field="name")
+    return token_issue(user=user, name=name.strip(), scope=scope)
+
+
+def token_issue(*, user: User, name: str, scope: TokenScope) -> tuple[ApiToken, str]:
+    """A new token and its secret, for a caller that decided already (token_create for
+    oneself, chat's bot_create for a bot)."""
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(
-        user=user, name=name.strip(), prefix=raw[:10], key_hash=hash_token(raw), scope=scope
+        user=user, name=name, prefix=raw[:10], key_hash=hash_token(raw), scope=scope
     )
     return token, raw
 

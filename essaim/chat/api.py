@@ -5,16 +5,18 @@ import datetime
 from typing import Any, Literal
 
 from django.http import HttpRequest
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 from ninja.responses import Status
 
 from essaim import access
-from essaim.accounts.models import User
+from essaim.accounts.models import User, UserKind
 from essaim.accounts.services import ServiceError
 from essaim.api_base import Id, InSchema, viewer
 from essaim.content.api import FileOut, file_out
 from essaim.content.models import ATTACHMENTS_MAX
+from essaim.http import Origin
 
 from . import selectors, services
 from .models import (
@@ -22,11 +24,13 @@ from .models import (
     CLIENT_ID_MAX,
     REACTIONS,
     TITLE_MAX,
+    Bot,
     Conversation,
     ConversationKind,
     HelpDesk,
     HelpRequest,
     HelpState,
+    IncomingWebhook,
     Message,
 )
 
@@ -37,6 +41,15 @@ CONVERSATIONS_SHOWN = 200
 class PersonOut(Schema):
     id: int
     display_name: str
+    bot: bool
+
+
+def person_out(person: User) -> dict[str, Any]:
+    return {
+        "id": person.pk,
+        "display_name": person.display_name,
+        "bot": person.kind == UserKind.BOT,
+    }
 
 
 class ConversationOut(Schema):
@@ -101,7 +114,7 @@ def message_out(message: Message) -> dict[str, Any]:
     return {
         "id": message.pk,
         "conversation": message.conversation_id,
-        "author": {"id": message.author.pk, "display_name": message.author.display_name},
+        "author": person_out(message.author),
         "body": message.body,
         "html": message.html,
         "client_id": message.client_id,
@@ -204,10 +217,10 @@ class PeopleIn(InSchema):
 
 
 @router.get("/conversations/{conversation_id}/people", response=list[PersonOut], summary="Who")
-def people(request: HttpRequest, conversation_id: Id) -> list[User]:
+def people(request: HttpRequest, conversation_id: Id) -> list[dict[str, Any]]:
     me = viewer(request)
     conversation = access.access_conversation(me, conversation_id)
-    return list(access.audience(conversation).order_by("display_name"))
+    return [person_out(p) for p in access.audience(conversation).order_by("display_name")]
 
 
 @router.post("/conversations/{conversation_id}/people", response={204: None}, summary="Add")
@@ -455,10 +468,10 @@ def help_out(request: HelpRequest) -> dict[str, Any]:
         "id": request.pk,
         "desk": request.desk_id,
         "conversation": request.conversation_id,
-        "asker": request.asker,
+        "asker": person_out(request.asker),
         "title": request.conversation.title,
         "state": request.state,
-        "claimed_by": request.claimed_by,
+        "claimed_by": request.claimed_by and person_out(request.claimed_by),
         "created_at": request.created_at,
         "claimed_at": request.claimed_at,
         "first_response_at": request.first_response_at,
@@ -542,3 +555,125 @@ def help_rate(request: HttpRequest, request_id: Id, payload: RatingIn) -> dict[s
     me = viewer(request)
     found = access.access_help_request(me, request_id)
     return help_out(services.help_rate(actor=me, request=found, rating=payload.rating))
+
+
+# --- Bots and incoming webhooks -------------------------------------------------------------
+
+
+class WebhookOut(Schema):
+    id: int
+    name: str
+    prefix: str
+    bot: int
+    created_by: PersonOut | None
+    created_at: datetime.datetime
+    last_used_at: datetime.datetime | None
+    revoked_at: datetime.datetime | None
+
+
+class WebhookCreatedOut(WebhookOut):
+    url: str = Field(description="where to POST Slack-shaped JSON; shown this once")
+
+
+def webhook_out(webhook: IncomingWebhook) -> dict[str, Any]:
+    creator = webhook.created_by
+    return {
+        "id": webhook.pk,
+        "name": webhook.name,
+        "prefix": webhook.prefix,
+        "bot": webhook.bot_id,
+        "created_by": creator and person_out(creator),
+        "created_at": webhook.created_at,
+        "last_used_at": webhook.last_used_at,
+        "revoked_at": webhook.revoked_at,
+    }
+
+
+def webhook_url(request: HttpRequest, secret: str) -> str:
+    return request.build_absolute_uri(reverse("chat-webhook", args=[secret]))
+
+
+@router.get(
+    "/conversations/{conversation_id}/webhooks",
+    response=list[WebhookOut],
+    summary="A channel's incoming webhooks (its community's owners and animators)",
+)
+def webhooks(request: HttpRequest, conversation_id: Id) -> list[dict[str, Any]]:
+    me = viewer(request)
+    conversation = access.access_conversation(me, conversation_id, "webhooks")
+    return [webhook_out(w) for w in selectors.webhooks(me, conversation)]
+
+
+class WebhookIn(InSchema):
+    name: str = Field(max_length=TITLE_MAX)
+
+
+@router.post(
+    "/conversations/{conversation_id}/webhooks",
+    response={201: WebhookCreatedOut},
+    summary="A new incoming webhook; its URL is shown once",
+)
+def webhook_create(request: HttpRequest, conversation_id: Id, payload: WebhookIn) -> Status[Any]:
+    me = viewer(request)
+    conversation = access.access_conversation(me, conversation_id, "webhooks")
+    webhook, secret = services.webhook_create(
+        actor=me, conversation=conversation, name=payload.name
+    )
+    return Status(201, {**webhook_out(webhook), "url": webhook_url(request, secret)})
+
+
+@router.delete("/webhooks/{webhook_id}", response={204: None}, summary="Revoke a webhook")
+def webhook_revoke(request: HttpRequest, webhook_id: Id) -> Status[None]:
+    me = viewer(request)
+    services.webhook_revoke(actor=me, webhook=selectors.managed_webhook(me, webhook_id))
+    return Status(204, None)
+
+
+class BotOut(Schema):
+    id: int
+    display_name: str
+    description: str
+    is_active: bool
+    created_by: PersonOut | None
+    created_at: datetime.datetime
+
+
+class BotCreatedOut(BotOut):
+    token: str = Field(description="its API token (read and write); shown this once")
+
+
+def bot_out(bot: Bot) -> dict[str, Any]:
+    return {
+        "id": bot.user.pk,
+        "display_name": bot.user.display_name,
+        "description": bot.description,
+        "is_active": bot.user.is_active,
+        "created_by": bot.created_by and person_out(bot.created_by),
+        "created_at": bot.created_at,
+    }
+
+
+@router.get("/bots", response=list[BotOut], summary="The bots (administrators)")
+def bots(request: HttpRequest) -> list[dict[str, Any]]:
+    me = viewer(request)
+    if not access.is_admin(me):
+        raise access.Forbidden
+    return [bot_out(b) for b in selectors.bots(me)]
+
+
+class BotIn(InSchema):
+    name: str = Field(max_length=TITLE_MAX)
+    description: str = Field("", max_length=services.BOT_DESCRIPTION_MAX)
+
+
+@router.post(
+    "/bots",
+    response={201: BotCreatedOut},
+    summary="A new bot and its token (administrators); it joins conversations it is added to",
+)
+def bot_create(request: HttpRequest, payload: BotIn) -> Status[Any]:
+    me = viewer(request)
+    user, token = services.bot_create(
+        actor=me, origin=Origin.of(request), name=payload.name, description=payload.description
+    )
+    return Status(201, {**bot_out(user.bot), "token": token})

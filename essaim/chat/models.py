@@ -209,3 +209,43 @@ class HelpRequest(models.Model):
 
     def __str__(self) -> str:
         return f"help request {self.pk} to {self.desk_id}"
+
+
+class Bot(models.Model):
+    """The bot side of a user of kind bot: who made it and manages it. A bot signs in
+    with API tokens only; an incoming webhook's bot has no token and only posts through
+    its webhook."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, primary_key=True, on_delete=models.CASCADE, related_name="bot"
+    )
+    description = models.CharField(max_length=300, blank=True, default="")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"bot {self.user_id}"
+
+
+class IncomingWebhook(models.Model):
+    """A secret URL that posts into a community's channel (Slack's JSON shape), as its own
+    bot. Only the secret's SHA-256 is kept: the URL is shown once."""
+
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.CASCADE, related_name="webhooks"
+    )
+    bot = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    name = models.CharField(max_length=TITLE_MAX)
+    prefix = models.CharField(max_length=16)  # shown in lists so people recognise a URL
+    key_hash = models.CharField(max_length=64, unique=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return self.name

@@ -14,10 +14,12 @@ from essaim.communities.models import Membership
 from essaim.content.models import Attachment
 
 from .models import (
+    Bot,
     Conversation,
     HelpDesk,
     HelpRequest,
     HelpState,
+    IncomingWebhook,
     Message,
     MessageReaction,
     Participant,
@@ -174,3 +176,33 @@ def help_queue(
     return found.select_related("asker", "claimed_by", "conversation").order_by(
         order, "created_at", "id"
     )
+
+
+# --- Bots and incoming webhooks -------------------------------------------------------------
+
+
+def webhooks(viewer: access.Viewer, conversation: Conversation) -> QuerySet[IncomingWebhook]:
+    """A channel's incoming webhooks, live ones first (its owners and animators)."""
+    if not access.can(viewer, "webhooks", conversation):
+        return IncomingWebhook.objects.none()
+    found = IncomingWebhook.objects.filter(conversation=conversation)
+    return found.select_related("created_by").order_by(
+        F("revoked_at").desc(nulls_first=True), "-id"
+    )
+
+
+def managed_webhook(viewer: access.Viewer, webhook_id: int) -> IncomingWebhook:
+    """A webhook the viewer manages; NotFound otherwise, as for one that does not exist."""
+    found = IncomingWebhook.objects.select_related("conversation__community")
+    webhook = found.filter(pk=webhook_id).first()
+    if webhook is None or not access.can(viewer, "webhooks", webhook.conversation):
+        raise access.NotFound
+    return webhook
+
+
+def bots(viewer: access.Viewer) -> QuerySet[Bot]:
+    """The bots with API tokens (not the webhooks' own), for administrators."""
+    if not access.is_admin(viewer):
+        return Bot.objects.none()
+    found = Bot.objects.exclude(user__in=IncomingWebhook.objects.values("bot"))
+    return found.select_related("user", "created_by").order_by("user__display_name", "pk")

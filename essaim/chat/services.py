@@ -5,6 +5,7 @@ changed through the API, where access.py decides again)."""
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Sequence
 from typing import Any
 
@@ -15,24 +16,30 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from essaim import access
-from essaim.accounts.models import User
-from essaim.accounts.services import ServiceError, clean_text
+from essaim.accounts.models import TokenScope, User, UserKind
+from essaim.accounts.services import ServiceError, clean_text, hash_token, token_issue
 from essaim.accounts.throttle import Throttle
 from essaim.communities.models import Community
 from essaim.content.models import Attachment
 from essaim.content.services import claim_attachments, render_text
+from essaim.directory.models import Profile
+from essaim.governance.services import audit_record
+from essaim.http import Origin
 from essaim.realtime import events
 
+from . import slack
 from .models import (
     BODY_MAX,
     CLIENT_ID_MAX,
     REACTIONS,
     TITLE_MAX,
+    Bot,
     Conversation,
     ConversationKind,
     HelpDesk,
     HelpRequest,
     HelpState,
+    IncomingWebhook,
     Message,
     MessageEdit,
     MessageReaction,
@@ -435,3 +442,82 @@ def help_rate(*, actor: User, request: HelpRequest, rating: int) -> HelpRequest:
     request.rating = rating
     request.save(update_fields=["rating"])
     return request
+
+
+# --- Bots and incoming webhooks -------------------------------------------------------------
+
+BOT_DESCRIPTION_MAX = 300
+
+
+def _bot_user(*, name: str, description: str, created_by: User) -> User:
+    """A user of kind bot: no password, an address that receives nothing, no place in the
+    directory's index."""
+    user = User.objects.create_user(
+        f"bot-{secrets.token_hex(8)}@bots.invalid", None, display_name=name, kind=UserKind.BOT
+    )
+    Profile.objects.create(user=user, manager_path=f"/{user.pk}/")
+    Bot.objects.create(user=user, description=description, created_by=created_by)
+    return user
+
+
+def bot_create(
+    *, actor: User, origin: Origin, name: str, description: str = ""
+) -> tuple[User, str]:
+    """A bot and its token (read and write; the secret is shown once): administrators.
+    It reads and posts in the conversations and channels it is invited to."""
+    _require(access.is_admin(actor))
+    name = clean_text(name, "name", TITLE_MAX, required=True)
+    description = clean_text(description, "description", BOT_DESCRIPTION_MAX)
+    with transaction.atomic():
+        bot = _bot_user(name=name, description=description, created_by=actor)
+        _token, secret = token_issue(user=bot, name=name, scope=TokenScope.WRITE)
+        audit_record(actor=actor, action="bot.create", target=bot, origin=origin)
+    return bot, secret
+
+
+def webhook_create(
+    *, actor: User, conversation: Conversation, name: str
+) -> tuple[IncomingWebhook, str]:
+    """An incoming webhook posting into a community's channel as its own bot, and its
+    secret (the URL's last part, shown once): the community's owners and animators."""
+    _require(access.can(actor, "webhooks", conversation))
+    name = clean_text(name, "name", TITLE_MAX, required=True)
+    secret = secrets.token_urlsafe(32)
+    with transaction.atomic():
+        bot = _bot_user(name=name, description="", created_by=actor)
+        webhook = IncomingWebhook.objects.create(
+            conversation=conversation,
+            bot=bot,
+            name=name,
+            prefix=secret[:6],
+            key_hash=hash_token(secret),
+            created_by=actor,
+        )
+    return webhook, secret
+
+
+def webhook_revoke(*, actor: User, webhook: IncomingWebhook) -> IncomingWebhook:
+    """Its URL stops working at once; what it posted stays."""
+    _require(access.can(actor, "webhooks", webhook.conversation))
+    if webhook.revoked_at is None:
+        webhook.revoked_at = timezone.now()
+        webhook.save(update_fields=["revoked_at"])
+    return webhook
+
+
+def webhook_post(*, secret: str, payload: Any) -> Message:
+    """A message from a webhook's Slack-shaped JSON (``text``, ``blocks``, ``attachments``)
+    into its channel, as its bot. An unknown or revoked secret is NotFound."""
+    webhook = (
+        IncomingWebhook.objects.select_related("bot", "conversation__community")
+        .filter(key_hash=hash_token(secret), revoked_at__isnull=True)
+        .first()
+    )
+    if webhook is None:
+        raise access.NotFound
+    text = slack.message_text(payload)
+    if not text:
+        raise ServiceError(_("The message has no text."), field="text")
+    message, _new = message_send(actor=webhook.bot, conversation=webhook.conversation, body=text)
+    IncomingWebhook.objects.filter(pk=webhook.pk).update(last_used_at=message.created_at)
+    return message

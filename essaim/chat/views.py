@@ -6,24 +6,29 @@ writes twice)."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from essaim import access
 from essaim.accounts.models import User
 from essaim.accounts.services import ServiceError
 from essaim.content.views import upload_files
+from essaim.http import Origin
 from essaim.realtime import events
 
 from . import selectors, services
+from .api import webhook_url
 from .models import (
     BODY_MAX,
     REACTIONS,
@@ -82,7 +87,9 @@ def _page_context(me: User, conversation: Conversation, **extra: Any) -> dict[st
     return {
         "conversations": _list(me),
         "current": conversation,
-        "allowed": {a for a in ("post", "manage", "leave") if access.can(me, a, conversation)},
+        "allowed": {
+            a for a in ("post", "manage", "leave", "webhooks") if access.can(me, a, conversation)
+        },
         "can_post": access.can(me, "post", conversation),
         "state": selectors.own_state(me, conversation),
         "client_id": uuid.uuid4().hex,
@@ -320,16 +327,114 @@ def help_act(request: HttpRequest, request_id: int, action: str) -> HttpResponse
     return HttpResponseRedirect(reverse("conversation", args=[found.conversation_id]))
 
 
+@login_required
+def webhooks_page(request: HttpRequest, conversation_id: int) -> HttpResponse:
+    """A channel's incoming webhooks (its community's owners and animators): make one
+    (its URL shown this once), revoke one."""
+    me = _me(request)
+    conversation = access.access_conversation(me, conversation_id, "webhooks")
+    created, status = None, 200
+    if request.method == "POST":
+        try:
+            if revoked := _id(request.POST.get("revoke", "")):
+                found = selectors.managed_webhook(me, revoked)
+                services.webhook_revoke(actor=me, webhook=found)
+                messages.success(
+                    request, _("The webhook “%(name)s” is revoked.") % {"name": found.name}
+                )
+                return HttpResponseRedirect(reverse("chat-webhooks", args=[conversation.pk]))
+            webhook, secret = services.webhook_create(
+                actor=me, conversation=conversation, name=request.POST.get("name", "")
+            )
+            created = {"name": webhook.name, "url": webhook_url(request, secret)}
+        except ServiceError as exc:
+            messages.error(request, exc.message)
+            status = 400
+    context = {
+        "current": _with_names(me, [conversation])[0],
+        "webhooks": selectors.webhooks(me, conversation),
+        "created": created,
+        "limits": {"name": TITLE_MAX},
+    }
+    return render(request, "chat/webhooks.html", context, status=status)
+
+
+@login_required
+def bots_page(request: HttpRequest) -> HttpResponse:
+    """The bots (administrators): make one, its token shown this once."""
+    me = _me(request)
+    if not access.is_admin(me):
+        raise access.NotFound
+    created, status = None, 200
+    if request.method == "POST":
+        try:
+            bot, token = services.bot_create(
+                actor=me,
+                origin=Origin.of(request),
+                name=request.POST.get("name", ""),
+                description=request.POST.get("description", ""),
+            )
+            created = {"name": bot.display_name, "token": token}
+        except ServiceError as exc:
+            messages.error(request, exc.message)
+            status = 400
+    context = {
+        "bots": selectors.bots(me),
+        "created": created,
+        "limits": {"name": TITLE_MAX, "description": services.BOT_DESCRIPTION_MAX},
+    }
+    return render(request, "chat/bots.html", context, status=status)
+
+
+# What Slack answers, so that the tools built for it read the outcome they know.
+WEBHOOK_ERRORS = {
+    "invalid": (400, "invalid_payload"),
+    "throttled": (429, "rate_limited"),
+    "forbidden": (403, "action_prohibited"),
+}
+
+
+@csrf_exempt
+@require_POST
+def webhook(request: HttpRequest, secret: str) -> HttpResponse:
+    """An incoming webhook: Slack's JSON (``text``, ``blocks``, ``attachments``) as the
+    body, or form-encoded in a ``payload`` field; "ok" once the message is written."""
+    form = request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data")
+    raw = request.POST.get("payload") if form else None
+    try:
+        payload = json.loads(raw if raw is not None else request.body)
+    except (ValueError, UnicodeDecodeError):
+        return HttpResponse("invalid_payload", status=400, content_type="text/plain")
+    try:
+        services.webhook_post(secret=secret, payload=payload)
+    except access.NotFound:
+        return HttpResponse("no_service", status=404, content_type="text/plain")
+    except access.Forbidden:
+        return HttpResponse("channel_is_archived", status=403, content_type="text/plain")
+    except ServiceError as error:
+        status, text = WEBHOOK_ERRORS.get(error.code, (400, "invalid_payload"))
+        if error.field == "text":
+            text = "no_text"
+        response = HttpResponse(text, status=status, content_type="text/plain")
+        if status == 429:
+            response["Retry-After"] = str(settings.CHAT_FLOOD_WINDOW)
+        return response
+    return HttpResponse("ok", content_type="text/plain")
+
+
 urlpatterns = [
     path("chat/", chat_home, name="chat"),
+    path("hooks/<str:secret>", webhook, name="chat-webhook"),
     path("chat/group/", start_group, name="chat-group"),
     path("chat/help/", help_home, name="chat-help"),
+    path("manage/bots/", bots_page, name="chat-bots"),
     path("chat/help/<id:desk_id>/ask/", help_ask, name="chat-help-ask"),
     path("chat/help/requests/<id:request_id>/<slug:action>/", help_act, name="chat-help-act"),
     path("chat/with/<id:user_id>/", start_direct, name="chat-direct"),
     path("chat/community/<id:community_id>/", open_channel, name="chat-channel"),
     path("chat/<id:conversation_id>/", conversation_page, name="conversation"),
     path("chat/<id:conversation_id>/newer/", newer, name="chat-newer"),
+    path("chat/<id:conversation_id>/webhooks/", webhooks_page, name="chat-webhooks"),
     path("chat/<id:conversation_id>/<slug:action>/", conversation_act, name="conversation-act"),
     path("chat/messages/<id:message_id>/", thread_page, name="chat-thread"),
     path("chat/messages/<id:message_id>/<slug:action>/", message_act, name="message-act"),

@@ -341,7 +341,9 @@ def invite(
 ) -> list[Invitation]:
     """Invite people, or everyone in an org unit (and below) or at a site. People already
     in or already invited are skipped; a deactivated person, someone the actor may not
-    see, or an external customer for a community that is not external is refused."""
+    see, or an external customer for a community that is not external is refused. A bot
+    (nobody answers for it) is a member at once, in the chat channel only: it never
+    owns or runs a community."""
     _require(access.can(actor, "manage", community))
     _check_role_grant(actor, community, role)
     invited = {p.pk: p for p in people}
@@ -354,6 +356,12 @@ def invite(
                 % {"name": person},
                 field="people",
             )
+        if person.kind == UserKind.BOT and role in RUNNERS:
+            raise ServiceError(
+                _("%(name)s is a bot: it joins as a member or a reader.") % {"name": person},
+                field="role",
+            )
+    bots = {pk for pk, person in invited.items() if person.kind == UserKind.BOT}
     place = Q(pk__in=[])
     if org_unit is not None:
         place |= Q(profile__org_unit__path__startswith=org_unit.path)
@@ -367,6 +375,8 @@ def invite(
         )
     ids -= set(community.memberships.values_list("user", flat=True))
     ids -= set(community.invitations.filter(live_invitations()).values_list("user", flat=True))
+    bots &= ids
+    ids -= bots
     with transaction.atomic():
         community.invitations.filter(user_id__in=ids).delete()  # expired ones are renewed
         created = Invitation.objects.bulk_create(
@@ -375,12 +385,16 @@ def invite(
                 for pk in sorted(ids)
             ]
         )
+        Membership.objects.bulk_create(
+            [Membership(community=community, user_id=pk, role=role) for pk in sorted(bots)]
+        )
+        _emit_members(community, joined=bots)
         audit_record(
             actor=actor,
             action="community.invite",
             target=community,
             origin=origin,
-            data={"people": sorted(ids), "role": role},
+            data={"people": sorted(ids | bots), "role": role},
         )
         # Without a community: the invitee is not its reader (yet), even of a secret one.
         data = {"community": community.pk, "slug": community.slug, "name": community.name}

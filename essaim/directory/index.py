@@ -8,7 +8,7 @@ from collections.abc import Iterable
 
 from essaim import bulk
 from essaim.access import PROFILE_FIELDS
-from essaim.accounts.models import User
+from essaim.accounts.models import User, UserKind
 
 from .models import (
     PersonToken,
@@ -46,10 +46,9 @@ def _entries(user_ids: list[int]) -> tuple[list[Entry], dict[int, str]]:
     def add(user_id: int, text: str, weight: int, visibility: str) -> None:
         found.extend((user_id, word, weight, visibility) for word in words(text))
 
-    # Active people only: access.PersonTokenRule counts on it.
-    names = dict(
-        User.objects.filter(pk__in=user_ids, is_active=True).values_list("id", "display_name")
-    )
+    # Active people only (access.PersonTokenRule counts on it); bots are no one's colleagues.
+    people = User.objects.filter(pk__in=user_ids, is_active=True).exclude(kind=UserKind.BOT)
+    names = dict(people.values_list("id", "display_name"))
     for user_id, name in names.items():
         add(user_id, name, WEIGHT_NAME, Visibility.EVERYONE)
     sort_names = {user_id: normalize(name)[:150] for user_id, name in names.items()}

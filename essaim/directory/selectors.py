@@ -28,7 +28,7 @@ from django.db.models import (
 from django.db.models.functions import Length
 
 from essaim import access, bulk
-from essaim.accounts.models import User
+from essaim.accounts.models import User, UserKind
 
 from .index import WEIGHT_NAME
 from .models import (
@@ -109,7 +109,7 @@ class PeoplePage:
 
 
 def _filtered(viewer: access.Viewer, query: PeopleQuery) -> QuerySet[User]:
-    found = people(viewer)
+    found = people(viewer).exclude(kind=UserKind.BOT)  # the directory lists people
     if query.org_units:
         paths = OrgUnit.objects.filter(pk__in=query.org_units).values_list("path", flat=True)
         below = Q()

@@ -5,6 +5,8 @@ them all, in order, when he comes back."""
 
 from __future__ import annotations
 
+import json
+import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
@@ -13,8 +15,10 @@ from playwright.sync_api import Page, expect
 
 from essaim.chat import services
 from essaim.chat.models import Conversation, Message
+from essaim.communities.models import Visibility
 from tests.browser.test_shell_browser import fits_the_width, sign_in
 from tests.conftest import Personas
+from tests.test_communities import build
 
 pytestmark = pytest.mark.browser
 
@@ -138,4 +142,50 @@ def test_the_help_line_in_the_browser(
     expect(asker.get_by_label("How was the help?")).to_have_value("5")
     assert fits_the_width(asker)
     screenshot(asker, f"help-rated-{width}")
+    assert console_errors == []
+
+
+@pytest.mark.parametrize(("width", "height"), [(1280, 900), (375, 740)])
+def test_a_webhook_message_appears_live_in_the_channel(
+    new_page: NewPage,
+    personas: Personas,
+    screenshot: Screenshot,
+    console_errors: list[str],
+    width: int,
+    height: int,
+) -> None:
+    channel = services.channel_of(
+        actor=personas.owner, community=build(personas, Visibility.PRIVATE)
+    )
+    reader = new_page(width, height)
+    sign_in(reader, personas.member.email)
+    reader.goto(f"/chat/{channel.pk}/")
+    connected(reader)
+
+    animator = new_page(width, height)
+    sign_in(animator, personas.animator.email)
+    animator.goto(f"/chat/{channel.pk}/")
+    animator.get_by_role("link", name="Webhooks").click()
+    animator.get_by_label("Name (shown as the author of its messages)").fill("Build server")
+    animator.get_by_role("button", name="Create the webhook").click()
+    url = animator.get_by_role("textbox", name="Address").input_value()
+    assert fits_the_width(animator)
+    screenshot(animator, f"chat-webhook-{width}")
+
+    # What a tool made for Slack sends.
+    slack = {"text": "Build *passed* on <https://ci.example.com/7|main>", "username": "ci"}
+    request = urllib.request.Request(
+        url, json.dumps(slack).encode(), {"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(request, timeout=10) as answer:
+        assert answer.read() == b"ok"
+    last = reader.locator(".chat-message").last
+    expect(last).to_contain_text("Build passed on main", timeout=LIVE)
+    expect(last.locator("strong")).to_have_text("passed")
+    expect(last.get_by_role("link", name="main")).to_have_attribute(
+        "href", "https://ci.example.com/7"
+    )
+    expect(last.locator(".chat-message-head")).to_contain_text("Build server")
+    assert fits_the_width(reader)
+    screenshot(reader, f"chat-webhook-live-{width}")
     assert console_errors == []
