@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Sequence
 from typing import Any, ClassVar, Generic, TypeVar
 
+from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.db.models import Exists, Model, OuterRef, Q, QuerySet
@@ -1103,6 +1104,20 @@ class ConversationRule(Rule[Conversation]):
         if obj.kind == ConversationKind.HELP:
             inside |= Q(pk__in=obj.help_request.desk.helpers.values("pk"))
         return active_users().filter(inside)
+
+
+def shows_read_receipts(user: Viewer, conversation: Conversation) -> bool:
+    """Whether read receipts show to ``user`` in a conversation they read: one-to-one, or
+    a group of at most CHAT_RECEIPTS_MAX people, and only while ``user`` shares theirs
+    (whoever turns them off neither shows nor sees them; the selector keeps those)."""
+    if not (is_active(user) and user.read_receipts and can(user, VIEW, conversation)):
+        return False
+    if conversation.kind == ConversationKind.DIRECT:
+        return True
+    if conversation.kind == ConversationKind.GROUP:
+        inside = conversation.participants.filter(left_at__isnull=True)
+        return inside.count() <= settings.CHAT_RECEIPTS_MAX
+    return False
 
 
 def is_helper(user: Viewer, request: HelpRequest) -> bool:

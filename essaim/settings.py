@@ -233,6 +233,8 @@ LOGIN_THROTTLE_WINDOW = env_int("LOGIN_THROTTLE_WINDOW", 15 * 60)
 CHAT_GROUP_MAX = env_int("CHAT_GROUP_MAX", 50)
 CHAT_MESSAGES_PER_WINDOW = env_int("CHAT_MESSAGES_PER_WINDOW", 60)
 CHAT_FLOOD_WINDOW = env_int("CHAT_FLOOD_WINDOW", 10)
+# Read receipts show in one-to-one conversations and groups of at most this many people.
+CHAT_RECEIPTS_MAX = env_int("CHAT_RECEIPTS_MAX", 20)
 
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 MAX_SESSIONS_PER_USER = env_int("MAX_SESSIONS_PER_USER", 20)

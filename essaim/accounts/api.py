@@ -29,6 +29,7 @@ class MeOut(Schema):
     kind: UserKind
     is_admin: bool
     language: str
+    read_receipts: bool
     roles: list[Role]
 
     @staticmethod
@@ -39,6 +40,7 @@ class MeOut(Schema):
 class MeIn(InSchema):
     display_name: str | None = Field(None, min_length=1, max_length=NAME_MAX)
     language: Language | None = None
+    read_receipts: bool | None = Field(None, description="share chat read receipts")
 
 
 class UserOut(Schema):
@@ -90,7 +92,7 @@ def me(request: HttpRequest) -> User:
     return viewer(request)
 
 
-@router.patch("/me", response=MeOut, summary="Change my display name or language")
+@router.patch("/me", response=MeOut, summary="Change my name, language or chat read receipts")
 def me_update(request: HttpRequest, payload: MeIn) -> User:
     return services.user_update_self(user=viewer(request), **payload.dict(exclude_unset=True))
 

@@ -38,6 +38,14 @@ class SettingsForm(forms.Form):
         choices=[("", _("Same as my browser")), *settings.LANGUAGES],
         required=False,
     )
+    read_receipts = forms.BooleanField(
+        label=_("Share read receipts in chat"),
+        help_text=_(
+            "In one-to-one and small group conversations, others see up to where you have "
+            "read. Turned off, you do not see theirs either."
+        ),
+        required=False,
+    )
 
 
 class TokenCreateForm(forms.Form):

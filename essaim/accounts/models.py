@@ -53,6 +53,8 @@ class User(AbstractBaseUser):
     is_admin = models.BooleanField(_("administrator"), default=False)
     # Empty: follow the browser's Accept-Language.
     language = models.CharField(max_length=8, blank=True, default="")
+    # Chat's read receipts: shown to others, and others' shown, only while this is on.
+    read_receipts = models.BooleanField(_("share read receipts"), default=True)
     date_joined = models.DateTimeField(default=timezone.now)
     deactivated_at = models.DateTimeField(null=True, blank=True)
 

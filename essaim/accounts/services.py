@@ -95,6 +95,8 @@ def user_create(
     """Create an account. ``actor`` None means the command line (no permission check)."""
     if actor is not None:
         _require(access.is_admin(actor))
+    if kind == UserKind.BOT:  # chat's bot_create makes them, with what a bot needs
+        raise ServiceError(_("Make bots on the bots page."), field="kind")
     email = normalize_email(email)
     try:
         validate_email(email)
@@ -137,14 +139,20 @@ def user_create(
 
 
 def user_update_self(
-    *, user: User, display_name: str | None = None, language: str | None = None
+    *,
+    user: User,
+    display_name: str | None = None,
+    language: str | None = None,
+    read_receipts: bool | None = None,
 ) -> User:
     if display_name is not None:
         user.display_name = _clean_display_name(display_name)
     if language is not None:
         user.language = language
+    if read_receipts is not None:
+        user.read_receipts = read_receipts
     with transaction.atomic():
-        user.save(update_fields=["display_name", "language"])
+        user.save(update_fields=["display_name", "language", "read_receipts"])
         directory_index.reindex([user.pk])
     return user
 

@@ -123,7 +123,12 @@ def password_change_page(request: HttpRequest) -> HttpResponse:
 def settings_page(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     form = SettingsForm(
-        request.POST or None, initial={"display_name": user.display_name, "language": user.language}
+        request.POST or None,
+        initial={
+            "display_name": user.display_name,
+            "language": user.language,
+            "read_receipts": user.read_receipts,
+        },
     )
     if request.method == "POST" and form.is_valid():
         try:
@@ -131,6 +136,7 @@ def settings_page(request: HttpRequest) -> HttpResponse:
                 user=user,
                 display_name=form.cleaned_data["display_name"],
                 language=form.cleaned_data["language"],
+                read_receipts=form.cleaned_data["read_receipts"],
             )
         except services.ServiceError as exc:
             form.add_error(exc.field, exc.message)

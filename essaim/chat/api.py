@@ -357,6 +357,61 @@ def pin(request: HttpRequest, message_id: Id, payload: PinIn) -> dict[str, Any]:
     return _message(request, message_id)
 
 
+class ReceiptOut(Schema):
+    person: PersonOut
+    message: int = Field(description="the last message they read")
+
+
+@router.get(
+    "/conversations/{conversation_id}/receipts",
+    response=list[ReceiptOut],
+    summary="Up to where the others read (one-to-one and small groups, between people who "
+    "share read receipts)",
+)
+def receipts(request: HttpRequest, conversation_id: Id) -> list[dict[str, Any]]:
+    me = viewer(request)
+    conversation = access.access_conversation(me, conversation_id)
+    return [
+        {"person": person_out(p.user), "message": p.last_read}
+        for p in selectors.read_receipts(me, conversation)
+    ]
+
+
+class FollowIn(InSchema):
+    following: bool
+
+
+class ThreadOut(Schema):
+    message: MessageOut
+    unread: int
+
+
+@router.put("/messages/{message_id}/follow", response={204: None}, summary="Follow a thread")
+def follow(request: HttpRequest, message_id: Id, payload: FollowIn) -> Status[None]:
+    me = viewer(request)
+    message = access.access_message(me, message_id)
+    services.thread_follow(actor=me, message=message, following=payload.following)
+    return Status(204, None)
+
+
+@router.put("/messages/{message_id}/read", response={204: None}, summary="Read a thread")
+def thread_read(request: HttpRequest, message_id: Id) -> Status[None]:
+    me = viewer(request)
+    services.thread_read(actor=me, message=access.access_message(me, message_id))
+    return Status(204, None)
+
+
+@router.get(
+    "/threads",
+    response=list[ThreadOut],
+    summary="The threads I follow, the latest reply first, with their unread replies",
+)
+def threads(request: HttpRequest) -> list[dict[str, Any]]:
+    me = viewer(request)
+    found = selectors.decorated(me, list(selectors.followed_threads(me)[:CONVERSATIONS_SHOWN]))
+    return [{"message": message_out(m), "unread": m.unread} for m in found]  # type: ignore[attr-defined]
+
+
 @router.get("/conversations/{conversation_id}/pins", response=list[MessageOut], summary="Pinned")
 def pinned(request: HttpRequest, conversation_id: Id) -> list[dict[str, Any]]:
     me = viewer(request)

@@ -128,6 +128,26 @@ class Message(models.Model):
         return f"message {self.pk} in {self.conversation_id}"
 
 
+class ThreadFollow(models.Model):
+    """Someone following a thread (its first message): they started it, replied in it or
+    chose to. ``last_read``: the last reply they read. ``following`` False: they stopped
+    (kept, so that the next reply does not make its author follow again; replying does)."""
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="follows")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    following = models.BooleanField(default=True)
+    last_read = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["message", "user"], name="thread_follow_once")
+        ]
+        indexes = [models.Index(fields=["user", "following"], name="thread_follow_user")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} follows {self.message_id}"
+
+
 # The reactions a message may get: a short, shared set (as Teams and Viva Engage), so that
 # they read the same everywhere and count together.
 REACTIONS = ("👍", "❤️", "😂", "🎉", "😮", "😢", "🙏", "👀", "✅", "🚀")

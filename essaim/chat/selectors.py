@@ -6,7 +6,18 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from django.db.models import Case, Count, F, OuterRef, QuerySet, Subquery, Value, When
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce
 
 from essaim import access
@@ -23,6 +34,7 @@ from .models import (
     Message,
     MessageReaction,
     Participant,
+    ThreadFollow,
 )
 
 PAGE = 50  # messages a history page holds
@@ -111,6 +123,40 @@ def thread(viewer: access.Viewer, message: Message) -> list[Message]:
     return decorated(viewer, list(replies.select_related("author").order_by("id")))
 
 
+def followed_threads(viewer: access.Viewer) -> QuerySet[Message]:
+    """The threads the viewer follows in conversations they read, the latest reply
+    first, each with ``unread`` (others' replies after the last one they read)."""
+    me = viewer.pk or 0
+    follow = ThreadFollow.objects.filter(message=OuterRef("pk"), user_id=me, following=True)
+    unread = (
+        Message.objects.filter(
+            parent=OuterRef("pk"), deleted_at__isnull=True, id__gt=OuterRef("read_up_to")
+        )
+        .exclude(author_id=me)
+        .values("parent")
+        .annotate(n=Count("*"))
+        .values("n")
+    )
+    latest = Message.objects.filter(parent=OuterRef("pk")).order_by("-id").values("created_at")
+    return (
+        access.visible(viewer, Message.objects.filter(Exists(follow)))
+        .select_related("author", "conversation__community")
+        .annotate(read_up_to=Subquery(follow.values("last_read")[:1]))
+        .annotate(unread=Coalesce(Subquery(unread), Value(0)), latest_reply=Subquery(latest[:1]))
+        .order_by(F("latest_reply").desc(nulls_last=True), "-id")
+    )
+
+
+def unread_threads(viewer: access.Viewer) -> int:
+    """Followed threads with replies the viewer has not read."""
+    return followed_threads(viewer).filter(Q(unread__gt=0)).count()
+
+
+def follows(viewer: access.Viewer, message: Message) -> bool:
+    found = ThreadFollow.objects.filter(message=message, user_id=viewer.pk or 0, following=True)
+    return found.exists()
+
+
 def pins(viewer: access.Viewer, conversation: Conversation) -> list[Message]:
     """The pinned messages of a conversation (read through access), latest pin first."""
     found = access.visible(viewer, Message.objects.filter(conversation=conversation))
@@ -143,6 +189,33 @@ def decorated(viewer: access.Viewer, messages: list[Message]) -> list[Message]:
     for message in messages:
         message.reaction_list = list(counts[message.pk].values())  # type: ignore[attr-defined]
         message.files = files.get(message.pk, [])  # type: ignore[attr-defined]
+    return messages
+
+
+def read_receipts(viewer: access.Viewer, conversation: Conversation) -> list[Participant]:
+    """The others' read positions (``last_read``, with ``user``) that the viewer sees:
+    none unless receipts show to them here, and only of those who share theirs."""
+    if not access.shows_read_receipts(viewer, conversation):
+        return []
+    found = Participant.objects.filter(
+        conversation=conversation,
+        left_at__isnull=True,
+        last_read__gt=0,
+        user__is_active=True,
+        user__read_receipts=True,
+    )
+    return list(found.exclude(user_id=viewer.pk or 0).select_related("user").order_by("user_id"))
+
+
+def seen_by(messages: list[Message], receipts: list[Participant]) -> list[Message]:
+    """Each message's ``seen_by``: the people whose read position stops at it (the latest
+    of these messages they read, their own aside)."""
+    for message in messages:
+        message.seen_by = []  # type: ignore[attr-defined]
+    for receipt in receipts:
+        read = [m for m in messages if m.pk <= receipt.last_read and m.author_id != receipt.user_id]
+        if read:
+            read[-1].seen_by.append(receipt.user)  # type: ignore[attr-defined]
     return messages
 
 

@@ -44,6 +44,7 @@ from .models import (
     MessageEdit,
     MessageReaction,
     Participant,
+    ThreadFollow,
 )
 
 
@@ -196,12 +197,13 @@ def read_up_to(*, actor: User, conversation: Conversation, message_id: int) -> P
         last = conversation.messages.order_by("-id").values_list("id", flat=True).first() or 0
         state.last_read = min(message_id, last)
         state.save(update_fields=["last_read"])
-        # The actor's other devices clear their badge.
-        events.emit(
-            "chat.read",
-            {"conversation": conversation.pk, "message": state.last_read},
-            users=[actor],
-        )
+        # The actor's other devices clear their badge; where receipts show, the others
+        # see up to where they read.
+        data = {"conversation": conversation.pk, "message": state.last_read}
+        events.emit("chat.read", data, users=[actor])
+        if access.shows_read_receipts(actor, conversation):
+            others = access.audience(conversation).exclude(pk=actor.pk)
+            events.emit("chat.seen", {**data, "user": actor.pk}, users=others)
     return state
 
 
@@ -279,6 +281,7 @@ def message_send(
             Attachment.objects.filter(pk__in=[f.pk for f in files]).update(message=message)
             if parent is not None:
                 Message.objects.filter(pk=parent.pk).update(reply_count=F("reply_count") + 1)
+                _follow_on_reply(actor, parent, message)
             if conversation.kind == ConversationKind.HELP:
                 HelpRequest.objects.filter(
                     conversation=conversation, claimed_by=actor, first_response_at__isnull=True
@@ -294,6 +297,45 @@ def message_send(
             raise
         return Message.objects.get(author=actor, client_id=client_id), False
     return message, True
+
+
+def _follow_on_reply(actor: User, root: Message, reply: Message) -> None:
+    """Whoever replies follows the thread (again), having read it; its author follows it
+    from its first reply unless they stopped."""
+    ThreadFollow.objects.update_or_create(
+        message=root, user=actor, defaults={"following": True, "last_read": reply.pk}
+    )
+    if root.author_id != actor.pk:
+        ThreadFollow.objects.get_or_create(message=root, user_id=root.author_id)
+
+
+def _last_reply(message: Message) -> int:
+    return message.replies.order_by("-id").values_list("id", flat=True).first() or 0
+
+
+def thread_follow(*, actor: User, message: Message, following: bool) -> ThreadFollow:
+    """Follow a thread (a conversation's message, not a reply) or stop. Who starts
+    following from the thread has read what is there."""
+    _require(access.can(actor, "view", message))
+    if message.parent_id is not None or message.deleted_at is not None:
+        raise ServiceError(_("Only a conversation's message starts a thread."), field="message")
+    last = _last_reply(message)
+    follow, _created = ThreadFollow.objects.update_or_create(
+        message=message,
+        user=actor,
+        defaults={"following": following},
+        create_defaults={"following": following, "last_read": last},
+    )
+    return follow
+
+
+def thread_read(*, actor: User, message: Message) -> None:
+    """The actor has read a thread they follow up to its last reply."""
+    _require(access.can(actor, "view", message))
+    last = _last_reply(message)
+    ThreadFollow.objects.filter(message=message, user=actor, last_read__lt=last).update(
+        last_read=last
+    )
 
 
 def message_react(*, actor: User, message: Message, emoji: str, on: bool = True) -> None:
@@ -321,13 +363,17 @@ def message_pin(*, actor: User, message: Message, pinned: bool = True) -> Messag
     return message
 
 
+def quoted(message: Message) -> str:
+    """A message's text as a Markdown quote (to forward it, or to answer it)."""
+    return "\n".join(f"> {line}" for line in message.body.splitlines() or [""])
+
+
 def message_forward(*, actor: User, message: Message, to: Conversation) -> Message:
     """A copy of ``message`` sent to another conversation the actor may post in, quoted
     and signed with its author's name."""
     _require(access.can(actor, "forward", message))
-    quoted = "\n".join(f"> {line}" for line in message.body.splitlines() or [""])
     credit = _("Forwarded from %(name)s") % {"name": message.author.display_name}
-    body = f"{quoted}\n\n*{credit}*"[:BODY_MAX]
+    body = f"{quoted(message)}\n\n*{credit}*"[:BODY_MAX]
     forwarded, _new = message_send(actor=actor, conversation=to, body=body)
     return forwarded
 

@@ -24,8 +24,9 @@ from essaim import access
 from essaim.accounts.models import User
 from essaim.accounts.services import ServiceError
 from essaim.content.views import upload_files
+from essaim.directory.models import Availability, Profile
 from essaim.http import Origin
-from essaim.realtime import events
+from essaim.realtime import events, presence
 
 from . import selectors, services
 from .api import webhook_url
@@ -63,14 +64,30 @@ def _with_names(me: User, found: list[Conversation]) -> list[Conversation]:
     return found
 
 
-def _list(me: User) -> list[Conversation]:
-    return _with_names(me, list(selectors.conversations(me)[:200]))
+def _sidebar(me: User) -> dict[str, Any]:
+    """The conversations, the count of followed threads with unread replies, and one's
+    own availability (do not disturb, from the chat)."""
+    return {
+        "conversations": _with_names(me, list(selectors.conversations(me)[:200])),
+        "threads_unread": selectors.unread_threads(me),
+        "my_status": Profile.objects.filter(user=me).first(),
+        "availabilities": Availability.choices,
+    }
+
+
+def _presence_of(me: User, conversation: Conversation) -> dict[str, Any] | None:
+    """The other person's presence in a one-to-one conversation (if theirs shows to me)."""
+    if conversation.kind != ConversationKind.DIRECT:
+        return None
+    other = conversation.participants.exclude(user=me).values_list("user_id", flat=True)
+    states = presence.states_for(me, list(other))
+    return states[0] if states else None
 
 
 @login_required
 def chat_home(request: HttpRequest) -> HttpResponse:
     me = _me(request)
-    context = {"conversations": _list(me), "current": None, "events_from": events.head_now()}
+    context = {**_sidebar(me), "current": None, "events_from": events.head_now()}
     return render(request, "chat/home.html", context)
 
 
@@ -85,7 +102,7 @@ def _help_of(me: User, conversation: Conversation) -> dict[str, Any] | None:
 
 def _page_context(me: User, conversation: Conversation, **extra: Any) -> dict[str, Any]:
     return {
-        "conversations": _list(me),
+        **_sidebar(me),
         "current": conversation,
         "allowed": {
             a for a in ("post", "manage", "leave", "webhooks") if access.can(me, a, conversation)
@@ -97,8 +114,30 @@ def _page_context(me: User, conversation: Conversation, **extra: Any) -> dict[st
         "page": selectors.PAGE,
         "reactions": REACTIONS,
         "help": _help_of(me, conversation),
+        "presence": _presence_of(me, conversation),
+        "presence_labels": {
+            presence.ONLINE: _("Online"),
+            presence.AWAY: _("Away"),
+            presence.DND: _("Do not disturb"),
+            presence.OFFLINE: _("Offline"),
+        },
         **extra,
     }
+
+
+def _draft(me: User, conversation: Conversation, quote: str) -> str:
+    """The composer's text when answering ``?quote=<message id>``: that message, quoted
+    and signed."""
+    pk = _id(quote)
+    if pk is None:
+        return ""
+    try:
+        message = access.access_message(me, pk)
+    except access.NotFound:
+        return ""
+    if message.conversation_id != conversation.pk or message.deleted_at is not None:
+        return ""
+    return f"{services.quoted(message)}\n> — {message.author.display_name}\n\n"
 
 
 @login_required
@@ -116,12 +155,14 @@ def conversation_page(request: HttpRequest, conversation_id: int) -> HttpRespons
     )
     if history and not request.GET:
         services.read_up_to(actor=me, conversation=conversation, message_id=history[-1].pk)
+    selectors.seen_by(history, selectors.read_receipts(me, conversation))
     context = _page_context(
         me,
         conversation,
         history=history,
         events_from=position,
         query=request.GET.get("q", "")[:200],
+        draft=_draft(me, conversation, request.GET.get("quote", "")),
     )
     _with_names(me, [conversation])
     return render(request, "chat/conversation.html", context)
@@ -153,12 +194,15 @@ def thread_page(request: HttpRequest, message_id: int) -> HttpResponse:
     me = _me(request)
     message = access.access_message(me, message_id)
     conversation = message.conversation
+    services.thread_read(actor=me, message=message)
     context = _page_context(
         me,
         conversation,
         root=message,
+        following=selectors.follows(me, message),
         history=selectors.thread(me, message),
         events_from=events.head_now(),
+        draft=_draft(me, conversation, request.GET.get("quote", "")),
     )
     _with_names(me, [conversation])
     return render(request, "chat/thread.html", context)
@@ -264,11 +308,24 @@ def message_act(request: HttpRequest, message_id: int, action: str) -> HttpRespo
             services.message_edit(actor=me, message=message, body=request.POST.get("body", ""))
         elif action == "delete":
             services.message_delete(actor=me, message=message)
+        elif action in ("follow", "unfollow"):
+            services.thread_follow(actor=me, message=message, following=action == "follow")
+            target = reverse("chat-thread", args=[message.pk])
         else:
             raise access.NotFound
     except ServiceError as exc:
         messages.error(request, exc.message)
     return HttpResponseRedirect(target)
+
+
+@login_required
+def threads_page(request: HttpRequest) -> HttpResponse:
+    """The threads one follows, those with new replies first in line."""
+    me = _me(request)
+    found = list(selectors.followed_threads(me)[:100])
+    _with_names(me, [t.conversation for t in found])
+    context = {**_sidebar(me), "threads": found, "current": None, "events_from": events.head_now()}
+    return render(request, "chat/threads.html", context)
 
 
 @login_required
@@ -282,7 +339,7 @@ def help_home(request: HttpRequest) -> HttpResponse:
         found.append({"desk": desk, "helping": helping, "queue": queue})
     context = {
         "desks": found,
-        "conversations": _list(me),
+        **_sidebar(me),
         "current": None,
         "limits": {"body": BODY_MAX},
     }
@@ -426,6 +483,7 @@ urlpatterns = [
     path("chat/", chat_home, name="chat"),
     path("hooks/<str:secret>", webhook, name="chat-webhook"),
     path("chat/group/", start_group, name="chat-group"),
+    path("chat/threads/", threads_page, name="chat-threads"),
     path("chat/help/", help_home, name="chat-help"),
     path("manage/bots/", bots_page, name="chat-bots"),
     path("chat/help/<id:desk_id>/ask/", help_ask, name="chat-help-ask"),

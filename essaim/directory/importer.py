@@ -112,7 +112,7 @@ BATCH = 2000  # rows per query: well under the bound parameters SQLite and Postg
 # Computed once: an enum's .values builds a new list on every call.
 SKILL_LEVELS = frozenset(SkillLevel.values)
 LANGUAGE_LEVELS = tuple(LanguageLevel.values)
-KINDS = frozenset(UserKind.values)
+KINDS = frozenset({UserKind.EMPLOYEE, UserKind.EXTERNAL})  # bots are made in chat
 YES = {"yes", "y", "true", "1", "oui", "o"}
 NO = {"no", "n", "false", "0", "non"}
 

@@ -371,7 +371,7 @@ def status_set(request: HttpRequest) -> HttpResponse:
             text=form.cleaned_data["status_text"],
         )
         messages.success(request, _("Your status is saved."))
-    return redirect("person", person_id=me.pk)
+    return _back(request, me)
 
 
 def _back(request: HttpRequest, person: User) -> HttpResponse:

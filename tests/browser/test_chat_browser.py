@@ -6,6 +6,7 @@ them all, in order, when he comes back."""
 from __future__ import annotations
 
 import json
+import re
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
@@ -188,4 +189,61 @@ def test_a_webhook_message_appears_live_in_the_channel(
     expect(last.locator(".chat-message-head")).to_contain_text("Build server")
     assert fits_the_width(reader)
     screenshot(reader, f"chat-webhook-live-{width}")
+    assert console_errors == []
+
+
+@pytest.mark.parametrize(("width", "height"), [(1280, 900), (375, 740)])
+def test_presence_receipts_and_quotes_live(
+    new_page: NewPage,
+    personas: Personas,
+    screenshot: Screenshot,
+    console_errors: list[str],
+    width: int,
+    height: int,
+) -> None:
+    alice, bob = personas.member, personas.hr
+    direct, _new = services.direct_open(actor=alice, person=bob)
+    services.message_send(actor=alice, conversation=direct, body="Did you see the figures?")
+    bob_page = new_page(width, height)
+    sign_in(bob_page, bob.email)
+    bob_page.goto("/chat/")
+    connected(bob_page)
+
+    alice_page = new_page(width, height)
+    sign_in(alice_page, alice.email)
+    alice_page.goto(f"/chat/{direct.pk}/")
+    connected(alice_page)
+    line = alice_page.locator("[data-presence]")
+    # Connected (a background page may show him away).
+    expect(line).to_have_attribute("data-status", re.compile("online|away"), timeout=LIVE)
+    expect(alice_page.locator("[data-seen]")).to_have_count(0)
+
+    # Bob opens it: Alice sees that he read it.
+    bob_page.get_by_role("link", name=alice.display_name).click()
+    expect(alice_page.locator("[data-seen]")).to_have_text("Seen by Hr", timeout=LIVE)
+
+    # Bob asks not to be disturbed (from the conversations list, as on a phone): Alice's
+    # page says so, and why her message will wait.
+    bob_page.goto("/chat/")
+    bob_page.get_by_label("My availability").select_option("dnd")
+    bob_page.get_by_role("button", name="Set", exact=True).click()
+    expect(bob_page.get_by_label("My availability")).to_have_value("dnd")
+    expect(line).to_have_attribute("data-status", "dnd", timeout=LIVE)
+    expect(line).to_contain_text("Do not disturb")
+    expect(alice_page.locator("[data-dnd-note]")).to_be_visible()
+
+    # Bob quotes her message in his answer.
+    bob_page.get_by_role("link", name=alice.display_name).click()
+    bob_page.get_by_role("link", name="Quote").first.click()
+    box = bob_page.get_by_label("Message", exact=True)
+    expect(box).to_have_value("> Did you see the figures?\n> — Member\n\n")
+    box.press("Control+End")
+    box.press_sequentially("Yes, all good.")
+    box.press("Enter")
+    answer = alice_page.locator(".chat-message").last
+    expect(answer.locator("blockquote")).to_contain_text("Did you see the figures?", timeout=LIVE)
+    expect(answer).to_contain_text("Yes, all good.")
+    assert fits_the_width(alice_page) and fits_the_width(bob_page)
+    screenshot(alice_page, f"chat-presence-{width}")
+    screenshot(bob_page, f"chat-quote-{width}")
     assert console_errors == []

@@ -25,6 +25,9 @@
                 if (here) link.querySelector("[data-unread]")?.remove();
               }
               old.replaceWith(fresh);
+              const threads = sidebar.querySelector(".chat-threads-link");
+              const freshThreads = fresh.ownerDocument.querySelector(".chat-threads-link");
+              if (threads && freshThreads) threads.replaceWith(document.adoptNode(freshThreads));
             } else if (fresh) {
               location.reload(); // the first conversation: the list replaces its empty state
             }
@@ -101,6 +104,42 @@
       if (!data.parent) fetchNewer();
       else replaceMessage(data.parent); // its reply count
     });
+    // Read receipts: who has read up to where, as the page shows them.
+    events.on("chat.seen", (data) => {
+      if (data.conversation !== conversation || main.dataset.thread) return;
+      fetch(location.pathname, { credentials: "same-origin" })
+        .then((response) => (response.ok ? response.text() : Promise.reject(response.status)))
+        .then((html) => {
+          const fresh = new DOMParser().parseFromString(html, "text/html");
+          for (const seen of list.querySelectorAll("[data-seen]")) seen.remove();
+          for (const seen of fresh.querySelectorAll("#messages [data-seen]")) {
+            const item = document.getElementById(seen.closest("[data-message]").id);
+            if (item) item.querySelector(".prose").after(document.adoptNode(seen));
+          }
+        }, () => {});
+    });
+    // The other person's presence (one-to-one): watched over the socket, each time it
+    // opens; do not disturb also shows above the composer.
+    const presenceLine = main.querySelector("[data-presence]");
+    if (presenceLine) {
+      const person = Number(presenceLine.dataset.presence);
+      const labels = JSON.parse(presenceLine.dataset.labels);
+      const note = main.querySelector("[data-dnd-note]");
+      const show = (state) => {
+        if (!state || state.user !== person) return;
+        presenceLine.dataset.status = state.status;
+        presenceLine.querySelector("[data-presence-label]").textContent = labels[state.status] || state.status;
+        presenceLine.querySelector("[data-presence-message]").textContent = state.message ? ` · ${state.message}` : "";
+        if (note) note.hidden = state.status !== "dnd";
+      };
+      events.on("presence", show);
+      events.on("presence.snapshot", (data) => (data.users || []).forEach(show));
+      const root = document.querySelector("[data-events-from]");
+      new MutationObserver(() => {
+        if (events.state === "open") events.send({ type: "watch", users: [person] });
+      }).observe(root, { attributes: true, attributeFilter: ["data-events-state"] });
+      if (events.state === "open") events.send({ type: "watch", users: [person] });
+    }
     for (const type of ["chat.message_edited", "chat.message_deleted", "resync"]) {
       events.on(type, (data) => {
         if (type === "resync" || data.conversation === conversation) location.reload();
@@ -156,6 +195,7 @@
           if (!response.ok) return response.json().then((e) => Promise.reject(e));
           body.value = "";
           form.elements.client_id.value = crypto.randomUUID().replaceAll("-", "");
+          if (new URLSearchParams(location.search).has("quote")) history.replaceState(null, "", location.pathname);
           fetchNewer();
         }).catch((error) => {
           // Kept in the box, same client id: sending again cannot write it twice.
