@@ -277,13 +277,13 @@ def measure(args: argparse.Namespace) -> int:
     port = free_port()
     log = Path(os.environ["ESSAIM_VAR_DIR"]).parent / "server.log"
     command = [str(Path(sys.executable).with_name("essaim")), "serve", "--no-worker"]
-    command += ["--host", HOST, "--port", str(port)]
+    command += ["--host", HOST, "--port", str(port), "--processes", str(args.processes)]
     with log.open("wb") as out:
         server = subprocess.Popen(command, cwd=ROOT, env=dict(os.environ), stdout=out,
                                   stderr=subprocess.STDOUT, start_new_session=True)  # fmt: skip
     try:
         wait_ready(server, log, port, "/api/v1/me", {"Authorization": f"Bearer {alice_token}"})
-        print(f"server      one Essaim process on {HOST}:{port}, Redis prefix {prefix}")
+        print(f"server      {args.processes} Essaim process(es) on {HOST}:{port}, Redis {prefix}")
         head = events.head_now()
         rtt, delivery, lost = asyncio.run(pair(port, alice_token, bob_token, direct.pk, args, head))
         head = events.head_now()
@@ -349,6 +349,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--messages", type=int, default=300, help="(1) messages sent (300)")
     parser.add_argument("--seconds", type=float, default=10, help="(2) seconds of load (10)")
+    parser.add_argument("--processes", type=int, default=1, help="server processes (1)")
     parser.add_argument("--clients", type=int, default=1000, help="(3) sockets (1000; 0: skip)")
     parser.add_argument("--crowd-senders", type=int, default=50, help="(3) senders (50)")
     parser.add_argument("--crowd-seconds", type=float, default=60, help="(3) seconds (60)")

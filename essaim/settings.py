@@ -195,6 +195,7 @@ if REDIS_URL:
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": REDIS_PREFIX,
+            "OPTIONS": {"pool_class": "essaim.cache.SharedConnectionPool"},
         }
     }
 else:

@@ -138,6 +138,9 @@ def test_who_manages_webhooks_and_what_their_bot_reads(
         assert send(outsider, "post", route, {"name": "x"}).status_code == 404
         assert send(outsider, "get", route).status_code == 404
     direct, _ = services.direct_open(actor=personas.member, person=personas.hr)
+    group = services.group_create(actor=personas.member, title="G", people=[personas.hr.pk])
+    for conversation in (direct, group):
+        assert not access.can(personas.member, "webhooks", conversation)
     assert (
         send(member, "post", f"/conversations/{direct.pk}/webhooks", {"name": "x"}).status_code
         == 403

@@ -27,13 +27,16 @@ class Throttle:
 
     def _add(self, kind: str, value: str, delta: int = 1) -> int:
         key, _ = self._key(kind, value)
-        if delta > 0 and cache.add(key, delta, timeout=self.window):
-            return delta
-        try:
+        try:  # the key exists but for the first count of a window: incr first
             return int(cache.incr(key, delta))
-        except ValueError:  # expired meanwhile
-            cache.add(key, max(delta, 0), timeout=self.window)
-            return max(delta, 0)
+        except ValueError:
+            if delta > 0 and cache.add(key, delta, timeout=self.window):
+                return delta
+            try:  # another process added it meanwhile
+                return int(cache.incr(key, delta))
+            except ValueError:  # expired meanwhile
+                cache.add(key, max(delta, 0), timeout=self.window)
+                return max(delta, 0)
 
     def attempt(self, *, account: str, address: str) -> int:
         """Count this attempt *before* it is checked, so that parallel attempts cannot

@@ -305,6 +305,9 @@ def send(request: HttpRequest, conversation_id: Id, payload: MessageIn) -> Statu
         parent=parent,
         attachments=payload.attachments,
     )
+    if new and not payload.attachments:  # just written: no reaction, no file to read back
+        message.reaction_list, message.files = [], []  # type: ignore[attr-defined]
+        return Status(201, message_out(message))
     return Status(201 if new else 200, _message(request, message.pk))
 
 

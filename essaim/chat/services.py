@@ -56,7 +56,7 @@ def _require(allowed: bool) -> None:
 def _event(type: str, conversation: Conversation, data: dict[str, Any]) -> None:
     """An event to those who read the conversation (checked again at delivery)."""
     data = {"conversation": conversation.pk, **data}
-    users = access.audience(conversation)
+    users = access.audience(conversation).values_list("pk", flat=True)
     if conversation.kind == ConversationKind.CHANNEL:
         events.emit(type, data, community=conversation.community, users=users)
     else:
@@ -278,7 +278,8 @@ def message_send(
                 parent=parent,
                 created_at=now,
             )
-            Attachment.objects.filter(pk__in=[f.pk for f in files]).update(message=message)
+            if files:
+                Attachment.objects.filter(pk__in=[f.pk for f in files]).update(message=message)
             if parent is not None:
                 Message.objects.filter(pk=parent.pk).update(reply_count=F("reply_count") + 1)
                 _follow_on_reply(actor, parent, message)

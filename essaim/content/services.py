@@ -183,6 +183,8 @@ def claim_attachments(actor: User, ids: Sequence[int]) -> list[Attachment]:
     """The actor's unattached uploads ``ids``, in that order, for a post, comment, question
     or answer to take; any other id is refused."""
     ids = list(dict.fromkeys(ids))
+    if not ids:
+        return []
     if len(ids) > ATTACHMENTS_MAX:
         raise ServiceError(
             _("At most %(count)d files.") % {"count": ATTACHMENTS_MAX}, field="attachments"
