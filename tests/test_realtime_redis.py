@@ -132,3 +132,18 @@ def test_with_redis_killed_writes_succeed_and_nothing_is_lost(
         await socket.disconnect()
 
     run(scenario)
+
+
+def test_the_cache_keeps_one_redis_connection_per_process(own_redis: RedisServer) -> None:
+    """Django builds a cache object per request context: without the shared pool, each
+    opened a Redis connection of its own (one per request)."""
+    from django.core.cache.backends.redis import RedisCache
+
+    shared = {"OPTIONS": {"pool_class": "essaim.cache.SharedConnectionPool"}}
+    probe = redis.Redis.from_url(own_redis.url)
+    before = probe.info("stats")["total_connections_received"]
+    for n in range(20):  # twenty requests' cache objects
+        cache = RedisCache(own_redis.url, shared)
+        cache.set(f"k{n}", 1)
+        assert cache.incr(f"k{n}") == 2
+    assert probe.info("stats")["total_connections_received"] - before == 1
