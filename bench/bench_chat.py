@@ -116,6 +116,9 @@ async def crowd(port: int, tokens: list[str], listener_token: str, conversation:
 
     async def sender(index: int, token: str) -> None:
         nonlocal refused
+        # People do not connect in the same millisecond: with several server processes,
+        # a connection opened while one is busy goes to another.
+        await asyncio.sleep(index * 0.05)
         async with httpx.AsyncClient(headers={"Authorization": f"Bearer {token}"}) as client:
             n = 0
             while time.perf_counter() < deadline:

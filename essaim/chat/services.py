@@ -53,10 +53,17 @@ def _require(allowed: bool) -> None:
         raise access.Forbidden
 
 
-def _event(type: str, conversation: Conversation, data: dict[str, Any]) -> None:
-    """An event to those who read the conversation (checked again at delivery)."""
+def _readers(conversation: Conversation) -> list[int]:
+    return list(access.audience(conversation).values_list("pk", flat=True))
+
+
+def _event(
+    type: str, conversation: Conversation, data: dict[str, Any], users: list[int] | None = None
+) -> None:
+    """An event to those who read the conversation (``users``, when the caller read them
+    already), checked again at delivery."""
     data = {"conversation": conversation.pk, **data}
-    users = access.audience(conversation).values_list("pk", flat=True)
+    users = _readers(conversation) if users is None else users
     if conversation.kind == ConversationKind.CHANNEL:
         events.emit(type, data, community=conversation.community, users=users)
     else:
@@ -261,14 +268,17 @@ def message_send(
             raise ServiceError(_("This message is not in this conversation."), field="parent")
         parent = parent.parent or parent
     _throttle(actor, conversation)
-    html = render_text(actor, body)[0]  # before the lock below
+    # Whatever can be read or computed before the lock below is: the lock orders every
+    # send into the conversation, and its shortest hold is the conversation's pace.
+    html = render_text(actor, body)[0]
+    files = claim_attachments(actor, attachments)
+    readers = _readers(conversation)
     try:
         with transaction.atomic():
             # The conversation's row first: its messages then get their ids and commit in
             # one order, so that live delivery (commit order) and history (id order) agree.
             now = timezone.now()
             Conversation.objects.filter(pk=conversation.pk).update(last_message_at=now)
-            files = claim_attachments(actor, attachments)
             message = Message.objects.create(
                 conversation=conversation,
                 author=actor,
@@ -287,16 +297,16 @@ def message_send(
                 HelpRequest.objects.filter(
                     conversation=conversation, claimed_by=actor, first_response_at__isnull=True
                 ).update(first_response_at=message.created_at)
-            # One's own message is read.
-            Participant.objects.filter(conversation=conversation, user=actor).update(
-                last_read=message.pk
-            )
             data = {"message": message.pk, "author": actor.pk, "parent": parent and parent.pk}
-            _event("chat.message", conversation, data)
+            _event("chat.message", conversation, data, readers)
     except IntegrityError:  # the same client id sent twice at the same moment
         if not client_id:
             raise
         return Message.objects.get(author=actor, client_id=client_id), False
+    # One's own message is read (outside the lock; never backwards).
+    Participant.objects.filter(
+        conversation=conversation, user=actor, last_read__lt=message.pk
+    ).update(last_read=message.pk)
     return message, True
 
 
