@@ -14,7 +14,7 @@ from essaim import access
 from essaim.accounts.models import User
 from essaim.chat import selectors
 from essaim.chat.demo import LINES
-from essaim.chat.models import Conversation, HelpRequest, Message
+from essaim.chat.models import Conversation, HelpRequest, IncomingWebhook, Message
 from essaim.demo import DEMO_ADMIN_EMAIL, DemoSummary, build_organisation
 
 pytestmark = pytest.mark.django_db
@@ -48,4 +48,10 @@ def test_conversations_threads_and_a_help_line(demo: DemoSummary) -> None:
     assert not HelpRequest.objects.filter(state="resolved", rating__isnull=True).exists()
     admin = User.objects.get(email=DEMO_ADMIN_EMAIL)
     listed = list(selectors.conversations(admin))
-    assert len(listed) >= 9 and all(c.unread == 0 for c in listed if c.kind != "channel")
+    unread = {c.title: c.unread for c in listed if c.kind != "channel" and c.unread}
+    assert len(listed) >= 9 and unread == {"Projet CRM": 1}  # the standup bot's question
+    # A build server's webhook and a bot, made through the services.
+    assert demo.chat["integrations"] == 2
+    assert IncomingWebhook.objects.get().name == "Build server"
+    bots = Message.objects.filter(author__kind="bot")
+    assert bots.count() == 5 and bots.filter(html__contains="<strong>passed</strong>").exists()

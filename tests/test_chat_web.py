@@ -63,6 +63,9 @@ def test_write_to_a_colleague_from_their_profile(personas: Personas) -> None:
     member, hr = signed_in(personas.member), signed_in(personas.hr)
     profile = member.get(f"/people/{personas.hr.pk}/").content.decode()
     assert f"/chat/with/{personas.hr.pk}/" in profile
+    listed = member.get("/people/").content.decode()  # and from the directory's list
+    assert f"/chat/with/{personas.hr.pk}/" in listed
+    assert f"/chat/with/{personas.member.pk}/" not in listed
     opened = member.post(f"/chat/with/{personas.hr.pk}/")
     conversation = Conversation.objects.get()
     assert opened["Location"] == f"/chat/{conversation.pk}/"

@@ -2,7 +2,8 @@
 group conversations, the chat channels of the busiest communities, threads, and one help
 line with requests waiting, in progress and resolved (rated). Texts in each author's
 language (French or English); dates over the last weeks, in order. Written in bulk, no
-event emitted; the same seed gives the same conversations."""
+event emitted — but for a build server's webhook and a standup bot, made and heard
+through the services as for real; the same seed gives the same conversations."""
 
 from __future__ import annotations
 
@@ -13,9 +14,11 @@ from django.db.models import Count
 from django.utils import timezone
 
 from essaim.accounts.models import User, UserKind
-from essaim.communities.models import WRITERS, Community, Membership
+from essaim.communities.models import RUNNERS, WRITERS, Community, Membership
 from essaim.content.markdown import render_with_refs
+from essaim.http import CLI
 
+from . import services
 from .models import (
     Conversation,
     ConversationKind,
@@ -198,11 +201,56 @@ def build_chat(*, seed: int, scale: float = 1.0) -> dict[str, int]:
             conversation.save(update_fields=["last_message_at"])
             Participant.objects.filter(conversation=conversation).update(last_read=last.pk)
     requests = _help_line(rng, ids, languages)
+    channels = [c for c, _members, _count in conversations if c.kind == ConversationKind.CHANNEL]
+    groups = [c for c, _members, _count in conversations if c.kind == ConversationKind.GROUP]
+    integrations = _integrations(channels[:1], groups[:1], me)
     return {
         "conversations": len(conversations) + requests,
         "messages": Message.objects.count(),
         "help_requests": requests,
+        "integrations": integrations,
     }
+
+
+BUILDS = [
+    {"text": "Build *passed* on <https://ci.example.com/builds/812|main #812> (4 min 12 s)"},
+    {
+        "text": "Deployment to staging",
+        "attachments": [{"title": "Release 3.4.0", "text": "12 changes, 0 migrations pending"}],
+    },
+    {"text": "Build *failed* on <https://ci.example.com/builds/815|main #815>: 2 tests failed"},
+    {"text": "Build *passed* on <https://ci.example.com/builds/816|main #816> — fixed"},
+]
+
+
+def _integrations(channels: list[Conversation], groups: list[Conversation], admin: int) -> int:
+    """A build server's incoming webhook posting into the first channel, as a tool made
+    for Slack would, and a bot that a group added; through the services, as for real."""
+    made = 0
+    for channel in channels:
+        runner = (
+            Membership.objects.filter(community=channel.community, role__in=RUNNERS)
+            .order_by("user_id")
+            .first()
+        )
+        if runner is None:
+            continue
+        _webhook, secret = services.webhook_create(
+            actor=runner.user, conversation=channel, name="Build server"
+        )
+        for payload in BUILDS:
+            services.webhook_post(secret=secret, payload=payload)
+        made += 1
+    for group in groups:
+        actor = User.objects.get(pk=admin)
+        bot, _token = services.bot_create(
+            actor=actor, origin=CLI, name="Standup bot", description="Asks the daily questions"
+        )
+        services.group_add(actor=actor, conversation=group, people=[bot.pk])
+        question = "Bonjour ! What did you finish yesterday, and what is next today? 🗓️"
+        services.message_send(actor=bot, conversation=group, body=question)
+        made += 1
+    return made
 
 
 def _help_line(rng: random.Random, ids: list[int], languages: dict[int, str]) -> int:

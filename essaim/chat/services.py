@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from essaim import access
@@ -509,9 +510,14 @@ BOT_DESCRIPTION_MAX = 300
 def _bot_user(*, name: str, description: str, created_by: User) -> User:
     """A user of kind bot: no password, an address that receives nothing, no place in the
     directory's index."""
-    user = User.objects.create_user(
-        f"bot-{secrets.token_hex(8)}@bots.invalid", None, display_name=name, kind=UserKind.BOT
-    )
+    # Numbered, so that the same demo makes the same addresses.
+    address = f"bot-{Bot.objects.count() + 1}-{slugify(name)[:40]}@bots.invalid"
+    try:
+        with transaction.atomic():
+            user = User.objects.create_user(address, None, display_name=name, kind=UserKind.BOT)
+    except IntegrityError:  # another bot took that number at the same moment
+        address = f"bot-{secrets.token_hex(8)}@bots.invalid"
+        user = User.objects.create_user(address, None, display_name=name, kind=UserKind.BOT)
     Profile.objects.create(user=user, manager_path=f"/{user.pk}/")
     Bot.objects.create(user=user, description=description, created_by=created_by)
     return user

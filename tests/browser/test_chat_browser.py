@@ -10,6 +10,7 @@ import re
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -246,4 +247,27 @@ def test_presence_receipts_and_quotes_live(
     assert fits_the_width(alice_page) and fits_the_width(bob_page)
     screenshot(alice_page, f"chat-presence-{width}")
     screenshot(bob_page, f"chat-quote-{width}")
+    assert console_errors == []
+
+
+def test_scrolling_up_brings_earlier_messages(
+    new_page: NewPage, personas: Personas, console_errors: list[str], settings: Any
+) -> None:
+    settings.CHAT_MESSAGES_PER_WINDOW = 1000
+    direct, _new = services.direct_open(actor=personas.member, person=personas.hr)
+    for n in range(120):
+        services.message_send(actor=personas.hr, conversation=direct, body=f"Note {n}")
+    page = new_page(375, 740)
+    sign_in(page, personas.member.email)
+    page.goto(f"/chat/{direct.pk}/")
+    messages = page.locator("#messages [data-message]")
+    expect(messages).to_have_count(50)
+    for shown in (100, 120):
+        page.wait_for_timeout(600)  # the page first scrolls to its newest message
+        page.locator("[data-earlier]").scroll_into_view_if_needed()
+        expect(messages).to_have_count(shown)
+    expect(page.locator("[data-earlier]")).to_have_count(0)
+    ids = [int(i) for i in messages.evaluate_all("items => items.map(i => i.dataset.message)")]
+    assert ids == sorted(ids) and len(set(ids)) == 120
+    expect(messages.first).to_contain_text("Note 0")
     assert console_errors == []

@@ -203,6 +203,33 @@
         });
       });
     }
+    // Scrolling up to the "Earlier messages" link brings them in above, and so on back.
+    const earlier = main.querySelector("[data-earlier]");
+    if (earlier && !new URLSearchParams(location.search).has("before")) {
+      let loading = false;
+      const loadEarlier = () => {
+        if (loading) return;
+        loading = true;
+        fetch(earlier.href, { credentials: "same-origin" })
+          .then((response) => (response.ok ? response.text() : Promise.reject(response.status)))
+          .then((html) => {
+            const fresh = new DOMParser().parseFromString(html, "text/html");
+            const items = [...fresh.querySelectorAll("#messages [data-message]")]
+              .filter((item) => !document.getElementById(item.id));
+            const height = document.documentElement.scrollHeight;
+            list.prepend(...items.map((item) => document.adoptNode(item)));
+            window.scrollBy(0, document.documentElement.scrollHeight - height); // stay put
+            const next = fresh.querySelector("[data-earlier]");
+            if (next && items.length) earlier.href = next.href;
+            else { observer.disconnect(); earlier.remove(); }
+          }, () => {})
+          .finally(() => { loading = false; });
+      };
+      const observer = new IntersectionObserver((entries) => {
+        if (entries.some((entry) => entry.isIntersecting)) loadEarlier();
+      });
+      setTimeout(() => observer.observe(earlier), 500); // after the first scroll to the end
+    }
     markRead();
     if (lastId()) list.lastElementChild.scrollIntoView({ block: "nearest" });
     document.addEventListener("visibilitychange", markRead);
