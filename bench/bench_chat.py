@@ -1,16 +1,16 @@
 """Chat: sending, delivery and opening a conversation, through a real server.
 
-In a throwaway PostgreSQL database (see bench_directory.py), with Redis, one Essaim
-process (`essaim serve --no-worker`) on loopback, and people with API tokens:
+In a throwaway PostgreSQL database (see bench_directory.py), with Redis, --processes (1)
+Essaim processes (`essaim serve --no-worker`) on loopback, and people with API tokens:
 
 (1) two people in a direct conversation: Alice sends --messages (300) messages 20 ms
     apart through `POST /api/v1/conversations/{id}/messages` (each with a client id);
     Bob listens on his socket. Send round trip (request to response) and send-to-delivery
     (request to Bob's `chat.message` frame) p50/p99. Targets: send p50 < 30 ms and
     p99 < 40 ms; delivery p50 < 35 ms and p99 < 50 ms.
-(2) 8 senders into one group conversation, as fast as each can, for --seconds (10):
-    accepted messages per second (target >= 150), and on a ninth member's socket every
-    one delivered once, in order.
+(2) 8 senders into one group conversation, as fast as each can, for --seconds (10),
+    connecting 50 ms apart: accepted messages per second (target >= 150), and on a
+    ninth member's socket every one delivered once, in order.
 (3) --clients (1,000) people, each with a socket open, in --clients/10 groups of ten;
     --crowd-senders (50), one per group, each sending a message every --interval (1 s)
     for --crowd-seconds (60): accepted messages per second, delivery to every member's
@@ -172,6 +172,7 @@ async def many(port: int, groups: list[list[tuple[int, str]]], conversations: li
         await asyncio.sleep(0.1)
     await asyncio.sleep(2)
     sent: dict[int, float] = {}
+    rtt: list[float] = []
     refused = 0
     senders = min(args.crowd_senders, len(groups))
     deadline = time.perf_counter() + args.crowd_seconds
@@ -187,6 +188,7 @@ async def many(port: int, groups: list[list[tuple[int, str]]], conversations: li
                 begin = time.perf_counter()
                 answer = await client.post(url, json={"body": f"c{conversation}-{n}"})
                 n += 1
+                rtt.append((time.perf_counter() - begin) * 1000)
                 if answer.status_code == 201:
                     sent[answer.json()["id"]] = begin
                 else:
@@ -215,6 +217,7 @@ async def many(port: int, groups: list[list[tuple[int, str]]], conversations: li
         "lost": sum(max(0, members - received.get(m, 0)) for m in sent),
         "duplicated": sum(max(0, n - members) for n in received.values()),
         "delivery_ms": {p: round(pct(delivery, p), 1) for p in (50, 95, 99)} if delivery else {},
+        "send_ms": {p: round(pct(sorted(rtt), p), 1) for p in (50, 99)} if rtt else {},
     }
 
 
@@ -318,7 +321,8 @@ def measure(args: argparse.Namespace) -> int:
         )
         print(
             f"    {crowd3['per_second']:.1f} accepted messages/s ({crowd3['accepted']:,}, "
-            f"{crowd3['refused']} refused); {crowd3['deliveries']:,} deliveries"
+            f"{crowd3['refused']} refused); {crowd3['deliveries']:,} deliveries; send "
+            f"p50 {crowd3['send_ms'].get(50, 0):.1f} ms  p99 {crowd3['send_ms'].get(99, 0):.1f} ms"
         )
         print(
             f"    delivery p50 {got.get(50, 0):.1f} ms  p95 {got.get(95, 0):.1f} ms  "
