@@ -1162,8 +1162,9 @@ class MessageRule(Rule[Message]):
 
     - edit: its author while they may post in the conversation.
     - delete: its author; in a channel, the community's owners and animators too.
-    - react, pin (and unpin), forward elsewhere: whoever may post in the conversation
-      (forward: whoever reads it)."""
+    - react, pin (and unpin): whoever may post in the conversation.
+    - forward elsewhere: whoever reads it, unless it is in the channel of a confidential
+      community (what is said there stays there)."""
 
     model = Message
     actions = frozenset({VIEW, "edit", "delete", "react", "pin", "forward"})
@@ -1174,6 +1175,9 @@ class MessageRule(Rule[Message]):
         if not is_active(user) or obj.deleted_at is not None:
             return False
         conversation = obj.conversation
+        community = conversation.community
+        if action == "forward" and community is not None and community.confidential:
+            return False
         if action in (VIEW, "forward"):
             return can(user, VIEW, conversation)
         if action in ("react", "pin"):
@@ -1182,7 +1186,6 @@ class MessageRule(Rule[Message]):
             return obj.author_id == user.pk and can(user, "post", conversation)
         if obj.author_id == user.pk:
             return can(user, VIEW, conversation)
-        community = conversation.community
         return community is not None and community_role(user, community) in RUNNERS
 
     def visible(self, user: Viewer, qs: QuerySet[Message]) -> QuerySet[Message]:

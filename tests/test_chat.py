@@ -398,3 +398,15 @@ def test_reactions_pins_forwards_and_files(
     ):
         assert send(outsider, method, route, body).status_code == 404, route
     assert Message.objects.filter(conversation=group).count() == 1
+    # What is said in a confidential community's channel is not forwarded out of it.
+    secret = build(personas, Visibility.SECRET)
+    secret.confidential = True
+    secret.save(update_fields=["confidential"])
+    channel = services.channel_of(actor=personas.owner, community=secret)
+    said, _ = services.message_send(actor=personas.owner, conversation=channel, body="Merger")
+    out = send(token_client(personas.owner), "post", f"/messages/{said.pk}/forward",
+               {"conversation": group.pk})  # fmt: skip
+    assert out.status_code == 403 and Message.objects.filter(conversation=group).count() == 1
+    page = Client()
+    page.force_login(personas.member)
+    assert "Confidential" in page.get(f"/chat/{channel.pk}/").content.decode()
