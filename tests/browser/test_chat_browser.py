@@ -271,3 +271,44 @@ def test_scrolling_up_brings_earlier_messages(
     assert ids == sorted(ids) and len(set(ids)) == 120
     expect(messages.first).to_contain_text("Note 0")
     assert console_errors == []
+
+
+@pytest.mark.parametrize(("width", "height"), [(1280, 900), (375, 740)])
+def test_followed_threads_and_bots_pages(
+    new_page: NewPage,
+    personas: Personas,
+    screenshot: Screenshot,
+    console_errors: list[str],
+    width: int,
+    height: int,
+) -> None:
+    channel = services.channel_of(
+        actor=personas.owner, community=build(personas, Visibility.PRIVATE)
+    )
+    root, _ = services.message_send(
+        actor=personas.member, conversation=channel, body="Who reviews the Q3 budget?"
+    )
+    services.message_send(actor=personas.owner, conversation=channel, body="Me", parent=root)
+    page = new_page(width, height)
+    sign_in(page, personas.member.email)
+    page.goto("/chat/")
+    page.get_by_role("link", name="Threads I follow").click()
+    item = page.locator(".chat-thread-item")
+    expect(item).to_contain_text("Who reviews the Q3 budget?")
+    expect(item).to_contain_text("1 new reply")
+    assert fits_the_width(page)
+    screenshot(page, f"chat-threads-{width}")
+    item.get_by_role("link").click()
+    expect(page.get_by_role("button", name="Following")).to_be_visible()
+
+    admin = new_page(width, height)
+    sign_in(admin, personas.admin.email)
+    admin.goto("/manage/bots/")
+    admin.get_by_label("Name").fill("Standup bot")
+    admin.get_by_label("What it does").fill("Asks the daily questions")
+    admin.get_by_role("button", name="Create the bot").click()
+    expect(admin.get_by_role("textbox", name="Token")).to_have_value(re.compile("^ess_"))
+    expect(admin.get_by_role("row", name=re.compile("Standup bot"))).to_be_visible()
+    assert fits_the_width(admin)
+    screenshot(admin, f"chat-bots-{width}")
+    assert console_errors == []
