@@ -19,6 +19,7 @@ from essaim.chat import services, slack
 from essaim.chat.models import BODY_MAX, Conversation, IncomingWebhook, Message
 from essaim.communities import services as community_services
 from essaim.communities.models import Membership, Visibility
+from essaim.governance.models import AuditEntry
 from essaim.http import CLI
 from essaim.realtime import events
 from tests.conftest import Personas
@@ -114,6 +115,8 @@ def test_bad_webhook_calls_change_nothing(
         send(token_client(personas.member), "delete", f"/webhooks/{webhook.pk}").status_code == 404
     )
     assert send(owner, "delete", f"/webhooks/{webhook.pk}").status_code == 204
+    logged = set(AuditEntry.objects.values_list("action", flat=True))
+    assert {"webhook.create", "webhook.revoke"} <= logged  # a secret way in: audited
     settings.CHAT_MESSAGES_PER_WINDOW = 60
     answer = hook(client, url, {"text": "after"})
     assert (answer.status_code, answer.content) == (404, b"no_service")

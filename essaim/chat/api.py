@@ -675,7 +675,7 @@ def webhook_create(request: HttpRequest, conversation_id: Id, payload: WebhookIn
     me = viewer(request)
     conversation = access.access_conversation(me, conversation_id, "webhooks")
     webhook, secret = services.webhook_create(
-        actor=me, conversation=conversation, name=payload.name
+        actor=me, origin=Origin.of(request), conversation=conversation, name=payload.name
     )
     return Status(201, {**webhook_out(webhook), "url": webhook_url(request, secret)})
 
@@ -683,7 +683,8 @@ def webhook_create(request: HttpRequest, conversation_id: Id, payload: WebhookIn
 @router.delete("/webhooks/{webhook_id}", response={204: None}, summary="Revoke a webhook")
 def webhook_revoke(request: HttpRequest, webhook_id: Id) -> Status[None]:
     me = viewer(request)
-    services.webhook_revoke(actor=me, webhook=selectors.managed_webhook(me, webhook_id))
+    found = selectors.managed_webhook(me, webhook_id)
+    services.webhook_revoke(actor=me, origin=Origin.of(request), webhook=found)
     return Status(204, None)
 
 

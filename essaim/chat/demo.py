@@ -236,7 +236,7 @@ def _integrations(channels: list[Conversation], groups: list[Conversation], admi
         if runner is None:
             continue
         _webhook, secret = services.webhook_create(
-            actor=runner.user, conversation=channel, name="Build server"
+            actor=runner.user, origin=CLI, conversation=channel, name="Build server"
         )
         for payload in BUILDS:
             services.webhook_post(secret=secret, payload=payload)

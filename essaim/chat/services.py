@@ -511,7 +511,7 @@ def _bot_user(*, name: str, description: str, created_by: User) -> User:
     """A user of kind bot: no password, an address that receives nothing, no place in the
     directory's index."""
     # Numbered, so that the same demo makes the same addresses.
-    address = f"bot-{Bot.objects.count() + 1}-{slugify(name)[:40]}@bots.invalid"
+    address = f"bot-{Bot.objects.count() + 1}-{slugify(name)[:40] or 'bot'}@bots.invalid"
     try:
         with transaction.atomic():
             user = User.objects.create_user(address, None, display_name=name, kind=UserKind.BOT)
@@ -539,7 +539,7 @@ def bot_create(
 
 
 def webhook_create(
-    *, actor: User, conversation: Conversation, name: str
+    *, actor: User, origin: Origin, conversation: Conversation, name: str
 ) -> tuple[IncomingWebhook, str]:
     """An incoming webhook posting into a community's channel as its own bot, and its
     secret (the URL's last part, shown once): the community's owners and animators."""
@@ -556,15 +556,18 @@ def webhook_create(
             key_hash=hash_token(secret),
             created_by=actor,
         )
+        audit_record(actor=actor, action="webhook.create", target=webhook, origin=origin)
     return webhook, secret
 
 
-def webhook_revoke(*, actor: User, webhook: IncomingWebhook) -> IncomingWebhook:
+def webhook_revoke(*, actor: User, origin: Origin, webhook: IncomingWebhook) -> IncomingWebhook:
     """Its URL stops working at once; what it posted stays."""
     _require(access.can(actor, "webhooks", webhook.conversation))
     if webhook.revoked_at is None:
-        webhook.revoked_at = timezone.now()
-        webhook.save(update_fields=["revoked_at"])
+        with transaction.atomic():
+            webhook.revoked_at = timezone.now()
+            webhook.save(update_fields=["revoked_at"])
+            audit_record(actor=actor, action="webhook.revoke", target=webhook, origin=origin)
     return webhook
 
 

@@ -395,13 +395,16 @@ def webhooks_page(request: HttpRequest, conversation_id: int) -> HttpResponse:
         try:
             if revoked := _id(request.POST.get("revoke", "")):
                 found = selectors.managed_webhook(me, revoked)
-                services.webhook_revoke(actor=me, webhook=found)
+                services.webhook_revoke(actor=me, origin=Origin.of(request), webhook=found)
                 messages.success(
                     request, _("The webhook “%(name)s” is revoked.") % {"name": found.name}
                 )
                 return HttpResponseRedirect(reverse("chat-webhooks", args=[conversation.pk]))
             webhook, secret = services.webhook_create(
-                actor=me, conversation=conversation, name=request.POST.get("name", "")
+                actor=me,
+                origin=Origin.of(request),
+                conversation=conversation,
+                name=request.POST.get("name", ""),
             )
             created = {"name": webhook.name, "url": webhook_url(request, secret)}
         except ServiceError as exc:
