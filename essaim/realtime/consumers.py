@@ -255,9 +255,12 @@ class EventStream(AsyncWebsocketConsumer):
         if not all(isinstance(i, int) and not isinstance(i, bool) for i in ids):
             return "users must be a list of ids."
         me = await in_thread(User.objects.get)(pk=self.user_id)
-        states = await in_thread(presence.states_for)(me, ids)
+        shown = await in_thread(presence.watchable)(me, ids)
         assert self.hub is not None
-        self.hub.watch(self, [s["user"] for s in states])
+        # Watching before reading: a change in between reaches the socket as an event
+        # (the page keeps it over the older snapshot), instead of being missed.
+        self.hub.watch(self, shown)
+        states = await in_thread(presence.states_of)(shown)
         self._queue({"type": "presence.snapshot", "data": {"users": states}})
         return None
 

@@ -105,11 +105,19 @@ def tell(user_id: int) -> None:
     _announce(_states([user_id])[user_id])
 
 
-def states_for(viewer: access.Viewer, user_ids: list[int]) -> list[dict[str, Any]]:
-    """The states of the people among ``user_ids`` whose presence ``viewer`` may see
-    (the profile's "presence" field)."""
+def watchable(viewer: access.Viewer, user_ids: list[int]) -> list[int]:
+    """The people among ``user_ids`` whose presence ``viewer`` may see (the profile's
+    "presence" field)."""
     people = access.visible(viewer, User.objects.filter(pk__in=user_ids).order_by("pk"))
     field = access.PROFILE_FIELDS["presence"]
-    shown = [p.pk for p in people if field in access.readable_visibilities(viewer, p)]
-    states = _states(shown)
-    return [states[uid] for uid in shown]
+    return [p.pk for p in people if field in access.readable_visibilities(viewer, p)]
+
+
+def states_of(user_ids: list[int]) -> list[dict[str, Any]]:
+    """The states of people already checked by ``watchable``."""
+    states = _states(user_ids)
+    return [states[uid] for uid in user_ids]
+
+
+def states_for(viewer: access.Viewer, user_ids: list[int]) -> list[dict[str, Any]]:
+    return states_of(watchable(viewer, user_ids))

@@ -125,6 +125,7 @@
       const person = Number(presenceLine.dataset.presence);
       const labels = JSON.parse(presenceLine.dataset.labels);
       const note = main.querySelector("[data-dnd-note]");
+      let heard = false; // a change heard since the last watch outranks its snapshot
       const show = (state) => {
         if (!state || state.user !== person) return;
         presenceLine.dataset.status = state.status;
@@ -132,13 +133,14 @@
         presenceLine.querySelector("[data-presence-message]").textContent = state.message ? ` · ${state.message}` : "";
         if (note) note.hidden = state.status !== "dnd";
       };
-      events.on("presence", show);
-      events.on("presence.snapshot", (data) => (data.users || []).forEach(show));
+      events.on("presence", (state) => { heard = true; show(state); });
+      events.on("presence.snapshot", (data) => { if (!heard) (data.users || []).forEach(show); });
+      const watch = () => {
+        if (events.state === "open" && events.send({ type: "watch", users: [person] })) heard = false;
+      };
       const root = document.querySelector("[data-events-from]");
-      new MutationObserver(() => {
-        if (events.state === "open") events.send({ type: "watch", users: [person] });
-      }).observe(root, { attributes: true, attributeFilter: ["data-events-state"] });
-      if (events.state === "open") events.send({ type: "watch", users: [person] });
+      new MutationObserver(watch).observe(root, { attributes: true, attributeFilter: ["data-events-state"] });
+      watch();
     }
     for (const type of ["chat.message_edited", "chat.message_deleted", "resync"]) {
       events.on(type, (data) => {
