@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -384,3 +385,29 @@ def test_presence_over_http_shows_only_people_one_may_see(
     assert customer.json() == []  # a customer sees no employee outside their communities
     bad = api_session(personas.member).get("/api/v1/presence", {"users": "1;drop"})
     assert bad.status_code == 422
+
+
+def test_a_reloaded_page_stays_online(personas: Personas, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A reload closes a socket (gone) just before the next one opens (seen): the hub
+    writes them in that order, even when the first write is the slower (on PostgreSQL,
+    where they run on a thread pool; on SQLite one thread runs them in order anyway)."""
+    cookie = session_of(personas.owner)
+    gone = presence.gone
+
+    def slow_gone(user_id: int) -> None:
+        time.sleep(0.3)  # a busy cache or thread pool
+        gone(user_id)
+
+    monkeypatch.setattr(presence, "gone", slow_gone)
+
+    async def scenario() -> None:
+        socket = await connect(cookie)
+        await asyncio.sleep(0.1)
+        await socket.disconnect()
+        socket = await connect(cookie)
+        await asyncio.sleep(0.8)  # both writes done
+        (state,) = await sync_to_async(presence.states_of)([personas.owner.pk])
+        assert state["status"] == "online"
+        await socket.disconnect()
+
+    run(scenario)

@@ -84,6 +84,10 @@ class Hub:
         self.reading = False
         self.ready = asyncio.Event()
         self.wake = asyncio.Event()
+        # Presence is written one change at a time, in order: a reloaded page closes its
+        # socket (gone) just before its next one opens (seen), and run side by side the
+        # two could land the other way round, showing someone connected as offline.
+        self.presence_writes = asyncio.Lock()
         self.tasks = [
             asyncio.ensure_future(self._dispatch_forever()),
             asyncio.ensure_future(self._sweep_forever()),
@@ -96,7 +100,7 @@ class Hub:
         first = not self.sockets[socket.user_id]
         self.sockets[socket.user_id].add(socket)
         if first:
-            self._spawn(in_thread(presence.seen)([socket.user_id]))
+            self._spawn(self.refresh_presence(only=[socket.user_id]))
 
     def remove(self, socket: Socket) -> None:
         self.demote(socket)
@@ -105,7 +109,7 @@ class Hub:
         mine.discard(socket)
         if not mine:
             self.sockets.pop(socket.user_id, None)
-            self._spawn(in_thread(presence.gone)(socket.user_id))
+            self._spawn(self._gone(socket.user_id))
 
     def go_live(self, socket: Socket) -> bool:
         """After a catch-up: True when the socket is live (or will be told to catch up
@@ -271,9 +275,15 @@ class Hub:
                 log.exception("socket sweep failed; trying again")
 
     async def refresh_presence(self, only: Collection[int] | None = None) -> None:
-        people = list(self.sockets) if only is None else [p for p in only if p in self.sockets]
-        away = {p for p in people if all(s.away for s in self.sockets[p])}
-        await in_thread(presence.seen)(people, away=away)
+        async with self.presence_writes:
+            people = list(self.sockets) if only is None else [p for p in only if p in self.sockets]
+            away = {p for p in people if all(s.away for s in self.sockets[p])}
+            await in_thread(presence.seen)(people, away=away)
+
+    async def _gone(self, user_id: int) -> None:
+        async with self.presence_writes:
+            if user_id not in self.sockets:  # not back meanwhile
+                await in_thread(presence.gone)(user_id)
 
     def _spawn(self, work: Any) -> None:
         task = asyncio.ensure_future(work)
