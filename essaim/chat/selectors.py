@@ -23,6 +23,7 @@ from django.db.models.functions import Coalesce
 from essaim import access
 from essaim.communities.models import Membership
 from essaim.content.models import Attachment
+from essaim.directory.models import Profile
 
 from .models import (
     Bot,
@@ -217,6 +218,11 @@ def seen_by(messages: list[Message], receipts: list[Participant]) -> list[Messag
         if read:
             read[-1].seen_by.append(receipt.user)  # type: ignore[attr-defined]
     return messages
+
+
+def own_availability(viewer: access.Viewer) -> Profile | None:
+    """The viewer's own profile, for their availability and status message."""
+    return Profile.objects.filter(user_id=viewer.pk or 0).first()
 
 
 def own_state(viewer: access.Viewer, conversation: Conversation) -> Participant | None:

@@ -24,7 +24,7 @@ from essaim import access
 from essaim.accounts.models import User
 from essaim.accounts.services import ServiceError
 from essaim.content.views import upload_files
-from essaim.directory.models import Availability, Profile
+from essaim.directory.models import Availability
 from essaim.http import Origin
 from essaim.realtime import events, presence
 
@@ -70,7 +70,7 @@ def _sidebar(me: User) -> dict[str, Any]:
     return {
         "conversations": _with_names(me, list(selectors.conversations(me)[:200])),
         "threads_unread": selectors.unread_threads(me),
-        "my_status": Profile.objects.filter(user=me).first(),
+        "my_status": selectors.own_availability(me),
         "availabilities": Availability.choices,
     }
 
