@@ -101,6 +101,9 @@ def test_bad_webhook_calls_change_nothing(
     for payload, status, text in cases:
         answer = hook(client, url, payload)
         assert (answer.status_code, answer.content) == (status, text), payload
+    for form in ({"text": "x"}, {"payload": "{not json"}):  # a form without Slack's JSON
+        answer = client.post(url, form)
+        assert (answer.status_code, answer.content) == (400, b"invalid_payload"), form
     assert client.get(url).status_code == 405
     assert hook(client, "/hooks/not-a-secret", {"text": "x"}).status_code == 404
     assert not Message.objects.exists()

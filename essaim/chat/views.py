@@ -454,15 +454,14 @@ WEBHOOK_ERRORS = {
 }
 
 
-@csrf_exempt
+@csrf_exempt  # no cookie counts here: the secret in the URL is the credential
 @require_POST
 def webhook(request: HttpRequest, secret: str) -> HttpResponse:
     """An incoming webhook: Slack's JSON (``text``, ``blocks``, ``attachments``) as the
     body, or form-encoded in a ``payload`` field; "ok" once the message is written."""
     form = request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data")
-    raw = request.POST.get("payload") if form else None
-    try:
-        payload = json.loads(raw if raw is not None else request.body)
+    try:  # a form's body is read as the form: its JSON must be in "payload"
+        payload = json.loads(request.POST.get("payload", "") if form else request.body)
     except (ValueError, UnicodeDecodeError):
         return HttpResponse("invalid_payload", status=400, content_type="text/plain")
     try:
