@@ -59,6 +59,7 @@ from essaim.knowledge.models import (
     QuestionState,
 )
 from essaim.realtime.models import Event, EventRecipient
+from essaim.search.models import Watch
 
 Viewer = User | AnonymousUser
 M = TypeVar("M", bound=Model)
@@ -687,7 +688,7 @@ class AttachmentRule(Rule[Attachment]):
             raise ValueError(f"unknown action {action!r} on files")
         if not is_active(user):
             return False
-        holder = self._holder(obj)
+        holder = attachment_holder(obj)
         if holder is not None:
             return can(user, VIEW, holder)
         return obj.uploader_id == user.pk
@@ -710,16 +711,15 @@ class AttachmentRule(Rule[Attachment]):
         )
 
     def audience(self, obj: Attachment) -> QuerySet[User]:
-        holder = self._holder(obj)
+        holder = attachment_holder(obj)
         if holder is not None:
             return RULES[type(holder)].audience(holder)
         return active_users().filter(pk=obj.uploader_id)
 
-    @staticmethod
-    def _holder(obj: Attachment) -> Comment | Post | Answer | Question | Message | None:
-        """What the file is attached to: the comment or answer rather than its post or
-        question."""
-        return obj.comment or obj.post or obj.answer or obj.question or obj.message
+
+def attachment_holder(obj: Attachment) -> Comment | Post | Answer | Question | Message | None:
+    """What a file is attached to: the comment or answer rather than its post or question."""
+    return obj.comment or obj.post or obj.answer or obj.question or obj.message
 
 
 # --- Questions and answers -------------------------------------------------------------
@@ -1278,6 +1278,49 @@ class EventRule(Rule[Event]):
         return found
 
 
+class WatchRule(Rule[Watch]):
+    """Who sees a keyword watch (its matches, subscribers and discussion) and acts on it:
+
+    - view, subscribe, comment: a personal watch, its owner; a shared one, every employee;
+      one a community hosts, whoever reads the community. Each match is shown only to
+      those who may see the matched thing itself.
+    - manage (edit, delete): its owner, and the community's owners and animators for one
+      it hosts, while they see it."""
+
+    model = Watch
+    actions = frozenset({VIEW, "subscribe", "comment", "manage"})
+
+    def can(self, user: Viewer, action: str, obj: Watch) -> bool:
+        if action not in self.actions:
+            raise ValueError(f"unknown action {action!r} on watches")
+        if not is_active(user):
+            return False
+        if obj.community is not None:
+            sees = can(user, "read", obj.community)
+        else:
+            sees = obj.owner_id == user.pk or (obj.shared and sees_everyone(user))
+        if not sees or action != "manage":
+            return sees
+        runs = obj.community is not None and community_role(user, obj.community) in RUNNERS
+        return obj.owner_id == user.pk or runs
+
+    def visible(self, user: Viewer, qs: QuerySet[Watch]) -> QuerySet[Watch]:
+        if not is_active(user):
+            return qs.none()
+        hosted = Q(community__in=Community.objects.filter(readable_communities(user)))
+        own = Q(owner=user, community__isnull=True)
+        if sees_everyone(user):
+            own |= Q(shared=True, community__isnull=True)
+        return qs.filter(own | hosted)
+
+    def audience(self, obj: Watch) -> QuerySet[User]:
+        if obj.community is not None:
+            return community_readers(obj.community)
+        if obj.shared:
+            return active_users().filter(insiders() | Q(pk=obj.owner_id))
+        return active_users().filter(pk=obj.owner_id)
+
+
 RULES: dict[type[Model], Rule[Any]] = {
     rule.model: rule
     for rule in (
@@ -1301,6 +1344,7 @@ RULES: dict[type[Model], Rule[Any]] = {
         MessageRule(),
         HelpRequestRule(),
         EventRule(),
+        WatchRule(),
     )
 }
 
@@ -1504,3 +1548,73 @@ def access_community_by_slug(user: Viewer, slug: str, action: str = VIEW) -> Com
     if action != VIEW and not can(user, action, found):
         raise Forbidden
     return found
+
+
+# --- Search ---------------------------------------------------------------------------------
+# The search index stores with each document the keys of who may find it, naming the place
+# that decides (a community, a conversation, a unit), never a decision: whoever reads that
+# place is worked out from the database at every search (``search_keys``), so a change of
+# membership or of a community's visibility shows at once, without touching the index.
+# Only what its rule lets someone view is indexed (no deleted item, no draft); the
+# test that the forms agree (tests/test_search_access.py) covers the keys too.
+
+
+def search_keys_of(obj: Model) -> list[str]:
+    """The keys of whoever may find ``obj`` in a search: one of them must be the
+    searcher's (``search_keys``)."""
+    if isinstance(obj, Comment):
+        return search_keys_of(obj.post)
+    if isinstance(obj, Attachment):
+        holder = attachment_holder(obj)
+        return search_keys_of(holder) if holder is not None else []
+    if isinstance(obj, Answer):
+        return search_keys_of(obj.question)
+    if isinstance(obj, Community):
+        return [f"cv{obj.pk}"]
+    if isinstance(obj, Message):
+        conversation = obj.conversation
+        if conversation.kind == ConversationKind.CHANNEL:
+            return [f"m{conversation.community_id}"]
+        return [f"v{conversation.pk}"]
+    if isinstance(obj, Post | Question | Article):
+        if obj.community_id is not None:
+            return [f"c{obj.community_id}"]
+        if not isinstance(obj, Post) or obj.kind != PostKind.ANNOUNCEMENT:
+            return ["employees"]
+        if obj.org_unit_id is None and obj.site_id is None:
+            return ["employees"]
+        keys = ["announcements", f"p{obj.author_id}"]
+        if obj.org_unit_id is not None:
+            keys.append(f"u{obj.org_unit_id}")
+        if obj.site_id is not None:
+            keys.append(f"s{obj.site_id}")
+        return keys
+    raise LookupError(f"{type(obj).__name__} is not searched")
+
+
+def search_keys(user: Viewer) -> list[str]:
+    """The keys of what ``user`` may find (see ``search_keys_of``)."""
+    if not is_active(user):
+        return []
+    communities = Community.objects.all()
+    read = communities.filter(readable_communities(user)).values_list("pk", flat=True)
+    viewed = RULES[Community].visible(user, communities).values_list("pk", flat=True)
+    member = Membership.objects.filter(user=user).values_list("community", flat=True)
+    conversations = RULES[Conversation].visible(user, Conversation.objects.all())
+    talks = conversations.exclude(kind=ConversationKind.CHANNEL).values_list("pk", flat=True)
+    keys = [f"p{user.pk}"]
+    keys += [f"c{pk}" for pk in read] + [f"cv{pk}" for pk in viewed]
+    keys += [f"m{pk}" for pk in member] + [f"v{pk}" for pk in talks]
+    if sees_everyone(user):
+        keys.append("employees")
+        if has_role(user, Role.COMMUNICATIONS):
+            keys.append("announcements")
+        units, site = _unit_and_site(user)
+        keys += [f"u{unit}" for unit in units]
+        if site is not None:
+            keys.append(f"s{site}")
+    return keys
+
+
+def access_watch(user: Viewer, watch_id: object, action: str = VIEW) -> Watch:
+    return _fetch(user, Watch.objects.select_related("community", "owner"), watch_id, action)

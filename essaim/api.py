@@ -135,6 +135,7 @@ def _register_routers() -> None:
     from essaim.governance.api import router as governance_router
     from essaim.knowledge.api import router as knowledge_router
     from essaim.realtime.api import router as realtime_router
+    from essaim.search.api import router as search_router
 
     api.add_router("/", accounts_router)
     api.add_router("/audit", governance_router)
@@ -144,6 +145,7 @@ def _register_routers() -> None:
     api.add_router("/", knowledge_router)
     api.add_router("/", chat_router)
     api.add_router("/", realtime_router)
+    api.add_router("/", search_router)
 
 
 _register_routers()

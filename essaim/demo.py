@@ -50,6 +50,7 @@ from essaim.content.demo import build_posts
 from essaim.directory import importer
 from essaim.http import Origin
 from essaim.knowledge.demo import QuestionsSummary, build_questions
+from essaim.search.demo import build_search
 
 DEMO_ADMIN_EMAIL = "camille.laurent@essaim.test"
 DEMO_PASSWORD = "essaim-demo"  # noqa: S105  (documented, demo only)
@@ -359,6 +360,8 @@ class DemoSummary:
     questions: QuestionsSummary = field(default_factory=QuestionsSummary)
     # Conversations, messages and help requests written by essaim.chat.demo.build_chat.
     chat: dict[str, int] = field(default_factory=dict)
+    # The index built and the keyword watches of essaim.search.demo.build_search.
+    search: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -885,6 +888,7 @@ def build_organisation(
         content = build_posts(seed=seed, scale=content_scale)
         questions = build_questions(seed=seed, scale=content_scale)
         chat = build_chat(seed=seed, scale=content_scale)
+        search = build_search(seed=seed)
     counts = loaded.summary()
     return DemoSummary(
         users=len(people),
@@ -896,4 +900,5 @@ def build_organisation(
         content=content,
         questions=questions,
         chat=chat,
+        search=search,
     )

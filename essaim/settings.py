@@ -106,6 +106,7 @@ INSTALLED_APPS = [
     "essaim.knowledge",
     "essaim.chat",
     "essaim.realtime",
+    "essaim.search",
     "essaim.governance",
     "essaim.web",
 ]
@@ -259,6 +260,8 @@ USE_TZ = True
 
 # --- Files --------------------------------------------------------------------------------
 STATIC_URL = "/static/"
+# The embedded search engine's index (tantivy files), beside SQLite.
+SEARCH_INDEX_DIR = Path(os.environ.get("ESSAIM_SEARCH_DIR", VAR_DIR / "search"))
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", VAR_DIR / "static"))
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise warns about a missing one
 STATICFILES_DIRS = [("vendor/htmx", BASE_DIR / "node_modules" / "htmx.org" / "dist")]

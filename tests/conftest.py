@@ -21,6 +21,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.test import Client
 from django.utils import translation
+from pytest_django.fixtures import Settings
 
 from essaim.accounts import services
 from essaim.accounts.models import Role, TokenScope, User, UserKind, UserRole
@@ -50,6 +51,12 @@ def pytest_configure(config: pytest.Config) -> None:
         settings.CACHES["default"]["LOCATION"] = urlunsplit(parts._replace(path=f"/{index}"))
         # Pub/sub channels ignore the database: the event bus needs a prefix of its own.
         settings.REDIS_PREFIX = f"essaim-test-{worker}"
+
+
+@pytest.fixture(autouse=True)
+def _own_search_index(tmp_path: Path, settings: Settings) -> None:
+    """Each test its own search index: the database rolls back after a test, files do not."""
+    settings.SEARCH_INDEX_DIR = tmp_path / "search"
 
 
 @pytest.fixture(autouse=True)

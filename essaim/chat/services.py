@@ -27,6 +27,7 @@ from essaim.directory.models import Profile
 from essaim.governance.services import audit_record
 from essaim.http import Origin
 from essaim.realtime import events
+from essaim.search import services as search
 
 from . import slack
 from .models import (
@@ -298,6 +299,7 @@ def message_send(
                 HelpRequest.objects.filter(
                     conversation=conversation, claimed_by=actor, first_response_at__isnull=True
                 ).update(first_response_at=message.created_at)
+            search.changed(Message, message.pk)
             data = {"message": message.pk, "author": actor.pk, "parent": parent and parent.pk}
             _event("chat.message", conversation, data, readers)
     except IntegrityError:  # the same client id sent twice at the same moment
@@ -402,6 +404,7 @@ def message_edit(*, actor: User, message: Message, body: str) -> Message:
         message.html = render_text(actor, body)[0]
         message.edited_at = timezone.now()
         message.save(update_fields=["body", "html", "edited_at"])
+        search.changed(Message, message.pk)
         _event("chat.message_edited", message.conversation, {"message": message.pk})
     return message
 
@@ -414,6 +417,7 @@ def message_delete(*, actor: User, message: Message) -> None:
         _event("chat.message_deleted", message.conversation, {"message": message.pk})
         message.deleted_at = timezone.now()
         message.save(update_fields=["deleted_at"])
+        search.changed(Message, message.pk)
         if message.parent_id is not None:
             Message.objects.filter(pk=message.parent_id).update(reply_count=F("reply_count") - 1)
 

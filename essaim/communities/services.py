@@ -23,6 +23,7 @@ from essaim.directory.models import OrgUnit, Profile, Site
 from essaim.governance.services import audit_record
 from essaim.http import Origin
 from essaim.realtime import events
+from essaim.search import services as search
 
 from .models import (
     NAME_MAX,
@@ -173,6 +174,7 @@ def community_create(
         with transaction.atomic():
             community.save()
             Membership.objects.create(community=community, user=actor, role=Role.OWNER)
+            search.changed(Community, community.pk)
             audit_record(actor=actor, action="community.create", target=community, origin=origin)
     except IntegrityError:
         # Said the same way whoever holds the address, secret communities included.
@@ -203,6 +205,7 @@ def community_update(
     _clean_settings(community, changes)
     with transaction.atomic():
         community.save()
+        search.changed(Community, community.pk)
         audit_record(
             actor=actor,
             action="community.update",

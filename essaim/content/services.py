@@ -29,6 +29,7 @@ from essaim.directory.models import OrgUnit, Site
 from essaim.governance.services import audit_record
 from essaim.http import Origin
 from essaim.realtime import events
+from essaim.search import services as search
 
 from . import files
 from .markdown import MentionKey, Person, Refs, render_with_refs
@@ -270,6 +271,7 @@ def post_create(
         everyone = _check_everyone(actor, post, refs)
         mentioned = _record_refs(post, None, refs, everyone, edited=False)
         Attachment.objects.filter(pk__in=[a.pk for a in files_]).update(post=post)
+        search.changed(Post, post.pk)
         if poll_data is not None:
             options = poll_data.pop("options")
             created = Poll.objects.create(post=post, **poll_data)
@@ -305,6 +307,7 @@ def post_edit(*, actor: User, post: Post, body: str) -> Post:
         post.edited_at = timezone.now()
         post.link = _link_preview(body)
         post.save(update_fields=["body", "html", "edited_at", "link"])
+        search.changed(Post, post.pk)
         mentioned = _record_refs(post, None, refs, everyone=False, edited=True)
         _post_event("post.updated", post, {"author": post.author_id})
         if mentioned:
@@ -324,6 +327,7 @@ def post_delete(*, actor: User, origin: Origin, post: Post) -> None:
         post.deleted_at = timezone.now()
         post.deleted_by = actor
         post.save(update_fields=["deleted_at", "deleted_by"])
+        search.changed(Post, post.pk)
         if actor.pk != post.author_id:
             audit_record(actor=actor, action="post.delete", target=post, origin=origin)
         data = {"post": post.pk, "community": post.community_id}
@@ -372,6 +376,7 @@ def comment_create(
         )
         mentioned = _record_refs(post, comment, refs, everyone=False, edited=False)
         Attachment.objects.filter(pk__in=[a.pk for a in files_]).update(post=post, comment=comment)
+        search.changed(Comment, comment.pk)
         Post.objects.filter(pk=post.pk).update(
             comment_count=F("comment_count") + 1, activity_at=comment.created_at
         )
@@ -400,6 +405,7 @@ def comment_edit(*, actor: User, comment: Comment, body: str) -> Comment:
         comment.body = body
         comment.edited_at = timezone.now()
         comment.save(update_fields=["body", "html", "edited_at"])
+        search.changed(Comment, comment.pk)
         mentioned = _record_refs(comment.post, comment, refs, everyone=False, edited=True)
         data = {"comment": comment.pk, "author": comment.author_id}
         _post_event("comment.updated", comment.post, data)
@@ -417,6 +423,7 @@ def comment_delete(*, actor: User, origin: Origin, comment: Comment) -> None:
         gone = [comment.pk, *replies]
         now = timezone.now()
         Comment.objects.filter(pk__in=gone).update(deleted_at=now)
+        search.changed(Comment, *gone)
         Post.objects.filter(pk=post.pk).update(comment_count=F("comment_count") - len(gone))
         post.refresh_from_db(fields=["comment_count"])
         if actor.pk != comment.author_id:
@@ -601,7 +608,7 @@ def attachment_upload(*, actor: User, upload: UploadedFile | BinaryIO, name: str
     except files.FileRefused as exc:
         raise ServiceError(str(exc), field="file") from None
     try:
-        return Attachment.objects.create(
+        attachment = Attachment.objects.create(
             uploader=actor,
             key=stored.key,
             thumb_key=stored.thumb_key,
@@ -616,6 +623,8 @@ def attachment_upload(*, actor: User, upload: UploadedFile | BinaryIO, name: str
     except Exception:
         files.delete_stored(stored.key, stored.thumb_key)
         raise
+    search.file_text_wanted(attachment)
+    return attachment
 
 
 def purge_unattached(older_than: timedelta = timedelta(days=1)) -> int:

@@ -26,6 +26,7 @@ from essaim.content.services import claim_attachments, render_text
 from essaim.governance.services import audit_record
 from essaim.http import Origin
 from essaim.realtime import events
+from essaim.search import services as search
 
 from .models import (
     ANSWER_MAX,
@@ -85,8 +86,10 @@ def clean_tags(tags: Any) -> list[str]:
 def _event(
     type: str, question: Question, data: dict[str, Any], users: list[User] | None = None
 ) -> None:
-    """An event about ``question`` to those who read it (narrowed to ``users``)."""
+    """An event about ``question`` to those who read it (narrowed to ``users``); the
+    question and its answers go to the search index again."""
     data = {"question": question.pk, "community": question.community_id, **data}
+    search.changed(Question, question.pk)
     if question.community is not None:
         events.emit(type, data, community=question.community, users=users)
     else:
@@ -419,8 +422,10 @@ def case_study_template() -> str:
 
 
 def _article_event(type: str, article: Article, data: dict[str, Any]) -> None:
-    """An event about ``article`` to those who read it: a draft's authors only."""
+    """An event about ``article`` to those who read it: a draft's authors only; the
+    article goes to the search index again."""
     data = {"article": article.pk, "community": article.community_id, **data}
+    search.changed(Article, article.pk)
     authors = None
     if not article.published:
         authors = list(article.author_links.values_list("user_id", flat=True))

@@ -19,7 +19,7 @@ SECTIONS: list[tuple[str, Any, str | None]] = [
     ("questions", _("Knowledge"), "knowledge"),
     ("chat", _("Chat"), "chat"),
     ("directory", _("Directory"), "directory"),
-    ("search", _("Search"), None),
+    ("search", _("Search"), "search"),
     ("notifications", _("Notifications"), None),
 ]
 

@@ -82,7 +82,9 @@ class Command(BaseCommand):
                 f"answers, {summary.questions.articles} articles, "
                 f"{summary.questions.case_studies} case studies, "
                 f"{summary.chat.get('conversations', 0)} conversations with "
-                f"{summary.chat.get('messages', 0)} messages."
+                f"{summary.chat.get('messages', 0)} messages; "
+                f"{summary.search.get('indexed', 0)} things indexed for search, "
+                f"{summary.search.get('watches', 0)} keyword watches."
             )
         )
         self.stdout.write(f"Demo sign-in: {DEMO_ADMIN_EMAIL} / {DEMO_PASSWORD} (administrator)")

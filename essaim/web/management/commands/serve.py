@@ -9,6 +9,7 @@ import uvicorn
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from essaim.search.indexer import Indexer
 from essaim.worker import TaskWorker, schedule_daily_tasks
 
 
@@ -52,6 +53,7 @@ class Command(BaseCommand):
             threading.Thread(
                 target=TaskWorker().supervise, name="essaim-worker", daemon=True
             ).start()
+            Indexer.start()
         self.stdout.write(self.style.SUCCESS(f"Essaim is running on http://{host}:{port}/"))
         from essaim.demo import DEMO_ADMIN_EMAIL, DEMO_PASSWORD, demo_exists
 

@@ -5,13 +5,15 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
+from essaim.search.indexer import Indexer, index_pending
 from essaim.worker import TaskWorker, schedule_daily_tasks
 
 
 class Command(BaseCommand):
     help = (
-        "Run a background task worker: it takes queued tasks (e-mails, and later "
-        "previews, indexing, digests) from the database and runs them. Run one or more "
+        "Run a background task worker: it takes queued tasks (e-mails, previews, "
+        "digests) from the database and runs them, and keeps the search index in step "
+        "with the database. Run one or more "
         "in production; `essaim serve` runs one in-process on the embedded default."
     )
 
@@ -28,4 +30,9 @@ class Command(BaseCommand):
         schedule_daily_tasks()
         worker = TaskWorker(interval=interval, batch=batch)
         worker.configure_signals()
+        if batch:
+            while index_pending():
+                pass
+        else:
+            Indexer.start()
         worker.supervise()

@@ -1,0 +1,90 @@
+"""The one interface every search engine implements, and the choice of engine.
+
+An engine stores documents (``documents.Document``) and answers a search: the documents
+that match a parsed query (``query.Query``) among those carrying one of the searcher's
+access keys, best first by text relevance (BM25: term frequency, rarity, title over
+body), with their count and facets — all computed inside the engine's query, so that
+nothing a searcher may not see is ever matched, counted or suggested. Ranking boosts
+(freshness, engagement, closeness) come after, in ``selectors``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import cache
+from typing import Protocol
+
+from django.conf import settings
+
+from .documents import Document
+from .query import Query
+
+FACET_SIZE = 10
+
+
+@dataclass
+class Filters:
+    kinds: list[str] = field(default_factory=list)
+    communities: list[int] = field(default_factory=list)
+    authors: list[int] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
+    states: list[str] = field(default_factory=list)  # open, answered, accepted
+    has_file: bool | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    documents: list[str] = field(default_factory=list)  # only these ids ("post:12")
+
+
+@dataclass
+class Request:
+    query: Query
+    keys: list[str]  # access.search_keys of the searcher
+    filters: Filters = field(default_factory=Filters)
+    limit: int = 10
+    facets: bool = False
+    # How many of the query's clauses a document must hold (None: all of them).
+    minimum: int | None = None
+
+
+@dataclass
+class Hit:
+    kind: str
+    pk: int
+    score: float
+
+
+@dataclass
+class Result:
+    hits: list[Hit]
+    total: int
+    # facet name (kind, community, tag, state) -> value -> count, largest first
+    facets: dict[str, dict[str, int]] = field(default_factory=dict)
+
+
+class Engine(Protocol):
+    def write(self, documents: list[Document], removed: list[str]) -> None:
+        """Store these documents (replacing any of the same id) and drop the removed ids,
+        at once: a search sees all of it or none of it."""
+
+    def search(self, request: Request) -> Result: ...
+
+    def terms(self, prefix: str, keys: list[str], limit: int) -> list[tuple[str, int]]:
+        """Indexed terms starting with ``prefix`` in what the keys let one find, with the
+        number of documents holding each, most frequent first."""
+
+    def document_frequency(self, term: str) -> int:
+        """In how many documents the term is (for "did you mean")."""
+
+    def clear(self) -> None: ...
+
+
+@cache
+def _engine(location: str) -> Engine:
+    from .tantivy_engine import TantivyEngine
+
+    return TantivyEngine(location)
+
+
+def engine() -> Engine:
+    """The embedded engine (tantivy, an index in files) beside SQLite."""
+    return _engine(str(settings.SEARCH_INDEX_DIR))

@@ -1,0 +1,208 @@
+"""Search: analysis, queries, the index following every change through the outbox, and
+what each searcher finds."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from essaim import access
+from essaim.accounts.services import ServiceError
+from essaim.communities.models import Visibility
+from essaim.content import services as content
+from essaim.http import CLI
+from essaim.knowledge import services as knowledge
+from essaim.realtime.models import Event
+from essaim.search import selectors, services
+from essaim.search.analysis import analyse, words
+from essaim.search.engine import Request, engine
+from essaim.search.indexer import index_pending
+from essaim.search.models import Watch
+from essaim.search.query import parse
+from tests.conftest import Personas
+from tests.test_communities import build
+
+
+def found(user, text: str, **options) -> list[str]:
+    request = Request(parse(text, language="fr"), access.search_keys(user), limit=50, **options)
+    return [f"{hit.kind}:{hit.pk}" for hit in engine().search(request).hits]
+
+
+def test_words_fold_case_accents_and_elisions() -> None:
+    assert words("L'Entreprise d\u2019Éloïse, aujourd'hui") == [
+        "entreprise",
+        "eloise",
+        "aujourd",
+        "hui",
+    ]
+    assert analyse("Les entreprises du réseau").language == "fr"
+    assert analyse("The companies of the network").language == "en"
+
+
+def test_a_post_is_found_once_indexed_and_lost_once_deleted(personas: Personas) -> None:
+    public = build(personas, Visibility.PUBLIC)
+    post = content.post_create(
+        actor=personas.member, community=public, body="Le réseau social de l'entreprise"
+    )
+    assert found(personas.outsider, "entreprise") == []  # not before the indexer ran
+    index_pending()
+    assert found(personas.outsider, "entreprises") == [f"post:{post.pk}"]
+    assert found(personas.outsider, '"reseau social"') == [f"post:{post.pk}"]
+    assert found(personas.outsider, "entreprise -social") == []
+    content.post_delete(actor=personas.member, origin=CLI, post=post)
+    index_pending()
+    assert found(personas.outsider, "entreprise") == []
+
+
+def test_secret_content_is_found_by_its_readers_only(personas: Personas) -> None:
+    secret = build(personas, Visibility.SECRET)
+    question = knowledge.question_ask(
+        actor=personas.member, community=secret, title="Budget de la fusion ?"
+    )
+    index_pending()
+    assert found(personas.member, "fusion") == [f"question:{question.pk}"]
+    assert found(personas.outsider, "fusion") == []
+    assert found(personas.external, "fusion") == []
+
+
+def test_a_misspelt_word_is_corrected_and_snippets_mark_what_matched(personas: Personas) -> None:
+    public = build(personas, Visibility.PUBLIC)
+    article = knowledge.article_create(
+        actor=personas.member,
+        community=public,
+        title="Télétravail : la charte",
+        body="Chaque équipe choisit ses jours de télétravail avec son responsable.",
+        publish=True,
+    )
+    index_pending()
+    page = selectors.search(personas.outsider, "teletravial", language="fr")
+    assert page.corrected and page.suggestion == "télétravail"
+    assert [f.obj for f in page.results] == [article]
+    page = selectors.search(personas.outsider, "équipe congés", language="fr")
+    assert page.some_words and not page.corrected  # nobody wrote "congés"
+    assert "<mark>équipe</mark>" in page.results[0].snippet
+    page = selectors.search(personas.outsider, "jours équipe congés", language="fr")
+    assert not page.some_words  # two words of three: a sentence matches what holds most of it
+    assert "<mark>jours</mark>" in page.results[0].snippet
+
+
+def test_the_page_and_the_api_show_what_a_searcher_may_see(
+    personas: Personas, signed_in, token_client
+) -> None:
+    public = build(personas, Visibility.PUBLIC)
+    secret = build(personas, Visibility.SECRET)
+    shown = content.post_create(
+        actor=personas.member, community=public, body="Kickoff du projet Hélios"
+    )
+    hidden = content.post_create(
+        actor=personas.member, community=secret, body="Hélios rachète un concurrent"
+    )
+    index_pending()
+    page = signed_in(personas.outsider).get("/search/", {"q": "helios"})
+    assert page.status_code == 200
+    assert f'data-result="post:{shown.pk}"' in page.content.decode()
+    assert f'data-result="post:{hidden.pk}"' not in page.content.decode()
+    assert "rachète" not in page.content.decode()
+    answer = token_client(personas.outsider).get("/api/v1/search", {"q": "helios"}).json()
+    assert [(r["kind"], r["id"]) for r in answer["results"]] == [("post", shown.pk)]
+    assert answer["total"] == 1 and answer["facets"]["community"] == {str(public.pk): 1}
+    answer = token_client(personas.member).get("/api/v1/search", {"q": "helios"}).json()
+    assert answer["total"] == 2
+    suggest = token_client(personas.outsider).get("/api/v1/search/suggest", {"q": "heli"}).json()
+    assert suggest["questions"] == [] and suggest["communities"] == []
+    bad = token_client(personas.outsider).get("/api/v1/search", {"q": "x", "since": "yesterday"})
+    assert bad.status_code == 422
+
+
+def test_searches_without_results_or_clicks_are_counted_for_the_analytics(
+    personas: Personas, signed_in
+) -> None:
+    public = build(personas, Visibility.PUBLIC)
+    post = content.post_create(actor=personas.member, community=public, body="Cantine du siège")
+    index_pending()
+    browser = signed_in(personas.member)
+    for text in ("cantine", "Cantine", "parking", "Parking", "parking"):
+        browser.get("/search/", {"q": text})
+    page = browser.get("/search/", {"q": "cantine"}).content.decode()
+    link = re.search(r'href="(/search/open/\?[^"]+)"', page)[1].replace("&amp;", "&")
+    assert browser.get(link).url == f"/posts/{post.pk}/"
+    assert browser.get("/search/open/?to=post:999999").status_code == 404
+    assert signed_in(personas.member).get("/manage/search/").status_code == 404
+    admin = signed_in(personas.admin).get("/manage/search/").content.decode()
+    missed = admin.split("found nothing")[1].split("nobody opened")[0]
+    assert "<td>parking</td><td>3</td>" in missed
+    unopened = admin.split("nobody opened")[1]
+    assert "<td>cantine</td><td>2</td>" in unopened  # two of the three were not opened
+
+
+def test_a_shared_watch_tells_each_subscriber_of_what_they_may_see(personas: Personas) -> None:
+    public = build(personas, Visibility.PUBLIC)
+    secret = build(personas, Visibility.SECRET)
+    watch = services.watch_create(
+        actor=personas.animator, title="Hydrogène", text="hydrogène", shared=True, language="fr"
+    )
+    services.watch_subscribe(actor=personas.outsider, watch=watch)
+    services.watch_subscribe(actor=personas.member, watch=watch, frequency="daily")
+    for_all = content.post_create(
+        actor=personas.member, community=public, body="Le bus à hydrogène arrive"
+    )
+    members_only = content.post_create(
+        actor=personas.member, community=secret, body="Budget hydrogène 2027"
+    )
+    content.post_create(actor=personas.member, community=public, body="Rien à voir")
+    index_pending()
+    matched = set(watch.matches.values_list("kind", "object_id"))
+    assert matched == {("post", for_all.pk), ("post", members_only.pk)}
+    told = {
+        (e.data["id"], frozenset(e.recipients.values_list("user_id", flat=True)))
+        for e in Event.objects.filter(type="watch.matched")
+    }
+    animator, member, outsider = personas.animator.pk, personas.member.pk, personas.outsider.pk
+    assert told == {
+        (for_all.pk, frozenset({animator, member, outsider})),
+        (members_only.pk, frozenset({animator, member})),  # the secret community's readers
+    }
+    # Indexed again (an edit), a thing does not match twice.
+    content.post_edit(actor=personas.member, post=for_all, body="Le bus à hydrogène est là")
+    index_pending()
+    assert watch.matches.count() == 2
+    # A personal watch is its owner's alone; an external customer shares none.
+    mine = services.watch_create(actor=personas.member, title="Moi", text="budget")
+    assert not access.can(personas.outsider, "view", mine)
+    with pytest.raises(access.Forbidden):
+        services.watch_subscribe(actor=personas.outsider, watch=mine)
+    with pytest.raises(access.Forbidden):
+        services.watch_create(actor=personas.external, title="X", text="x", shared=True)
+    with pytest.raises(ServiceError):
+        services.watch_create(actor=personas.member, title="Vide", text="le la les")
+
+
+def test_watch_pages_subscribe_discuss_and_hide_from_outsiders(
+    personas: Personas, api_session
+) -> None:
+    public = build(personas, Visibility.PUBLIC)
+    browser = api_session(personas.member)
+    made = browser.post("/search/watches/", {"title": "Cloud", "text": "cloud", "shared": "1"})
+    watch = Watch.objects.get(title="Cloud")
+    assert made.url == f"/search/watches/{watch.pk}/" and watch.shared
+    personal = services.watch_create(actor=personas.member, title="Mine", text="secret plan")
+    post = content.post_create(actor=personas.owner, community=public, body="Cloud migration")
+    index_pending()
+    page = browser.get(f"/search/watches/{watch.pk}/").content.decode()
+    assert f'data-result="post:{post.pk}"' in page
+    other = api_session(personas.outsider)
+    assert other.get(f"/search/watches/{personal.pk}/").status_code == 404
+    assert other.post(f"/search/watches/{personal.pk}/subscribe/").status_code == 404
+    assert (
+        other.post(f"/search/watches/{watch.pk}/subscribe/", {"frequency": "weekly"}).status_code
+        == 302
+    )
+    assert watch.subscriptions.get(user=personas.outsider).frequency == "weekly"
+    other.post(f"/search/watches/{watch.pk}/comment/", {"body": "Who **leads** it?"})
+    page = browser.get(f"/search/watches/{watch.pk}/").content.decode()
+    assert "<strong>leads</strong>" in page
+    assert other.post(f"/search/watches/{watch.pk}/delete/").status_code == 403
+    assert browser.post(f"/search/watches/{watch.pk}/delete/").status_code == 302
+    assert not Watch.objects.filter(pk=watch.pk).exists()
+    assert personal.title not in other.get("/search/watches/").content.decode()
