@@ -14,9 +14,9 @@ nDCG@10 (1/log2(rank + 1)), averaged over the queries.
   letters swapped).
 
 Essaim is the engine with its analysis (stemming, stop words, accents, elisions, exact
-words, title weight) and its strategy (all of two words, half of more, else any). The baseline is BM25 over the
-same texts, title and body in one field, lower-cased words with no other analysis, the
-query's words OR-ed: the textbook bag of words.
+words, title weight) and its strategy (all of two words, half of more, else any). The
+baseline is BM25 over the same texts, title and body in one field, lower-cased words with
+no other analysis, the query's words OR-ed: the textbook bag of words.
 """
 
 from __future__ import annotations

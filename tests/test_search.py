@@ -9,6 +9,7 @@ import pytest
 
 from essaim import access
 from essaim.accounts.services import ServiceError
+from essaim.communities import services as community_services
 from essaim.communities.models import Visibility
 from essaim.content import services as content
 from essaim.http import CLI
@@ -206,3 +207,43 @@ def test_watch_pages_subscribe_discuss_and_hide_from_outsiders(
     assert browser.post(f"/search/watches/{watch.pk}/delete/").status_code == 302
     assert not Watch.objects.filter(pk=watch.pk).exists()
     assert personal.title not in other.get("/search/watches/").content.decode()
+
+
+def test_losing_access_hides_hits_and_watch_matches_at_once(personas: Personas) -> None:
+    """A community made secret and a member removed: no hit, count, facet, suggestion or
+    watch match at the next search, with nothing indexed again (SECURITY.md 4, 6, 14)."""
+    project = build(personas, Visibility.PUBLIC)
+    watch = services.watch_create(
+        actor=personas.animator, title="Fusion", text="fusion", shared=True, language="fr"
+    )
+    services.watch_subscribe(actor=personas.outsider, watch=watch)
+    services.watch_subscribe(actor=personas.member, watch=watch)
+    content.post_create(actor=personas.owner, community=project, body="Projet de fusion")
+    index_pending()
+    assert found(personas.outsider, "fusion") != []
+    community_services.community_update(
+        actor=personas.owner, origin=CLI, community=project, changes={"visibility": "secret"}
+    )
+    for text in ("fusion", "fusi*"):
+        assert found(personas.outsider, text) == []
+    page = selectors.search(personas.outsider, "fusion", language="fr")
+    assert (page.total, page.facets, page.results) == (0, {}, [])
+    assert selectors.suggest(personas.outsider, "fusi").communities == []
+    assert found(personas.member, "fusion") != []
+    community_services.member_remove(
+        actor=personas.owner, origin=CLI, community=project, person=personas.member
+    )
+    assert found(personas.member, "fusion") == []
+    # A new match reaches none of the two, and their watch page shows nothing.
+    before = Event.objects.order_by("-id").values_list("id", flat=True).first()
+    content.post_create(actor=personas.owner, community=project, body="La fusion avance")
+    index_pending()
+    told = {
+        user
+        for event in Event.objects.filter(type="watch.matched", id__gt=before)
+        for user in event.recipients.values_list("user_id", flat=True)
+    }
+    assert told.isdisjoint({personas.outsider.pk, personas.member.pk})
+    assert personas.animator.pk in told  # a member of the secret community still hears
+    for person in (personas.outsider, personas.member):
+        assert selectors.watch_view(person, watch.pk).matches == []
