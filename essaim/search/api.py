@@ -7,14 +7,13 @@ import datetime
 from typing import Any, Literal
 
 from django.http import HttpRequest
-from django.utils import timezone
 from ninja import Field, Query, Router, Schema
 
 from essaim.api_base import offset_page, viewer
 from essaim.directory.api import PersonCard, card
 
 from . import selectors
-from .engine import Filters
+from .engine import Filters, day_bound
 from .query import QUERY_MAX
 
 router = Router(tags=["search"])
@@ -65,13 +64,6 @@ class SuggestOut(Schema):
     questions: list[ResultOut]
 
 
-def _day(value: datetime.date | None, end: bool) -> datetime.datetime | None:
-    if value is None:
-        return None
-    moment = datetime.datetime.combine(value, datetime.time.max if end else datetime.time.min)
-    return timezone.make_aware(moment)
-
-
 def _result(found: selectors.Found) -> dict[str, Any]:
     return {
         "kind": found.kind,
@@ -94,8 +86,8 @@ def search(request: HttpRequest, params: Query[SearchParams]) -> dict[str, Any]:
         tags=params.tag,
         states=list(params.state),
         has_file=params.has_file,
-        since=_day(params.since, end=False),
-        until=_day(params.until, end=True),
+        since=day_bound(params.since, end=False),
+        until=day_bound(params.until, end=True),
     )
     found = selectors.search(
         viewer(request),

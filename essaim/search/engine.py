@@ -10,11 +10,12 @@ nothing a searcher may not see is ever matched, counted or suggested. Ranking bo
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, time
 from functools import cache
 from typing import Protocol
 
 from django.conf import settings
+from django.utils import timezone
 
 from .documents import Document
 from .query import Query
@@ -33,6 +34,13 @@ class Filters:
     since: datetime | None = None
     until: datetime | None = None
     documents: list[str] = field(default_factory=list)  # only these ids ("post:12")
+
+
+def day_bound(day: date | None, *, end: bool) -> datetime | None:
+    """The first (or, with ``end``, the last) moment of a day, for ``since``/``until``."""
+    if day is None:
+        return None
+    return timezone.make_aware(datetime.combine(day, time.max if end else time.min))
 
 
 @dataclass

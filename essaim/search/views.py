@@ -3,7 +3,7 @@ decide what each searcher finds."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
@@ -27,7 +27,7 @@ from essaim.realtime import events
 
 from . import selectors, services
 from .documents import KINDS
-from .engine import Filters
+from .engine import Filters, day_bound
 from .models import WatchFrequency
 from .query import QUERY_MAX
 
@@ -55,10 +55,9 @@ ANALYTICS_DAYS = 30
 
 def _day(value: str, end: bool) -> datetime | None:
     try:
-        day = date.fromisoformat(value)
+        return day_bound(date.fromisoformat(value), end=end)
     except ValueError:
         return None
-    return timezone.make_aware(datetime.combine(day, time.max if end else time.min))
 
 
 def filters_from(params: QueryDict) -> Filters:
