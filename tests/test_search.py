@@ -247,3 +247,22 @@ def test_losing_access_hides_hits_and_watch_matches_at_once(personas: Personas) 
     assert personas.animator.pk in told  # a member of the secret community still hears
     for person in (personas.outsider, personas.member):
         assert selectors.watch_view(person, watch.pk).matches == []
+
+
+def test_snippets_and_titles_are_escaped_and_dates_filter(personas: Personas, token_client) -> None:
+    public = build(personas, Visibility.PUBLIC)
+    content.post_create(
+        actor=personas.member,
+        community=public,
+        body="<script>alert(1)</script> <img src=x onerror=alert(2)> hydrogène",
+    )
+    index_pending()
+    page = selectors.search(personas.outsider, "hydrogène", language="fr")
+    shown = page.results[0].snippet
+    # No markup but the highlighting: every "<" of the text comes out as "&lt;".
+    assert "<" not in shown.replace("<mark>", "").replace("</mark>", "")
+    assert "&lt;img src=x onerror=alert(2)&gt;" in shown
+    assert "<mark>hydrogène</mark>" in shown
+    api = token_client(personas.outsider)
+    assert api.get("/api/v1/search", {"q": "hydrogène", "until": "2000-01-01"}).json()["total"] == 0
+    assert api.get("/api/v1/search", {"q": "hydrogène", "since": "2000-01-01"}).json()["total"] == 1
