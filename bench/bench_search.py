@@ -244,7 +244,9 @@ def main() -> int:
         try:
             setup_django()
             engine = "PostgreSQL" if args.database_url else "SQLite"
-            print(f"database    {engine}; search engine tantivy, index under {tmp}")
+            from django.conf import settings
+
+            print(f"database    {engine}; search engine {settings.SEARCH_ENGINE}")
             (relevance if args.part == "relevance" else latency)(args)
         finally:
             database.drop()

@@ -260,7 +260,15 @@ USE_TZ = True
 
 # --- Files --------------------------------------------------------------------------------
 STATIC_URL = "/static/"
-# The embedded search engine's index (tantivy files), beside SQLite.
+# The search engine: "postgresql" (its tables, beside the data: every web process on every
+# machine reads it) where the database is PostgreSQL, else "tantivy" (files on this machine).
+ON_POSTGRESQL = DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+SEARCH_ENGINE = os.environ.get("ESSAIM_SEARCH_ENGINE", "postgresql" if ON_POSTGRESQL else "tantivy")
+if SEARCH_ENGINE not in ("postgresql", "tantivy") or (SEARCH_ENGINE == "postgresql" and not ON_POSTGRESQL):
+    raise ImproperlyConfigured("ESSAIM_SEARCH_ENGINE: tantivy, or postgresql with a PostgreSQL database")
+if ON_POSTGRESQL:
+    INSTALLED_APPS.append("essaim.search.postgres")
+# The tantivy engine's index files.
 SEARCH_INDEX_DIR = Path(os.environ.get("ESSAIM_SEARCH_DIR", VAR_DIR / "search"))
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", VAR_DIR / "static"))
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise warns about a missing one

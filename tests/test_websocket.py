@@ -397,9 +397,10 @@ def test_a_reloaded_page_stays_online(personas: Personas, monkeypatch: pytest.Mo
         pytest.skip("on SQLite one thread runs every presence write in order: no race")
     cookie = session_of(personas.owner)
     gone = presence.gone
-    reconnected, written = threading.Event(), threading.Event()
+    started, reconnected, written = threading.Event(), threading.Event(), threading.Event()
 
     def slow_gone(user_id: int) -> None:
+        started.set()
         reconnected.wait(5)  # a busy cache or thread pool: the next socket opens first
         gone(user_id)
         written.set()
@@ -409,6 +410,9 @@ def test_a_reloaded_page_stays_online(personas: Personas, monkeypatch: pytest.Mo
     async def scenario() -> None:
         socket = await connect(cookie)
         await socket.disconnect()
+        # The reload's new socket opens once the write of "gone" has begun (on a busy
+        # machine it could open sooner, and the hub then rightly writes nothing).
+        assert await sync_to_async(started.wait)(5)
         socket = await connect(cookie)
         reconnected.set()
         assert await sync_to_async(written.wait)(5)

@@ -50,6 +50,7 @@ class ResultOut(Schema):
 class SearchOut(Schema):
     results: list[ResultOut]
     total: int
+    more: bool = Field(description="more matches than counted: total is a lower bound")
     facets: dict[str, dict[str, int]]
     suggestion: str
     corrected: bool
@@ -101,6 +102,7 @@ def search(request: HttpRequest, params: Query[SearchParams]) -> dict[str, Any]:
         **page.links(min(found.total, selectors.CANDIDATES)),
         "results": [_result(f) for f in found.results],
         "total": found.total,
+        "more": found.more,
         "facets": found.facets,
         "suggestion": found.suggestion,
         "corrected": found.corrected,

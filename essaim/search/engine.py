@@ -9,6 +9,7 @@ nothing a searcher may not see is ever matched, counted or suggested. Ranking bo
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from functools import cache
@@ -21,6 +22,11 @@ from .documents import Document
 from .query import Query
 
 FACET_SIZE = 10
+# Weights measured on judged sets (bench/search_relevance.py): a title word counts half
+# again as much as a body word; a word as typed twice as much as another of its stem.
+TITLE_BOOST = 1.5
+EXACT_BOOST = 2.0
+PREFIX_EXPANSIONS = 30  # the most frequent words a prefix stands for
 
 
 @dataclass
@@ -64,9 +70,10 @@ class Hit:
 @dataclass
 class Result:
     hits: list[Hit]
-    total: int
+    total: int  # every match, or with ``more`` those counted before the best were known
     # facet name (kind, community, tag, state) -> value -> count, largest first
     facets: dict[str, dict[str, int]] = field(default_factory=dict)
+    more: bool = False  # more matches than counted: ``total`` (and facets) a lower bound
 
 
 class Engine(Protocol):
@@ -78,21 +85,31 @@ class Engine(Protocol):
 
     def terms(self, prefix: str, keys: list[str], limit: int) -> list[tuple[str, int]]:
         """Indexed terms starting with ``prefix`` in what the keys let one find, with the
-        number of documents holding each, most frequent first."""
+        number of such documents holding each (an engine may stop counting at a cap),
+        most frequent first."""
 
     def document_frequency(self, term: str) -> int:
         """In how many documents the term is (for "did you mean")."""
 
     def clear(self) -> None: ...
 
+    def bulk(self) -> AbstractContextManager[None]:
+        """Around a rebuild's writes: whatever makes many writes faster (searches meanwhile
+        see the index fill up, perhaps slowly)."""
+
 
 @cache
-def _engine(location: str) -> Engine:
+def _engine(name: str, location: str) -> Engine:
+    if name == "postgresql":
+        from .postgres_engine import PostgresEngine
+
+        return PostgresEngine()
     from .tantivy_engine import TantivyEngine
 
     return TantivyEngine(location)
 
 
 def engine() -> Engine:
-    """The embedded engine (tantivy, an index in files) beside SQLite."""
-    return _engine(str(settings.SEARCH_INDEX_DIR))
+    """The engine of ``settings.SEARCH_ENGINE``: tantivy (an index in files, beside SQLite)
+    or the engine inside PostgreSQL."""
+    return _engine(settings.SEARCH_ENGINE, str(settings.SEARCH_INDEX_DIR))

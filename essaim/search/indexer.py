@@ -127,14 +127,15 @@ def rebuild(progress: Callable[[int, int], None] | None = None) -> int:
     search = engine()
     search.clear()
     done = 0
-    for kind, load in LOADERS.items():
-        ids = list(load().order_by("pk").values_list("pk", flat=True))
-        for start in range(0, len(ids), BATCH):
-            found, _gone = documents_of(kind, ids[start : start + BATCH])
-            search.write(found, [])
-            done += len(ids[start : start + BATCH])
-            if progress is not None:
-                progress(done, total)
+    with search.bulk():
+        for kind, load in LOADERS.items():
+            ids = list(load().order_by("pk").values_list("pk", flat=True))
+            for start in range(0, len(ids), BATCH):
+                found, _gone = documents_of(kind, ids[start : start + BATCH])
+                search.write(found, [])
+                done += len(ids[start : start + BATCH])
+                if progress is not None:
+                    progress(done, total)
     return done
 
 

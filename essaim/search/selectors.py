@@ -90,6 +90,7 @@ class SearchPage:
     results: list[Found]
     total: int  # every match the searcher may see
     facets: dict[str, dict[str, int]]
+    more: bool = False  # more matches than counted (the engine stopped once it knew the best)
     suggestion: str = ""  # "did you mean"
     corrected: bool = False  # nothing matched the text: these are the suggestion's results
     some_words: bool = False  # nothing held every word: these hold some of them
@@ -307,7 +308,7 @@ def _run(
     limit: int = CANDIDATES,
     *,
     minimum: int | None = None,
-) -> tuple[list[Found], int, dict[str, dict[str, int]]]:
+) -> tuple[list[Found], int, dict[str, dict[str, int]], bool]:
     facets = limit == CANDIDATES  # a full search, not suggestions
     request = Request(query, keys, filters, limit=limit, facets=facets, minimum=minimum)
     result = engine().search(request)
@@ -327,7 +328,7 @@ def _run(
         boost, reasons = _boosts(obj, close, now)
         found.append(Found(hit.kind, obj, hit.score * (1 + boost), reasons))
     found.sort(key=lambda f: -f.score)
-    return found, result.total, result.facets
+    return found, result.total, result.facets, result.more
 
 
 def minimum_words(query: Query) -> int | None:
@@ -360,10 +361,14 @@ def search(
     corrections = {w.text: c for w in query.words() if (c := _correction(w, keys))}
     fixed = query.corrected(corrections) if corrections else query
     if corrections and not page.results:
-        page.results, page.total, page.facets = _run(user, fixed, keys, filters, minimum=minimum)
+        page.results, page.total, page.facets, page.more = _run(
+            user, fixed, keys, filters, minimum=minimum
+        )
         page.corrected = True
     if not page.results and len(query.must) > 1:
-        page.results, page.total, page.facets = _run(user, fixed, keys, filters, minimum=1)
+        page.results, page.total, page.facets, page.more = _run(
+            user, fixed, keys, filters, minimum=1
+        )
         page.some_words = True
     if corrections:
 

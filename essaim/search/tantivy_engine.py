@@ -9,6 +9,7 @@ indexer) per process; searches read the last commit."""
 from __future__ import annotations
 
 import threading
+from contextlib import AbstractContextManager, nullcontext
 from datetime import UTC
 from pathlib import Path
 from typing import Any
@@ -19,16 +20,20 @@ from tantivy import Query as TQ
 
 from .analysis import Analysed
 from .documents import Document
-from .engine import FACET_SIZE, Filters, Hit, Request, Result
+from .engine import (
+    EXACT_BOOST,
+    FACET_SIZE,
+    PREFIX_EXPANSIONS,
+    TITLE_BOOST,
+    Filters,
+    Hit,
+    Request,
+    Result,
+)
 from .query import Phrase, Term, Word
 
 VERSION = 1  # a change of schema or analysis builds a new index beside the old
 GAP = "_"
-# Weights measured on judged sets (bench/search_relevance.py): a title word counts half
-# again as much as a body word; a word as typed twice as much as another of its stem.
-TITLE_BOOST = 1.5
-EXACT_BOOST = 2.0
-PREFIX_EXPANSIONS = 30  # the most frequent words a prefix stands for
 WRITER_HEAP = 64 * 1024 * 1024
 FACETS = {"kind": "kind", "community": "community", "tag": "tags", "state": "state"}
 
@@ -109,6 +114,9 @@ class TantivyEngine:
             self._writer.delete_all_documents()
             self._writer.commit()
         self.index.reload()
+
+    def bulk(self) -> AbstractContextManager[None]:
+        return nullcontext()
 
     # --- reading ---------------------------------------------------------------------------
 

@@ -1,0 +1,91 @@
+"""The tables of the PostgreSQL search engine (``essaim.search.postgres_engine``).
+
+Written and read only by that engine, in SQL; the models give them migrations and let
+Django empty them between tests. A document's terms are its postings, one row per term
+and document, each with its BM25 weight (``impact``) so that a term's best documents
+are read first from an index, as a search engine's impact-ordered posting lists."""
+
+from __future__ import annotations
+
+from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex
+from django.db import models
+
+# Kinds few enough that a search limited to one of them walks their postings apart.
+FEW_KINDS = ("community", "question", "article", "answer")
+
+
+class Doc(models.Model):
+    ref = models.CharField(max_length=40, unique=True)  # "post:12"
+    kind = models.CharField(max_length=20)
+    keys = ArrayField(models.CharField(max_length=40))  # access.search_keys_of
+    community = models.IntegerField(null=True, db_index=True)
+    author = models.IntegerField(null=True, db_index=True)
+    created = models.DateTimeField()
+    tags = ArrayField(models.CharField(max_length=100), default=list)
+    state = models.CharField(max_length=20, default="")
+    has_file = models.BooleanField(default=False)
+    # What dropping it takes back: its postings' terms, and its lengths from the averages.
+    terms = ArrayField(models.TextField())
+    title_words = models.IntegerField()
+    body_words = models.IntegerField()
+
+    class Meta:
+        db_table = "search_pg_doc"
+        indexes = [GinIndex(fields=["keys"], name="search_pg_doc_keys")]
+
+    def __str__(self) -> str:
+        return self.ref
+
+
+class Posting(models.Model):
+    pk = models.CompositePrimaryKey("term", "doc")
+    term = models.TextField(db_collation="C")
+    doc = models.BigIntegerField()  # Doc.id; no foreign key: the engine drops both
+    kind = models.CharField(max_length=20)
+    # BM25's term-frequency part, title words weighing TITLE_BOOST; times the term's
+    # rarity (idf, read at search time) it is the document's score for the term.
+    impact = models.FloatField()
+    positions = ArrayField(models.IntegerField())  # body words after BODY_OFFSET
+    # The words as written at those positions, when one differs from the term.
+    forms = ArrayField(models.TextField(), null=True)
+
+    class Meta:
+        db_table = "search_pg_posting"
+        indexes = [
+            models.Index(fields=["term", "impact", "doc"], name="search_pg_walk"),
+            models.Index(
+                fields=["term", "kind", "impact", "doc"],
+                name="search_pg_walk_few",
+                condition=models.Q(kind__in=FEW_KINDS),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.term} in {self.doc}"
+
+
+class Term(models.Model):
+    term = models.TextField(primary_key=True, db_collation="C")
+    documents = models.IntegerField()  # how many documents hold it
+    top = models.FloatField()  # the highest impact it ever had: a bound for the search
+
+    class Meta:
+        db_table = "search_pg_term"
+
+    def __str__(self) -> str:
+        return self.term
+
+
+class Stat(models.Model):
+    """One row: how many documents, and their words, for BM25's average lengths."""
+
+    documents = models.BigIntegerField(default=0)
+    title_words = models.BigIntegerField(default=0)
+    body_words = models.BigIntegerField(default=0)
+
+    class Meta:
+        db_table = "search_pg_stat"
+
+    def __str__(self) -> str:
+        return f"{self.documents} documents"

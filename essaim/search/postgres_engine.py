@@ -1,0 +1,572 @@
+"""The search engine inside PostgreSQL, for deployments whose web processes run on several
+machines: its tables (``search.postgres.models``) live beside the data, replicated and
+backed up with it, and every process reads the same index.
+
+PostgreSQL's own ranking (``ts_rank`` over a GIN index) scores every match: 780 ms for a
+word in a quarter of two million documents (bench/README.md). This engine keeps
+impact-ordered posting lists instead, as web search engines do: one row per term and
+document holding the document's BM25 weight for the term, read best first from an index.
+A search walks every list of the query in step (Fagin's threshold algorithm), scores each
+document it meets whole by looking its other terms up, and stops once the worst of the
+best ``limit`` beats what a document not met yet could still score, or once the lists
+that every match must be in are read to their end. The access keys and the filters are
+conditions of the walk, so nothing the searcher may not see is read, counted or
+suggested. A filter that leaves few documents (some ids, a community, an author) reads
+those documents instead of the lists.
+
+The count and facets are those of the matches met: exact when the walk read to the end
+(``Result.more`` false), else a lower bound ("200+ results")."""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import connection, transaction
+
+from .documents import Document
+from .engine import (
+    EXACT_BOOST,
+    FACET_SIZE,
+    PREFIX_EXPANSIONS,
+    TITLE_BOOST,
+    Filters,
+    Hit,
+    Request,
+    Result,
+)
+from .postgres.models import FEW_KINDS, Posting
+from .query import Phrase, Term
+
+K1, B = 1.2, 0.75  # BM25's usual constants, as tantivy and Lucene use them
+BODY_OFFSET = 100_000  # body positions start here: no phrase spans the title and the body
+DOC_FIRST = 2_000  # a filter leaving at most this many documents: score them all
+FIRST_BATCH = 64  # rows per list in the walk's first round, doubled at each round
+TERM_COUNT_CAP = 100  # ``terms`` counts a term's visible documents up to this
+BUILD_MEMORY = "512MB"  # for building the walk's indexes after a rebuild
+LOCK = 0x5EA7C4  # one writer at a time (pg_advisory_xact_lock), whichever the process
+MAX_DOC = 2**63 - 1
+# A document the searcher may find: one of its keys among theirs (thousands, for an
+# employee of a large company). ``= ANY`` of a constant array is a hash lookup, where
+# ``keys && array`` compares every pair.
+VISIBLE = "EXISTS (SELECT FROM unnest(d.keys) key WHERE key = ANY(%s::varchar[]))"
+
+
+def _bm25(tf: int, length: int, average: float) -> float:
+    return tf * (K1 + 1) / (tf + K1 * (1 - B + B * length / average)) if tf else 0.0
+
+
+# --- The query as the walk sees it --------------------------------------------------------
+
+
+@dataclass
+class _Unit:
+    """A word (any of its terms) or a phrase (all of its terms, in line)."""
+
+    terms: list[str]
+    exact: str | None = None  # the word as typed: its occurrences weigh EXACT_BOOST more
+    phrase: Phrase | None = None
+
+
+@dataclass
+class _List:
+    """A term's posting list, walked best first."""
+
+    term: str
+    weight: float  # the most one unit of impact may score (idf, the exact word's boost)
+    after: tuple[float, int] = (math.inf, MAX_DOC)
+    done: bool = False
+
+    @property
+    def bound(self) -> float:
+        return 0.0 if self.done else self.weight * self.after[0]
+
+
+@dataclass
+class _Met:
+    ref: str
+    kind: str
+    community: int | None
+    tags: list[str]
+    state: str
+
+
+@dataclass
+class _Walk:
+    groups: list[list[_Unit]]
+    excluded: list[_Unit]
+    needed: int  # how many groups a match must hold
+    idf: dict[str, float]
+    top: dict[str, float]
+    lists: list[_List] = field(default_factory=list)
+    met: dict[int, _Met] = field(default_factory=dict)
+    scores: dict[int, float] = field(default_factory=dict)  # the matches met
+
+    @property
+    def phrases(self) -> bool:
+        return any(unit.phrase for units in [*self.groups, self.excluded] for unit in units)
+
+    def unit_bound(self, unit: _Unit, walked: dict[str, _List]) -> float:
+        """The most a document not met yet may score for this unit."""
+        if unit.phrase is None:
+            return max(walked[term].bound for term in unit.terms)
+        lead = walked[unit.terms[0]]
+        if lead.done:
+            return 0.0
+        rest = sum(self.idf.get(t, 0.0) * self.top.get(t, 0.0) for t in unit.terms[1:])
+        return lead.bound + rest
+
+    def read_through(self) -> bool:
+        """Whether every match has been met: more groups were read to their end than a
+        match may lack."""
+        walked = {item.term: item for item in self.lists}
+
+        def read(unit: _Unit) -> bool:
+            terms = unit.terms[:1] if unit.phrase else unit.terms
+            return all(walked[term].done for term in terms)
+
+        lacking = sum(all(read(unit) for unit in group) for group in self.groups)
+        return lacking > len(self.groups) - self.needed
+
+    def finished(self, limit: int) -> bool:
+        """Whether no document left unmet can be among the best ``limit``."""
+        if self.read_through():
+            return True
+        if len(self.scores) < limit:
+            return False
+        walked = {item.term: item for item in self.lists}
+        worst = sorted(self.scores.values(), reverse=True)[limit - 1]
+        unmet = sum(self.unit_bound(u, walked) for group in self.groups for u in group)
+        return worst >= unmet * (1 - 1e-9)  # the same sum, in another order
+
+    def score(self, postings: dict[str, tuple[float, list[int], list[str] | None]]) -> float | None:
+        """A document's score from its postings of the query's terms; None: no match."""
+        if any(self._unit(unit, postings) is not None for unit in self.excluded):
+            return None
+        total, held = 0.0, 0
+        for group in self.groups:
+            found = [s for unit in group if (s := self._unit(unit, postings)) is not None]
+            if found:
+                held += 1
+                total += sum(found)
+        return total if held >= self.needed else None
+
+    def _unit(self, unit: _Unit, postings: dict[str, Any]) -> float | None:
+        if unit.phrase is not None:
+            return self._phrase(unit, postings)
+        # A word scores as the best of the terms it may be (its stems, or the words a
+        # prefix stands for): the most it may score is then the best of their bounds.
+        score, held = 0.0, False
+        for term in unit.terms:
+            if term not in postings:
+                continue
+            impact, _positions, forms = postings[term]
+            held = True
+            if unit.exact is None:
+                share = 0.0
+            elif forms is None:
+                share = 1.0 if unit.exact == term else 0.0
+            else:
+                share = forms.count(unit.exact) / len(forms)
+            score = max(score, self.idf.get(term, 0.0) * impact * (1 + EXACT_BOOST * share))
+        return score if held else None
+
+    def _phrase(self, unit: _Unit, postings: dict[str, Any]) -> float | None:
+        assert unit.phrase is not None
+        if any(term not in postings for term in unit.terms):
+            return None
+        offsets = unit.phrase.offsets
+        starts = {p - offsets[0] for p in postings[unit.terms[0]][1]}
+        for term, offset in zip(unit.terms[1:], offsets[1:], strict=True):
+            starts &= {p - offset for p in postings[term][1]}
+        if not starts:
+            return None
+        return sum(self.idf.get(t, 0.0) * postings[t][0] for t in set(unit.terms))
+
+
+# --- The engine -------------------------------------------------------------------------------
+
+
+class PostgresEngine:
+    # --- writing ---------------------------------------------------------------------------
+
+    def write(self, documents: list[Document], removed: list[str]) -> None:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [LOCK])
+            self._drop(cursor, [*removed, *(doc.id for doc in documents)])
+            if documents:
+                self._add(cursor, documents)
+
+    def clear(self) -> None:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [LOCK])
+            cursor.execute(
+                "TRUNCATE search_pg_posting, search_pg_doc, search_pg_term, search_pg_stat"
+            )
+
+    @contextmanager
+    def bulk(self) -> Iterator[None]:
+        """The walk's indexes dropped while a rebuild pours documents in, then built at
+        once: sorted, they take a fraction of the time and room of indexes grown row by
+        row."""
+        with connection.schema_editor() as editor:
+            for index in Posting._meta.indexes:
+                editor.remove_index(Posting, index)
+        try:
+            yield
+        finally:
+            with connection.schema_editor() as editor:
+                editor.execute(f"SET LOCAL maintenance_work_mem = '{BUILD_MEMORY}'")
+                for index in Posting._meta.indexes:
+                    editor.add_index(Posting, index)
+
+    def _drop(self, cursor: Any, refs: list[str]) -> None:
+        cursor.execute(
+            "DELETE FROM search_pg_doc WHERE ref = ANY(%s)"
+            " RETURNING id, terms, title_words, body_words",
+            [refs],
+        )
+        gone = cursor.fetchall()
+        if not gone:
+            return
+        docs = [doc for doc, terms, _t, _b in gone for _term in terms]
+        terms = [term for _doc, terms, _t, _b in gone for term in terms]
+        cursor.execute(
+            "DELETE FROM search_pg_posting p USING unnest(%s::text[], %s::bigint[]) g(term, doc)"
+            " WHERE p.term = g.term AND p.doc = g.doc",
+            [terms, docs],
+        )
+        counts = sorted(Counter(terms).items())  # in one order: writers never deadlock
+        cursor.execute(
+            "UPDATE search_pg_term t SET documents = t.documents - g.n"
+            " FROM unnest(%s::text[], %s::int[]) g(term, n) WHERE t.term = g.term",
+            [[t for t, _n in counts], [n for _t, n in counts]],
+        )
+        cursor.execute(
+            "UPDATE search_pg_stat SET documents = documents - %s,"
+            " title_words = title_words - %s, body_words = body_words - %s WHERE id = 1",
+            [len(gone), sum(row[2] for row in gone), sum(row[3] for row in gone)],
+        )
+
+    def _add(self, cursor: Any, documents: list[Document]) -> None:
+        cursor.execute(
+            "INSERT INTO search_pg_stat (id, documents, title_words, body_words)"
+            " VALUES (1, 0, 0, 0) ON CONFLICT (id) DO NOTHING"
+        )
+        cursor.execute("SELECT documents, title_words, body_words FROM search_pg_stat")
+        count, title_words, body_words = cursor.fetchone()
+        added_title = sum(len(doc.title.terms) for doc in documents)
+        added_body = sum(len(doc.body.terms) for doc in documents)
+        # The averages BM25 weighs a document's length against, this batch included.
+        title_average = max(1.0, (title_words + added_title) / (count + len(documents)))
+        body_average = max(1.0, (body_words + added_body) / (count + len(documents)))
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence('search_pg_doc', 'id'))"
+            " FROM generate_series(1, %s)",
+            [len(documents)],
+        )
+        ids = [row[0] for row in cursor.fetchall()]
+        doc_rows, posting_rows = [], []
+        terms_added: Counter[str] = Counter()
+        tops: dict[str, float] = {}
+        for doc_id, doc in zip(ids, documents, strict=True):
+            postings = _postings(doc, title_average, body_average)
+            for term, (impact, positions, forms) in postings.items():
+                posting_rows.append((term, doc_id, doc.kind, impact, positions, forms))
+                terms_added[term] += 1
+                tops[term] = max(tops.get(term, 0.0), impact)
+            doc_rows.append(
+                (
+                    doc_id, doc.id, doc.kind, doc.keys, doc.community_id, doc.author_id,
+                    doc.created_at, doc.tags, doc.state, doc.has_file, list(postings),
+                    len(doc.title.terms), len(doc.body.terms),
+                )
+            )  # fmt: skip
+        with cursor.copy(
+            "COPY search_pg_doc (id, ref, kind, keys, community, author, created, tags, state,"
+            " has_file, terms, title_words, body_words) FROM STDIN"
+        ) as copy:
+            for row in doc_rows:
+                copy.write_row(row)
+        with cursor.copy(
+            "COPY search_pg_posting (term, doc, kind, impact, positions, forms) FROM STDIN"
+        ) as copy:
+            for posting in posting_rows:
+                copy.write_row(posting)
+        terms = sorted(terms_added)
+        cursor.execute(
+            "INSERT INTO search_pg_term (term, documents, top)"
+            " SELECT * FROM unnest(%s::text[], %s::int[], %s::float8[])"
+            " ON CONFLICT (term) DO UPDATE SET documents = search_pg_term.documents"
+            " + excluded.documents, top = greatest(search_pg_term.top, excluded.top)",
+            [terms, [terms_added[t] for t in terms], [tops[t] for t in terms]],
+        )
+        cursor.execute(
+            "UPDATE search_pg_stat SET documents = documents + %s,"
+            " title_words = title_words + %s, body_words = body_words + %s WHERE id = 1",
+            [len(documents), added_title, added_body],
+        )
+
+    # --- reading ---------------------------------------------------------------------------
+
+    def document_frequency(self, term: str) -> int:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT documents FROM search_pg_term WHERE term = %s", [term])
+            row = cursor.fetchone()
+        return int(row[0]) if row else 0
+
+    def terms(self, prefix: str, keys: list[str], limit: int) -> list[tuple[str, int]]:
+        """The most frequent terms of the prefix that the keys open, each with how many
+        documents the keys open hold it (counted up to TERM_COUNT_CAP)."""
+        if not keys:
+            return []
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT t.term, c.n FROM (SELECT term FROM search_pg_term"  # noqa: S608
+                "  WHERE term LIKE %s AND documents > 0 ORDER BY documents DESC LIMIT %s) t"
+                " CROSS JOIN LATERAL (SELECT count(*) AS n FROM (SELECT 1"
+                "  FROM search_pg_posting p JOIN search_pg_doc d ON d.id = p.doc"
+                f"  WHERE p.term = t.term AND {VISIBLE} LIMIT %s) v) c"
+                " WHERE c.n > 0 ORDER BY c.n DESC, t.term LIMIT %s",
+                [_like(prefix), limit, keys, TERM_COUNT_CAP, limit],
+            )
+            return [(term, int(n)) for term, n in cursor.fetchall()]
+
+    def _expand(self, cursor: Any, prefix: str) -> list[str]:
+        cursor.execute(
+            "SELECT term FROM search_pg_term WHERE term LIKE %s AND documents > 0"
+            " ORDER BY documents DESC LIMIT %s",
+            [_like(prefix), PREFIX_EXPANSIONS],
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+    def _unit(self, cursor: Any, term: Term) -> _Unit:
+        if isinstance(term, Phrase):
+            # Each word of the phrase as its first stem: a phrase is typed in one language.
+            return _Unit([word.forms[0] for word in term.words], phrase=term)
+        if term.prefix:
+            found: dict[str, None] = {}
+            for form in term.forms:
+                found.update(dict.fromkeys(self._expand(cursor, form)))
+            return _Unit(list(found)[:PREFIX_EXPANSIONS])
+        return _Unit(list(term.forms), exact=term.text)
+
+    def search(self, request: Request) -> Result:
+        query = request.query
+        if query.empty or not request.keys:
+            return Result([], 0)
+        with connection.cursor() as cursor:
+            groups = [[self._unit(cursor, t) for t in either] for either in query.must]
+            excluded = [self._unit(cursor, t) for t in query.must_not]
+            every = {t for units in [*groups, excluded] for unit in units for t in unit.terms}
+            cursor.execute("SELECT documents FROM search_pg_stat WHERE id = 1")
+            row = cursor.fetchone()
+            total_documents = int(row[0]) if row else 0
+            cursor.execute(
+                "SELECT term, documents, top FROM search_pg_term WHERE term = ANY(%s)",
+                [sorted(every)],
+            )
+            idf, top = {}, {}
+            for term, documents, highest in cursor.fetchall():
+                if documents > 0:
+                    idf[term] = math.log(
+                        1 + (total_documents - documents + 0.5) / (documents + 0.5)
+                    )
+                    top[term] = highest
+            needed = len(groups) if request.minimum is None else min(request.minimum, len(groups))
+            walk = _Walk(groups, excluded, needed, idf, top)
+            where, params = _conditions(request.keys, request.filters)
+            few = self._few_documents(cursor, request.filters, where, params)
+            if few is not None:
+                self._score(cursor, walk, few, sorted(every))
+                more = False
+            else:
+                more = self._walk(cursor, walk, request, sorted(every), where, params)
+        ranked = sorted(walk.scores.items(), key=lambda item: (-item[1], item[0]))
+        hits = []
+        for doc, score in ranked[: request.limit]:
+            kind, pk = walk.met[doc].ref.split(":")
+            hits.append(Hit(kind, int(pk), score))
+        result = Result(hits, len(ranked), more=more)
+        if request.facets and ranked:
+            result.facets = _facets([walk.met[doc] for doc, _score in ranked])
+        return result
+
+    def _few_documents(
+        self, cursor: Any, filters: Filters, where: str, params: list[Any]
+    ) -> list[tuple[Any, ...]] | None:
+        """The documents left by a narrow filter, when there are few enough to score all."""
+        if not (filters.documents or filters.communities or filters.authors):
+            return None
+        # The conditions are _conditions' own text; every value is bound.
+        select = "SELECT d.id, d.ref, d.kind, d.community, d.tags, d.state FROM search_pg_doc d"
+        cursor.execute(f"{select} WHERE {where} LIMIT %s", [*params, DOC_FIRST + 1])
+        rows = cursor.fetchall()
+        return rows if len(rows) <= DOC_FIRST else None
+
+    def _score(
+        self, cursor: Any, walk: _Walk, docs: list[tuple[Any, ...]], terms: list[str]
+    ) -> None:
+        """Look up the query's terms in these documents (met for the first time), and keep
+        the matches with their scores."""
+        for doc, ref, kind, community, tags, state in docs:
+            walk.met[doc] = _Met(ref, kind, community, tags, state)
+        if not docs:
+            return
+        # Positions only serve phrases (arrays cost their reading).
+        positions = "positions" if walk.phrases else "NULL"
+        cursor.execute(
+            f"SELECT doc, term, impact, {positions}, forms FROM search_pg_posting"  # noqa: S608
+            " WHERE term = ANY(%s) AND doc = ANY(%s)",
+            [terms, [row[0] for row in docs]],
+        )
+        postings: dict[int, dict[str, Any]] = {}
+        for doc, term, impact, positions, forms in cursor.fetchall():
+            postings.setdefault(doc, {})[term] = (impact, positions, forms)
+        for doc, found in postings.items():
+            score = walk.score(found)
+            if score is not None:
+                walk.scores[doc] = score
+
+    def _walk(
+        self,
+        cursor: Any,
+        walk: _Walk,
+        request: Request,
+        terms: list[str],
+        where: str,
+        params: list[Any],
+    ) -> bool:
+        """Walk the query's lists best first until the best ``limit`` are known; whether
+        matches may be left unmet (the count is then a lower bound)."""
+        lists: dict[str, _List] = {}
+        for group in walk.groups:
+            for unit in group:
+                # A phrase's documents hold its first word: walking that list finds them all.
+                for term in unit.terms[:1] if unit.phrase else unit.terms:
+                    weight = walk.idf.get(term, 0.0) * (1 + EXACT_BOOST if unit.exact else 1)
+                    if term in lists:
+                        lists[term].weight = max(lists[term].weight, weight)
+                    else:  # a term found nowhere: its list is read
+                        lists[term] = _List(term, weight, done=term not in walk.idf)
+        walk.lists = list(lists.values())
+        kinds = request.filters.kinds
+        # One kind of the few (communities while typing): their own index, best first.
+        by_kind = len(kinds) == 1 and kinds[0] in FEW_KINDS
+        kind_condition = "AND p.kind = %s" if by_kind else ""
+        batch = max(FIRST_BATCH, request.limit)
+        while not walk.finished(request.limit):
+            active = [item for item in walk.lists if not item.done]
+            cursor.execute(
+                "SELECT q.i, w.* FROM unnest("  # noqa: S608  (as in _few_documents)
+                "%s::text[], %s::float8[], %s::bigint[], %s::int[])"
+                "  AS q(term, impact, doc, i)"
+                " CROSS JOIN LATERAL (SELECT p.impact, d.id, d.ref, d.kind, d.community,"
+                "  d.tags, d.state FROM search_pg_posting p JOIN search_pg_doc d ON d.id = p.doc"
+                f"  WHERE p.term = q.term {kind_condition}"
+                "  AND (p.impact, p.doc) < (q.impact, q.doc)"
+                f"  AND {where} ORDER BY p.impact DESC, p.doc DESC LIMIT %s) w",
+                [
+                    [item.term for item in active],
+                    [item.after[0] for item in active],
+                    [item.after[1] for item in active],
+                    list(range(len(active))),
+                    *([kinds[0]] if by_kind else []),
+                    *params,
+                    batch,
+                ],
+            )
+            rows = cursor.fetchall()
+            read: Counter[int] = Counter()
+            new: dict[int, tuple[Any, ...]] = {}
+            for i, impact, doc, *rest in rows:
+                read[i] += 1
+                item = active[i]
+                item.after = min(item.after, (impact, doc))
+                if doc not in walk.met:
+                    new[doc] = (doc, *rest)
+            for i, item in enumerate(active):
+                item.done = read[i] < batch
+            self._score(cursor, walk, list(new.values()), terms)
+            batch *= 2
+        return not walk.read_through()
+
+
+def _like(prefix: str) -> str:
+    return prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def _conditions(keys: list[str], filters: Filters) -> tuple[str, list[Any]]:
+    """The WHERE of the documents the searcher may find among those the filters keep
+    (``d``: search_pg_doc)."""
+    where: list[str] = [VISIBLE]
+    params: list[Any] = [keys]
+    values: list[Any]
+    for column, values in (
+        ("d.ref", filters.documents),
+        ("d.kind", filters.kinds),
+        ("d.community", filters.communities),
+        ("d.author", filters.authors),
+        ("d.state", filters.states),
+    ):
+        if values:
+            where.append(f"{column} = ANY(%s)")
+            params.append(list(values))
+    if filters.tags:
+        where.append("d.tags && %s::varchar[]")
+        params.append(list(filters.tags))
+    if filters.has_file is not None:
+        where.append("d.has_file = %s")
+        params.append(filters.has_file)
+    if filters.since:
+        where.append("d.created >= %s")
+        params.append(filters.since)
+    if filters.until:
+        where.append("d.created <= %s")
+        params.append(filters.until)
+    return " AND ".join(where), params
+
+
+def _postings(
+    doc: Document, title_average: float, body_average: float
+) -> dict[str, tuple[float, list[int], list[str] | None]]:
+    """A document's terms: impact, positions, and the words written there (None when
+    each is the term itself)."""
+    places: dict[str, list[tuple[int, str]]] = {}
+    tf: dict[str, list[int]] = {}
+    for analysed, offset, slot in ((doc.title, 0, 0), (doc.body, BODY_OFFSET, 1)):
+        for (position, term), word in zip(analysed.terms, analysed.exact, strict=True):
+            places.setdefault(term, []).append((offset + position, word))
+            tf.setdefault(term, [0, 0])[slot] += 1
+    title_length, body_length = len(doc.title.terms), len(doc.body.terms)
+    found = {}
+    for term, at in places.items():
+        in_title, in_body = tf[term]
+        impact = TITLE_BOOST * _bm25(in_title, title_length, title_average) + _bm25(
+            in_body, body_length, body_average
+        )
+        forms = [word for _p, word in at]
+        found[term] = (
+            impact,
+            [p for p, _w in at],
+            None if all(word == term for word in forms) else forms,
+        )
+    return found
+
+
+def _facets(met: list[_Met]) -> dict[str, dict[str, int]]:
+    counts: dict[str, Counter[str]] = {
+        name: Counter() for name in ("kind", "community", "tag", "state")
+    }
+    for doc in met:
+        counts["kind"][doc.kind] += 1
+        if doc.community is not None:
+            counts["community"][str(doc.community)] += 1
+        counts["tag"].update(doc.tags)
+        if doc.state:
+            counts["state"][doc.state] += 1
+    return {name: dict(count.most_common(FACET_SIZE)) for name, count in counts.items()}

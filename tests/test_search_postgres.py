@@ -1,0 +1,168 @@
+"""The search engine inside PostgreSQL: its walk of the posting lists, which stops early,
+finds the same best documents as scoring every document would, and its tables follow
+every write. (The rest of the search suite runs on it too when the database is
+PostgreSQL.)"""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime
+
+import pytest
+from django.db import connection
+
+from essaim.search import postgres_engine
+from essaim.search.analysis import analyse
+from essaim.search.documents import Document
+from essaim.search.engine import Filters, Request, engine
+from essaim.search.query import parse
+
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.skipif(connection.vendor != "postgresql", reason="the engine inside PostgreSQL"),
+]
+
+WORDS = [f"w{rank}" for rank in range(40)]
+KEYS = ["employees", "c1", "c2", "c3"]
+
+
+def corpus(count: int, seed: int = 3) -> list[Document]:
+    """Documents whose words follow Zipf's law, each in one of KEYS."""
+    rng = random.Random(seed)
+    weights = [1 / (rank + 1) for rank in range(len(WORDS))]
+    docs = []
+    for pk in range(1, count + 1):
+        title = " ".join(rng.choices(WORDS, weights, k=rng.randint(1, 4)))
+        body = " ".join(rng.choices(WORDS, weights, k=rng.randint(3, 30)))
+        docs.append(
+            Document(
+                kind=rng.choice(["post", "comment", "question"]),
+                pk=pk,
+                title=analyse(title, "en"),
+                body=analyse(body, "en"),
+                keys=[rng.choice(KEYS)],
+                created_at=datetime(2026, 1, 1 + pk % 28, tzinfo=UTC),
+                community_id=rng.randint(1, 3),
+                tags=rng.sample(["a", "b", "c"], rng.randint(0, 2)),
+            )
+        )
+    return docs
+
+
+def every_document(request: Request) -> list[tuple[str, float]]:
+    """The best documents by scoring every one the keys and filters leave (the engine's
+    narrow-filter path, given all of them)."""
+    wide = Filters(**{**request.filters.__dict__, "communities": [1, 2, 3]})
+    return best(Request(request.query, request.keys, wide, request.limit, False, request.minimum))
+
+
+def best(request: Request) -> list[tuple[str, float]]:
+    return [(f"{hit.kind}:{hit.pk}", round(hit.score, 6)) for hit in engine().search(request).hits]
+
+
+@pytest.fixture
+def indexed(monkeypatch: pytest.MonkeyPatch) -> list[Document]:
+    # Small rounds, so that a walk takes many and its stopping rule decides.
+    monkeypatch.setattr(postgres_engine, "FIRST_BATCH", 2)
+    docs = corpus(400)
+    engine().write(docs, [])
+    return docs
+
+
+def test_the_walk_finds_what_scoring_every_document_finds(indexed: list[Document]) -> None:
+    assert type(engine()).__name__ == "PostgresEngine"
+    rng = random.Random(5)
+    texts = [*WORDS[:12], "w0 w1", "w0 w25", "w3 OR w30", '"w0 w1"', "w1 -w2", "w0 w1 w2 w3"]
+    texts += [f"{rng.choice(WORDS)} {rng.choice(WORDS)}" for _ in range(20)]
+    for text in texts:
+        for keys in (KEYS, ["c2"]):
+            for limit in (1, 5, 20):
+                query = parse(text, language="en")
+                minimum = 2 if len(query.must) > 2 else None
+                request = Request(query, keys, limit=limit, minimum=minimum)
+                walked, scored = best(request), every_document(request)
+                # Equal scores may come in either order; the scores themselves may not.
+                assert [s for _r, s in walked] == [s for _r, s in scored], text
+                assert set(walked) <= set(
+                    every_document(Request(query, keys, limit=400, minimum=minimum))
+                ), text
+
+
+def test_counts_are_exact_when_read_through_and_a_lower_bound_otherwise(
+    indexed: list[Document],
+) -> None:
+    query = parse("w0", language="en")
+    everything = engine().search(Request(query, KEYS, limit=400))
+    holding = [d for d in indexed if "w0" in {t for _p, t in d.title.terms + d.body.terms}]
+    assert (everything.total, everything.more) == (len(holding), False)
+    top = engine().search(Request(query, KEYS, limit=3, facets=True))
+    assert top.more and 3 <= top.total < len(holding)
+    assert sum(top.facets["kind"].values()) == top.total
+    rare = engine().search(Request(parse("w39", language="en"), ["c1"], limit=3))
+    assert not rare.more or rare.total >= 3
+
+
+def test_filters_keep_their_documents_on_both_paths(indexed: list[Document]) -> None:
+    query = parse("w0", language="en")
+    for filters in (
+        Filters(kinds=["question"]),
+        Filters(tags=["a"]),
+        Filters(communities=[2]),
+        Filters(documents=["post:1", "post:2", "comment:3"]),
+        Filters(since=datetime(2026, 1, 10, tzinfo=UTC), until=datetime(2026, 1, 12, tzinfo=UTC)),
+    ):
+        hits = engine().search(Request(query, KEYS, filters, limit=400)).hits
+        by_id = {d.id: d for d in indexed}
+        for hit in hits:
+            doc = by_id[f"{hit.kind}:{hit.pk}"]
+            assert not filters.kinds or doc.kind in filters.kinds
+            assert not filters.tags or set(doc.tags) & set(filters.tags)
+            assert not filters.communities or doc.community_id in filters.communities
+            assert not filters.documents or doc.id in filters.documents
+            assert not filters.since or filters.since <= doc.created_at <= filters.until
+
+
+def test_rewriting_and_dropping_documents_keep_the_tables_in_step(
+    indexed: list[Document],
+) -> None:
+    search = engine()
+    before = search.document_frequency("w0")
+    first = indexed[0]
+    holds_w0 = "w0" in {t for _p, t in first.title.terms + first.body.terms}
+    rewritten = Document(
+        first.kind, first.pk, analyse("zephyr", "en"), analyse("zephyr", "en"), ["c9"],
+        first.created_at,
+    )  # fmt: skip
+    search.write([rewritten], [])
+    assert search.document_frequency("zephyr") == 1
+    assert search.document_frequency("w0") == before - holds_w0
+    assert search.terms("zep", ["c9"], 5) == [("zephyr", 1)]
+    assert search.terms("zep", KEYS, 5) == []  # not a term the keys open
+    search.write([], [first.id])
+    assert search.document_frequency("zephyr") == 0
+    assert search.search(Request(parse("zephyr", language="en"), ["c9"])).hits == []
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*), sum(title_words + body_words) FROM search_pg_doc")
+        documents, words = cursor.fetchone()
+        cursor.execute("SELECT documents, title_words + body_words FROM search_pg_stat")
+        assert cursor.fetchone() == (documents, words)
+        cursor.execute(
+            "SELECT count(*) FROM search_pg_posting WHERE doc NOT IN (SELECT id FROM search_pg_doc)"
+        )
+        assert cursor.fetchone() == (0,)
+
+
+def test_a_rebuild_drops_the_walk_indexes_and_builds_them_again(
+    indexed: list[Document],
+) -> None:
+    def indexes() -> set[str]:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT indexname FROM pg_indexes WHERE tablename = 'search_pg_posting'")
+            return {row[0] for row in cursor.fetchall()}
+
+    walk = {"search_pg_walk", "search_pg_walk_few"}
+    with engine().bulk():
+        assert not indexes() & walk
+        engine().write(corpus(5, seed=9), [])
+    assert walk <= indexes()
+    assert best(Request(parse("w0", language="en"), KEYS, limit=3))
