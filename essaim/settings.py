@@ -264,8 +264,12 @@ STATIC_URL = "/static/"
 # machine reads it) where the database is PostgreSQL, else "tantivy" (files on this machine).
 ON_POSTGRESQL = DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
 SEARCH_ENGINE = os.environ.get("ESSAIM_SEARCH_ENGINE", "postgresql" if ON_POSTGRESQL else "tantivy")
-if SEARCH_ENGINE not in ("postgresql", "tantivy") or (SEARCH_ENGINE == "postgresql" and not ON_POSTGRESQL):
-    raise ImproperlyConfigured("ESSAIM_SEARCH_ENGINE: tantivy, or postgresql with a PostgreSQL database")
+if SEARCH_ENGINE not in ("postgresql", "tantivy") or (
+    SEARCH_ENGINE == "postgresql" and not ON_POSTGRESQL
+):
+    raise ImproperlyConfigured(
+        "ESSAIM_SEARCH_ENGINE: tantivy, or postgresql with a PostgreSQL database"
+    )
 if ON_POSTGRESQL:
     INSTALLED_APPS.append("essaim.search.postgres")
 # The tantivy engine's index files.
