@@ -102,6 +102,7 @@ class _Walk:
     needed: int  # how many groups a match must hold
     idf: dict[str, float]
     top: dict[str, float]
+    terms: list[str] = field(default_factory=list)  # every term of the query
     lists: list[_List] = field(default_factory=list)
     met: dict[int, _Met] = field(default_factory=dict)
     scores: dict[int, float] = field(default_factory=dict)  # the matches met
@@ -142,6 +143,17 @@ class _Walk:
         worst = sorted(self.scores.values(), reverse=True)[limit - 1]
         unmet = sum(self.unit_bound(u, walked) for group in self.groups for u in group)
         return worst >= unmet * (1 - 1e-9)  # the same sum, in another order
+
+    def meet(self, rows: list[tuple[Any, ...]]) -> None:
+        """Documents read with their postings (``_met_columns``): keep the matches met for
+        the first time, with their scores."""
+        for doc, ref, kind, community, tags, state, postings in rows:
+            if doc in self.met:
+                continue
+            self.met[doc] = _Met(ref, kind, community, tags, state)
+            score = self.score({term: tuple(rest) for term, *rest in postings or []})
+            if score is not None:
+                self.scores[doc] = score
 
     def score(self, postings: dict[str, tuple[float, list[int], list[str] | None]]) -> float | None:
         """A document's score from its postings of the query's terms; None: no match."""
@@ -380,12 +392,13 @@ class PostgresEngine:
             needed = len(groups) if request.minimum is None else min(request.minimum, len(groups))
             walk = _Walk(groups, excluded, needed, idf, top)
             where, params = _conditions(request.keys, request.filters)
-            few = self._few_documents(cursor, request.filters, where, params)
+            walk.terms = sorted(every)
+            few = self._few_documents(cursor, walk, request.filters, where, params)
             if few is not None:
-                self._score(cursor, walk, few, sorted(every))
+                walk.meet(few)
                 more = False
             else:
-                more = self._walk(cursor, walk, request, sorted(every), where, params)
+                more = self._walk(cursor, walk, request, where, params)
         ranked = sorted(walk.scores.items(), key=lambda item: (-item[1], item[0]))
         hits = []
         for doc, score in ranked[: request.limit]:
@@ -397,47 +410,23 @@ class PostgresEngine:
         return result
 
     def _few_documents(
-        self, cursor: Any, filters: Filters, where: str, params: list[Any]
+        self, cursor: Any, walk: _Walk, filters: Filters, where: str, params: list[Any]
     ) -> list[tuple[Any, ...]] | None:
         """The documents left by a narrow filter, when there are few enough to score all."""
         if not (filters.documents or filters.communities or filters.authors):
             return None
+        columns, column_params = _met_columns(walk)
         # The conditions are _conditions' own text; every value is bound.
-        select = "SELECT d.id, d.ref, d.kind, d.community, d.tags, d.state FROM search_pg_doc d"
-        cursor.execute(f"{select} WHERE {where} LIMIT %s", [*params, DOC_FIRST + 1])
+        sql = f"SELECT {columns} FROM search_pg_doc d WHERE {where} LIMIT %s"  # noqa: S608
+        cursor.execute(sql, [*column_params, *params, DOC_FIRST + 1])
         rows = cursor.fetchall()
         return rows if len(rows) <= DOC_FIRST else None
-
-    def _score(
-        self, cursor: Any, walk: _Walk, docs: list[tuple[Any, ...]], terms: list[str]
-    ) -> None:
-        """Look up the query's terms in these documents (met for the first time), and keep
-        the matches with their scores."""
-        for doc, ref, kind, community, tags, state in docs:
-            walk.met[doc] = _Met(ref, kind, community, tags, state)
-        if not docs:
-            return
-        # Positions only serve phrases (arrays cost their reading).
-        positions = "positions" if walk.phrases else "NULL"
-        cursor.execute(
-            f"SELECT doc, term, impact, {positions}, forms FROM search_pg_posting"  # noqa: S608
-            " WHERE term = ANY(%s) AND doc = ANY(%s)",
-            [terms, [row[0] for row in docs]],
-        )
-        postings: dict[int, dict[str, Any]] = {}
-        for doc, term, impact, positions, forms in cursor.fetchall():
-            postings.setdefault(doc, {})[term] = (impact, positions, forms)
-        for doc, found in postings.items():
-            score = walk.score(found)
-            if score is not None:
-                walk.scores[doc] = score
 
     def _walk(
         self,
         cursor: Any,
         walk: _Walk,
         request: Request,
-        terms: list[str],
         where: str,
         params: list[Any],
     ) -> bool:
@@ -459,14 +448,15 @@ class PostgresEngine:
         by_kind = len(kinds) == 1 and kinds[0] in FEW_KINDS
         kind_condition = "AND p.kind = %s" if by_kind else ""
         batch = max(FIRST_BATCH, request.limit)
+        columns, column_params = _met_columns(walk)
         while not walk.finished(request.limit):
             active = [item for item in walk.lists if not item.done]
             cursor.execute(
                 "SELECT q.i, w.* FROM unnest("  # noqa: S608  (as in _few_documents)
                 "%s::text[], %s::float8[], %s::bigint[], %s::int[])"
                 "  AS q(term, impact, doc, i)"
-                " CROSS JOIN LATERAL (SELECT p.impact, d.id, d.ref, d.kind, d.community,"
-                "  d.tags, d.state FROM search_pg_posting p JOIN search_pg_doc d ON d.id = p.doc"
+                f" CROSS JOIN LATERAL (SELECT p.impact, {columns}"
+                "  FROM search_pg_posting p JOIN search_pg_doc d ON d.id = p.doc"
                 f"  WHERE p.term = q.term {kind_condition}"
                 "  AND (p.impact, p.doc) < (q.impact, q.doc)"
                 f"  AND {where} ORDER BY p.impact DESC, p.doc DESC LIMIT %s) w",
@@ -475,6 +465,7 @@ class PostgresEngine:
                     [item.after[0] for item in active],
                     [item.after[1] for item in active],
                     list(range(len(active))),
+                    *column_params,
                     *([kinds[0]] if by_kind else []),
                     *params,
                     batch,
@@ -482,18 +473,25 @@ class PostgresEngine:
             )
             rows = cursor.fetchall()
             read: Counter[int] = Counter()
-            new: dict[int, tuple[Any, ...]] = {}
-            for i, impact, doc, *rest in rows:
+            for i, impact, doc, *_rest in rows:
                 read[i] += 1
-                item = active[i]
-                item.after = min(item.after, (impact, doc))
-                if doc not in walk.met:
-                    new[doc] = (doc, *rest)
+                active[i].after = min(active[i].after, (impact, doc))
             for i, item in enumerate(active):
                 item.done = read[i] < batch
-            self._score(cursor, walk, list(new.values()), terms)
+            walk.meet([row[2:] for row in rows])
             batch *= 2
         return not walk.read_through()
+
+
+def _met_columns(walk: _Walk) -> tuple[str, list[Any]]:
+    """What is read of a document met (``d``): its fields, and its postings of the query's
+    terms in one value (positions only for phrases: arrays cost their reading)."""
+    positions = "o.positions" if walk.phrases else "NULL"
+    postings = (
+        f"(SELECT json_agg(json_build_array(o.term, o.impact, {positions}, o.forms))"  # noqa: S608
+        " FROM search_pg_posting o WHERE o.term = ANY(%s::text[]) AND o.doc = d.id)"
+    )
+    return f"d.id, d.ref, d.kind, d.community, d.tags, d.state, {postings}", [walk.terms]
 
 
 def _like(prefix: str) -> str:
