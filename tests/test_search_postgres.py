@@ -73,6 +73,7 @@ def test_the_walk_finds_what_scoring_every_document_finds(indexed: list[Document
     assert type(engine()).__name__ == "PostgresEngine"
     rng = random.Random(5)
     texts = [*WORDS[:12], "w0 w1", "w0 w25", "w3 OR w30", '"w0 w1"', "w1 -w2", "w0 w1 w2 w3"]
+    texts += ['"w5 w0"', '"w0 w39"', "w0 w1 qqq*", "w1 w2*", "w3 -w0 w1"]
     texts += [f"{rng.choice(WORDS)} {rng.choice(WORDS)}" for _ in range(20)]
     for text in texts:
         for keys in (KEYS, ["c2"]):

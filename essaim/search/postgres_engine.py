@@ -70,6 +70,9 @@ class _Unit:
     terms: list[str]
     exact: str | None = None  # the word as typed: its occurrences weigh EXACT_BOOST more
     phrase: Phrase | None = None
+    # The terms whose lists are walked: a word's every term; a phrase's rarest, as every
+    # document holding the phrase holds it.
+    walked: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -114,12 +117,12 @@ class _Walk:
     def unit_bound(self, unit: _Unit, walked: dict[str, _List]) -> float:
         """The most a document not met yet may score for this unit."""
         if unit.phrase is None:
-            return max(walked[term].bound for term in unit.terms)
-        lead = walked[unit.terms[0]]
-        if lead.done:
+            return max((walked[term].bound for term in unit.terms), default=0.0)
+        (lead,) = unit.walked
+        if walked[lead].done:
             return 0.0
-        rest = sum(self.idf.get(t, 0.0) * self.top.get(t, 0.0) for t in unit.terms[1:])
-        return lead.bound + rest
+        rest = [t for t in unit.terms if t != lead]
+        return walked[lead].bound + sum(self.idf.get(t, 0.0) * self.top.get(t, 0.0) for t in rest)
 
     def read_through(self) -> bool:
         """Whether every match has been met: more groups were read to their end than a
@@ -127,8 +130,7 @@ class _Walk:
         walked = {item.term: item for item in self.lists}
 
         def read(unit: _Unit) -> bool:
-            terms = unit.terms[:1] if unit.phrase else unit.terms
-            return all(walked[term].done for term in terms)
+            return all(walked[term].done for term in unit.walked)
 
         lacking = sum(all(read(unit) for unit in group) for group in self.groups)
         return lacking > len(self.groups) - self.needed
@@ -435,8 +437,11 @@ class PostgresEngine:
         lists: dict[str, _List] = {}
         for group in walk.groups:
             for unit in group:
-                # A phrase's documents hold its first word: walking that list finds them all.
-                for term in unit.terms[:1] if unit.phrase else unit.terms:
+                if unit.phrase:  # a term found nowhere is the rarest: its list is read
+                    unit.walked = [max(unit.terms, key=lambda t: walk.idf.get(t, math.inf))]
+                else:
+                    unit.walked = unit.terms
+                for term in unit.walked:
                     weight = walk.idf.get(term, 0.0) * (1 + EXACT_BOOST if unit.exact else 1)
                     if term in lists:
                         lists[term].weight = max(lists[term].weight, weight)
