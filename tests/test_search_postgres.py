@@ -11,11 +11,16 @@ from datetime import UTC, datetime
 import pytest
 from django.db import connection
 
+from essaim.communities.models import Visibility
+from essaim.content import services as content
 from essaim.search import postgres_engine
 from essaim.search.analysis import analyse
 from essaim.search.documents import Document
 from essaim.search.engine import Filters, Request, engine
+from essaim.search.indexer import index_pending
 from essaim.search.query import parse
+from tests.conftest import Personas
+from tests.test_communities import build
 
 pytestmark = [
     pytest.mark.django_db,
@@ -167,3 +172,24 @@ def test_a_rebuild_drops_the_walk_indexes_and_builds_them_again(
         engine().write(corpus(5, seed=9), [])
     assert walk <= indexes()
     assert best(Request(parse("w0", language="en"), KEYS, limit=3))
+
+
+def test_the_page_and_the_api_say_when_more_matched_than_were_counted(
+    personas: Personas, signed_in, token_client
+) -> None:
+    public = build(personas, Visibility.PUBLIC)
+    secret = build(personas, Visibility.SECRET)
+    for n in range(230):
+        filler = " autre" * (n % 7)  # lengths differ, so do the weights
+        content.post_create(actor=personas.member, community=public, body=f"Zeppelin{filler}")
+    content.post_create(actor=personas.member, community=secret, body="Zeppelin secret")
+    index_pending()
+    answer = token_client(personas.outsider).get("/api/v1/search", {"q": "zeppelin"}).json()
+    assert answer["more"] is True and 200 <= answer["total"] < 230
+    assert answer["facets"]["community"] == {str(public.pk): answer["total"]}
+    page = signed_in(personas.outsider).get("/search/", {"q": "zeppelin"}).content.decode()
+    assert f"More than {answer['total']} results" in page
+    # One community's documents are few enough to be all scored: the count is exact.
+    one = {"q": "zeppelin", "community": public.pk}
+    answer = token_client(personas.outsider).get("/api/v1/search", one).json()
+    assert (answer["total"], answer["more"]) == (230, False)
