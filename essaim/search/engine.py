@@ -9,6 +9,7 @@ nothing a searcher may not see is ever matched, counted or suggested. Ranking bo
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
@@ -83,10 +84,13 @@ class Engine(Protocol):
 
     def search(self, request: Request) -> Result: ...
 
-    def terms(self, prefix: str, keys: list[str], limit: int) -> list[tuple[str, int]]:
-        """Indexed terms starting with ``prefix`` in what the keys let one find, with the
-        number of such documents holding each (an engine may stop counting at a cap),
-        most frequent first."""
+    def terms(
+        self, prefix: str, keys: list[str], limit: int, keep: Callable[[str], bool]
+    ) -> list[tuple[str, int]]:
+        """Among the ``limit`` most frequent indexed terms starting with ``prefix``, those
+        that ``keep`` accepts in what the keys let one find, with the number of such
+        documents holding each (an engine may stop counting at a cap), most frequent
+        first."""
 
     def document_frequency(self, term: str) -> int:
         """In how many documents the term is (for "did you mean")."""

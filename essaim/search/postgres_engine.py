@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -333,20 +333,27 @@ class PostgresEngine:
             row = cursor.fetchone()
         return int(row[0]) if row else 0
 
-    def terms(self, prefix: str, keys: list[str], limit: int) -> list[tuple[str, int]]:
-        """The most frequent terms of the prefix that the keys open, each with how many
-        documents the keys open hold it (counted up to TERM_COUNT_CAP)."""
+    def terms(
+        self, prefix: str, keys: list[str], limit: int, keep: Callable[[str], bool]
+    ) -> list[tuple[str, int]]:
+        """Counted for the terms ``keep`` accepts alone: each count reads postings (up to
+        TERM_COUNT_CAP visible ones)."""
         if not keys:
             return []
         with connection.cursor() as cursor:
             cursor.execute(
-                "SELECT t.term, c.n FROM (SELECT term FROM search_pg_term"  # noqa: S608
-                "  WHERE term LIKE %s AND documents > 0 ORDER BY documents DESC LIMIT %s) t"
+                "SELECT term FROM search_pg_term WHERE term LIKE %s AND documents > 0"
+                " ORDER BY documents DESC LIMIT %s",
+                [_like(prefix), limit],
+            )
+            kept = [term for (term,) in cursor.fetchall() if keep(term)]
+            cursor.execute(
+                "SELECT t.term, c.n FROM unnest(%s::text[]) t(term)"  # noqa: S608
                 " CROSS JOIN LATERAL (SELECT count(*) AS n FROM (SELECT 1"
                 "  FROM search_pg_posting p JOIN search_pg_doc d ON d.id = p.doc"
                 f"  WHERE p.term = t.term AND {VISIBLE} LIMIT %s) v) c"
-                " WHERE c.n > 0 ORDER BY c.n DESC, t.term LIMIT %s",
-                [_like(prefix), limit, keys, TERM_COUNT_CAP, limit],
+                " WHERE c.n > 0 ORDER BY c.n DESC, t.term",
+                [kept, keys, TERM_COUNT_CAP],
             )
             return [(term, int(n)) for term, n in cursor.fetchall()]
 

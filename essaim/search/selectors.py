@@ -279,9 +279,13 @@ def _correction(word: Word, keys: list[str]) -> str | None:
     allowed = typos_allowed(word.text)
     best: tuple[int, int, str] | None = None
     for form in word.forms:
-        for term, count in search.terms(form[:2], keys, SPELLING_CANDIDATES):
+
+        def near(term: str, form: str = form) -> bool:
+            return edit_distance(form, term) <= allowed
+
+        for term, count in search.terms(form[:2], keys, SPELLING_CANDIDATES, near):
             distance = edit_distance(form, term)
-            if distance <= allowed and (best is None or (distance, -count) < best[:2]):
+            if best is None or (distance, -count) < best[:2]:
                 best = (distance, -count, term)
     return best[2] if best else None
 

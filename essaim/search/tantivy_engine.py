@@ -9,6 +9,7 @@ indexer) per process; searches read the last commit."""
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from datetime import UTC
 from pathlib import Path
@@ -221,7 +222,9 @@ class TantivyEngine:
             for name in FACETS
         }
 
-    def terms(self, prefix: str, keys: list[str], limit: int) -> list[tuple[str, int]]:
+    def terms(
+        self, prefix: str, keys: list[str], limit: int, keep: Callable[[str], bool]
+    ) -> list[tuple[str, int]]:
         if not keys:
             return []
         searcher = self.index.searcher()
@@ -229,7 +232,8 @@ class TantivyEngine:
         found: dict[str, int] = {}
         for field in ("title", "body"):
             for term, count in searcher.terms_with_prefix(field, prefix, visible, limit):
-                found[term] = max(found.get(term, 0), count)
+                if keep(term):
+                    found[term] = max(found.get(term, 0), count)
         return sorted(found.items(), key=lambda item: (-item[1], item[0]))[:limit]
 
     def document_frequency(self, term: str) -> int:
