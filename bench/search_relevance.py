@@ -155,16 +155,17 @@ class Baseline:
 
 
 def essaim_engine(pages: list[Page], language: str) -> Callable[[str], list[int]]:
-    """Essaim's engine and strategy over the pages, every page readable (key "all")."""
+    """Essaim's engine (the configured one, emptied first) and strategy over the pages,
+    every page readable (key "all")."""
     from essaim.search import analysis
     from essaim.search.documents import Document
     from essaim.search.engine import Request
+    from essaim.search.engine import engine as configured
     from essaim.search.query import parse
     from essaim.search.selectors import minimum_words
-    from essaim.search.tantivy_engine import TantivyEngine
 
-    folder = tempfile.mkdtemp(prefix="essaim-relevance-")
-    engine = TantivyEngine(folder)
+    engine = configured()
+    engine.clear()
     now = datetime.now(UTC)
     docs = [
         Document(

@@ -50,6 +50,7 @@ TERM_COUNT_CAP = 100  # ``terms`` counts a term's visible documents up to this
 BUILD_MEMORY = "512MB"  # for building the walk's indexes after a rebuild
 LOCK = 0x5EA7C4  # one writer at a time (pg_advisory_xact_lock), whichever the process
 MAX_DOC = 2**63 - 1
+EXACT = "="  # before a word as written, in search_pg_term: no term starts so
 # A document the searcher may find: one of its keys among theirs (thousands, for an
 # employee of a large company). ``= ANY`` of a constant array is a hash lookup, where
 # ``keys && array`` compares every pair.
@@ -109,6 +110,10 @@ class _Walk:
     lists: list[_List] = field(default_factory=list)
     met: dict[int, _Met] = field(default_factory=dict)
     scores: dict[int, float] = field(default_factory=dict)  # the matches met
+
+    def exact_idf(self, unit: _Unit) -> float:
+        """The rarity of a word as typed (as written in the documents)."""
+        return self.idf.get(EXACT + unit.exact, 0.0) if unit.exact else 0.0
 
     @property
     def phrases(self) -> bool:
@@ -186,7 +191,8 @@ class _Walk:
                 share = 1.0 if unit.exact == term else 0.0
             else:
                 share = forms.count(unit.exact) / len(forms)
-            score = max(score, self.idf.get(term, 0.0) * impact * (1 + EXACT_BOOST * share))
+            rarity = self.idf.get(term, 0.0) + EXACT_BOOST * share * self.exact_idf(unit)
+            score = max(score, impact * rarity)
         return score if held else None
 
     def _phrase(self, unit: _Unit, postings: dict[str, Any]) -> float | None:
@@ -291,12 +297,14 @@ class PostgresEngine:
             postings = _postings(doc, title_average, body_average)
             for term, (impact, positions, forms) in postings.items():
                 posting_rows.append((term, doc_id, doc.kind, impact, positions, forms))
-                terms_added[term] += 1
                 tops[term] = max(tops.get(term, 0.0), impact)
+            # The words as written count documents too, for the rarity of the exact word.
+            counted = [*postings, *(EXACT + w for w in {*doc.title.exact, *doc.body.exact})]
+            terms_added.update(counted)
             doc_rows.append(
                 (
                     doc_id, doc.id, doc.kind, doc.keys, doc.community_id, doc.author_id,
-                    doc.created_at, doc.tags, doc.state, doc.has_file, list(postings),
+                    doc.created_at, doc.tags, doc.state, doc.has_file, counted,
                     len(doc.title.terms), len(doc.body.terms),
                 )
             )  # fmt: skip
@@ -317,7 +325,7 @@ class PostgresEngine:
             " SELECT * FROM unnest(%s::text[], %s::int[], %s::float8[])"
             " ON CONFLICT (term) DO UPDATE SET documents = search_pg_term.documents"
             " + excluded.documents, top = greatest(search_pg_term.top, excluded.top)",
-            [terms, [terms_added[t] for t in terms], [tops[t] for t in terms]],
+            [terms, [terms_added[t] for t in terms], [tops.get(t, 0.0) for t in terms]],
         )
         cursor.execute(
             "UPDATE search_pg_stat SET documents = documents + %s,"
@@ -384,12 +392,13 @@ class PostgresEngine:
             groups = [[self._unit(cursor, t) for t in either] for either in query.must]
             excluded = [self._unit(cursor, t) for t in query.must_not]
             every = {t for units in [*groups, excluded] for unit in units for t in unit.terms}
+            exact = {EXACT + u.exact for units in groups for u in units if u.exact}
             cursor.execute("SELECT documents FROM search_pg_stat WHERE id = 1")
             row = cursor.fetchone()
             total_documents = int(row[0]) if row else 0
             cursor.execute(
                 "SELECT term, documents, top FROM search_pg_term WHERE term = ANY(%s)",
-                [sorted(every)],
+                [sorted(every | exact)],
             )
             idf, top = {}, {}
             for term, documents, highest in cursor.fetchall():
@@ -449,7 +458,7 @@ class PostgresEngine:
                 else:
                     unit.walked = unit.terms
                 for term in unit.walked:
-                    weight = walk.idf.get(term, 0.0) * (1 + EXACT_BOOST if unit.exact else 1)
+                    weight = walk.idf.get(term, 0.0) + EXACT_BOOST * walk.exact_idf(unit)
                     if term in lists:
                         lists[term].weight = max(lists[term].weight, weight)
                     else:  # a term found nowhere: its list is read
