@@ -14,8 +14,14 @@ conditions of the walk, so nothing the searcher may not see is read, counted or
 suggested. A filter that leaves few documents (some ids, a community, an author) reads
 those documents instead of the lists.
 
+Scores follow tantivy's (title words weigh TITLE_BOOST, a word as typed EXACT_BOOST more
+by its own rarity), with two differences that keep the walk's bounds tight: a word
+scores as the best of the terms it may be (its stems, or the words a prefix stands for)
+rather than their sum, and a term's rarity is counted over whole documents, not per
+field.
+
 The count and facets are those of the matches met: exact when the walk read to the end
-(``Result.more`` false), else a lower bound ("200+ results")."""
+(``Result.more`` false), else a lower bound ("more than 200 results")."""
 
 from __future__ import annotations
 
