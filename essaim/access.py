@@ -1252,21 +1252,20 @@ class EventRule(Rule[Event]):
         communities carry the whole of ``among``."""
         among = set(among)
         named: dict[int, set[int]] = {e.pk: set() for e in events}
-        for event_id, user_id in EventRecipient.objects.filter(event__in=events).values_list(
-            "event_id", "user_id"
+        active: set[int] = set()  # the named who are active (one read with the names)
+        recipients = EventRecipient.objects.filter(event__in=events)
+        for event_id, user_id, on in recipients.values_list(
+            "event_id", "user_id", "user__is_active"
         ):
             named[event_id].add(user_id)
-        addressed = (
-            set().union(*(named[e.pk] for e in events if e.community is None and not e.everyone))
-            & among
-        )
-        active = set(active_users().filter(pk__in=addressed).values_list("pk", flat=True))
+            if on:
+                active.add(user_id)
         readers: dict[int | None, set[int]] = {}
         found = {}
         for event in events:
             community = event.community
             if community is None and not event.everyone:
-                found[event.pk] = named[event.pk] & active
+                found[event.pk] = named[event.pk] & active & among
                 continue
             key = community.pk if community is not None else None
             if key not in readers:
