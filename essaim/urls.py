@@ -6,6 +6,8 @@ from essaim.governance.views import audit_page
 from essaim.web import views as web_views
 
 urlpatterns = [
+    # First: the API takes most requests, and each pattern before it is tried in turn.
+    path("api/v1/", api.urls),
     path("", content_views.home_feed, name="home"),
     path("", include("essaim.accounts.urls")),
     path("", include("essaim.directory.urls")),
@@ -19,7 +21,6 @@ urlpatterns = [
     path("manage/audit/", audit_page, name="audit"),
     path("health/", web_views.health, name="health"),
     path("i18n/language/", web_views.language_switch, name="language-switch"),
-    path("api/v1/", api.urls),
 ]
 
 handler400 = "essaim.web.views.bad_request"
