@@ -87,7 +87,8 @@ def _presence_of(me: User, conversation: Conversation) -> dict[str, Any] | None:
 @login_required
 def chat_home(request: HttpRequest) -> HttpResponse:
     me = _me(request)
-    context = {**_sidebar(me), "current": None, "events_from": events.head_now()}
+    position = events.head_now()  # before the list: the page's socket resumes from it
+    context = {**_sidebar(me), "current": None, "events_from": position}
     return render(request, "chat/home.html", context)
 
 
@@ -192,6 +193,7 @@ def newer(request: HttpRequest, conversation_id: int) -> HttpResponse:
 @login_required
 def thread_page(request: HttpRequest, message_id: int) -> HttpResponse:
     me = _me(request)
+    position = events.head_now()  # before the state: the page's socket resumes from it
     message = access.access_message(me, message_id)
     conversation = message.conversation
     services.thread_read(actor=me, message=message)
@@ -201,7 +203,7 @@ def thread_page(request: HttpRequest, message_id: int) -> HttpResponse:
         root=message,
         following=selectors.follows(me, message),
         history=selectors.thread(me, message),
-        events_from=events.head_now(),
+        events_from=position,
         draft=_draft(me, conversation, request.GET.get("quote", "")),
     )
     _with_names(me, [conversation])
@@ -322,9 +324,10 @@ def message_act(request: HttpRequest, message_id: int, action: str) -> HttpRespo
 def threads_page(request: HttpRequest) -> HttpResponse:
     """The threads one follows, those with new replies first in line."""
     me = _me(request)
+    position = events.head_now()  # before the list: the page's socket resumes from it
     found = list(selectors.followed_threads(me)[:100])
     _with_names(me, [t.conversation for t in found])
-    context = {**_sidebar(me), "threads": found, "current": None, "events_from": events.head_now()}
+    context = {**_sidebar(me), "threads": found, "current": None, "events_from": position}
     return render(request, "chat/threads.html", context)
 
 

@@ -241,9 +241,10 @@ def watches_page(request: HttpRequest) -> HttpResponse:
 def watch_page(request: HttpRequest, watch_id: int) -> HttpResponse:
     request.section = "search"  # type: ignore[attr-defined]
     me = _me(request)
+    position = events.head_now()  # before the watch's feed: the page's socket resumes from it
     context = {
         "view": selectors.watch_view(me, watch_id),
-        "events_from": events.head_now(),
+        "events_from": position,
         "kind_labels": KIND_LABELS,
         "frequencies": WatchFrequency.choices,
     }

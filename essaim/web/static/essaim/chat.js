@@ -9,12 +9,17 @@
   if (sidebar && events) {
     // The conversations and their unread badges follow the other conversations' news.
     let pending = 0;
+    let asked = 0; // the fetches sent, numbered …
+    let shown = 0; // … and the newest one shown: an older answer arriving late is dropped
     const refresh = () => {
       clearTimeout(pending);
       pending = setTimeout(() => {
+        const mine = ++asked;
         fetch("/chat/", { credentials: "same-origin" })
           .then((response) => (response.ok ? response.text() : Promise.reject(response.status)))
           .then((html) => {
+            if (mine < shown) return;
+            shown = mine;
             const fresh = new DOMParser().parseFromString(html, "text/html").querySelector(".chat-list ul");
             const old = sidebar.querySelector("ul");
             if (fresh && old) {
