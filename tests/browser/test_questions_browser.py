@@ -163,6 +163,7 @@ def test_write_a_case_study_with_a_co_author_and_restore_a_revision(
     page.get_by_role("link", name="2 revisions").click()
     expect(page.locator(".diff-added")).to_have_text("+ A second version.")
     page.get_by_role("link", name="Revision 1").click()
+    expect(page.get_by_role("button", name="Restore revision 1")).to_be_visible()
     assert fits_the_width(page)
     screenshot(page, f"article-history-{width}")
     page.get_by_role("button", name="Restore revision 1").click()

@@ -26,6 +26,9 @@ def sign_in(page: Page, email: str, password: str = PASSWORD) -> None:
 
 
 def fits_the_width(page: Page) -> bool:
+    # A click may have started a navigation: measure the new page once it has loaded,
+    # not the empty document it begins with.
+    page.wait_for_load_state()
     return bool(page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"))
 
 
