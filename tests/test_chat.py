@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 from django.db.models import Model
 from django.test import Client
 from pytest_django import Settings
@@ -23,6 +24,8 @@ from essaim.chat.models import BODY_MAX, Conversation, Message, MessageEdit
 from essaim.communities.models import Visibility
 from essaim.http import CLI
 from essaim.realtime import events
+from essaim.realtime.models import Event
+from essaim.search.models import Pending
 from tests.conftest import Personas, make_user
 from tests.test_communities import build
 
@@ -168,6 +171,58 @@ def test_direct_messages_through_the_api(personas: Personas, token_client: Token
     assert send(hr, "get", f"/messages/{ids[1]}").status_code == 404
     muted = send(hr, "patch", f"/conversations/{conversation}", {"muted": True})
     assert muted.json()["muted"] is True and muted.json()["favourite"] is False
+
+
+def test_a_message_writes_its_event_outbox_row_and_read_position(personas: Personas) -> None:
+    """What a plain message writes, whichever way it is written (PostgreSQL: one statement;
+    SQLite: the ORM's steps): the same rows."""
+    group = services.group_create(
+        actor=personas.member, title="Launch", people=[personas.hr.pk, personas.owner.pk]
+    )
+    services.group_leave(actor=personas.owner, conversation=group)
+    message, new = services.message_send(
+        actor=personas.member, conversation=group, body="**Go**", client_id="c-1"
+    )
+    assert new and "<strong>Go</strong>" in message.html
+    stored = Message.objects.get()
+    assert (stored.pk, stored.body, stored.client_id, stored.parent_id, stored.reply_count) == (
+        message.pk, "**Go**", "c-1", None, 0,
+    )  # fmt: skip
+    group.refresh_from_db()
+    assert group.last_message_at == stored.created_at
+    assert Pending.objects.filter(kind="message", object_id=message.pk).count() == 1
+    [event] = Event.objects.filter(type="chat.message")
+    assert event.data == {
+        "conversation": group.pk, "message": message.pk, "author": personas.member.pk,
+        "parent": None,
+    }  # fmt: skip
+    assert event.community_id is None and not event.everyone
+    # Its readers: those still in the group, not the one who left.
+    assert set(event.recipients.values_list("user_id", flat=True)) == {
+        personas.member.pk, personas.hr.pk,
+    }  # fmt: skip
+    read = dict(group.participants.values_list("user_id", "last_read"))
+    assert (read[personas.member.pk], read[personas.hr.pk]) == (message.pk, 0)
+    # A retry writes nothing more.
+    again, new = services.message_send(
+        actor=personas.member, conversation=group, body="**Go**", client_id="c-1"
+    )
+    assert (again.pk, new) == (message.pk, False)
+    assert Message.objects.count() == 1 and Pending.objects.count() == 1
+    assert Event.objects.filter(type="chat.message").count() == 1
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's one-statement send")
+def test_a_client_id_taken_meanwhile_writes_nothing(personas: Personas) -> None:
+    """Two sends of one client id at the same moment both pass message_send's look for
+    it; the second one's statement then writes nothing (message_send reads the first)."""
+    group = services.group_create(actor=personas.member, title="Launch", people=[personas.hr.pk])
+    services.message_send(actor=personas.member, conversation=group, body="Go", client_id="c-1")
+    written = (Message.objects.count(), Pending.objects.count(), Event.objects.count())
+    group.refresh_from_db()
+    raced = services._send_in_one_statement(personas.member, group, "Go", "<p>Go</p>", "c-1")
+    assert raced is None
+    assert (Message.objects.count(), Pending.objects.count(), Event.objects.count()) == written
 
 
 def test_groups_and_channels_through_the_api(personas: Personas, token_client: TokenClient) -> None:

@@ -12,10 +12,12 @@ from typing import Any
 import pytest
 from django.db import connection, connections, transaction
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from essaim import access
+from essaim.accounts.models import User
 from essaim.accounts.services import token_create, token_revoke, user_deactivate
 from essaim.communities import services as community_services
 from essaim.communities.models import Community, Visibility
@@ -53,7 +55,18 @@ def test_an_event_exists_only_if_its_change_is_committed(personas: Personas) -> 
         events.emit("test.nobody", {})
     # Named people that come out empty are nobody, never "every reader".
     assert events.emit("test.no_one", {}, community=community, users=[]) is None
+    nobody = User.objects.filter(pk=-1)
+    assert events.emit("test.no_one", {}, community=community, users=nobody) is None
+    assert events.emit("test.no_one", {}, users=User.objects.none()) is None
     assert not Event.objects.filter(type="test.no_one").exists()
+    # An audience given as a query is read with the event: its recipients, once each.
+    readers = User.objects.filter(pk__in=[personas.member.pk, personas.owner.pk])
+    named = events.emit("test.named", {}, community=community, users=readers)
+    assert named is not None
+    assert set(named.recipients.values_list("user_id", flat=True)) == {
+        personas.member.pk,
+        personas.owner.pk,
+    }
 
 
 def test_one_publish_per_transaction_and_none_lost_to_a_rolled_back_savepoint(
@@ -123,6 +136,24 @@ def test_resume_gets_exactly_the_missed_events_in_order(
     again = poll(member, got["last_event_id"])
     assert [e["data"]["n"] for e in again["events"]] == [3]  # no duplicate, none missed
     assert poll(member, again["last_event_id"])["events"] == []
+
+
+def test_a_process_with_nobody_connected_moves_past_events_without_reading_them(
+    personas: Personas,
+) -> None:
+    community = build(personas, Visibility.PUBLIC)
+    start = events.head_now()
+    for n in range(3):
+        events.emit("test.tick", {"n": n}, community=community)
+    with CaptureQueriesContext(connection) as queries:
+        nobody = events.fan_out(start, [])
+    assert (nobody.deliveries, nobody.position, nobody.more) == ([], start + 3, False)
+    assert len(queries) == 1  # the head, not the events
+    someone = events.fan_out(start, [personas.member.pk])
+    assert [(e.data["n"], users) for e, users in someone.deliveries] == [
+        (n, {personas.member.pk}) for n in range(3)
+    ]
+    assert someone.position == start + 3
 
 
 def test_an_event_committed_late_with_a_lower_id_is_not_skipped(personas: Personas) -> None:

@@ -5,12 +5,13 @@ changed through the API, where access.py decides again)."""
 
 from __future__ import annotations
 
+import json
 import secrets
 from collections.abc import Sequence
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.text import slugify
@@ -55,17 +56,11 @@ def _require(allowed: bool) -> None:
         raise access.Forbidden
 
 
-def _readers(conversation: Conversation) -> list[int]:
-    return list(access.audience(conversation).values_list("pk", flat=True))
-
-
-def _event(
-    type: str, conversation: Conversation, data: dict[str, Any], users: list[int] | None = None
-) -> None:
-    """An event to those who read the conversation (``users``, when the caller read them
-    already), checked again at delivery."""
+def _event(type: str, conversation: Conversation, data: dict[str, Any]) -> None:
+    """An event to those who read the conversation (read by the event's own statement),
+    checked again at delivery."""
     data = {"conversation": conversation.pk, **data}
-    users = _readers(conversation) if users is None else users
+    users = access.audience(conversation)
     if conversation.kind == ConversationKind.CHANNEL:
         events.emit(type, data, community=conversation.community, users=users)
     else:
@@ -274,7 +269,12 @@ def message_send(
     # send into the conversation, and its shortest hold is the conversation's pace.
     html = render_text(actor, body)[0]
     files = claim_attachments(actor, attachments)
-    readers = _readers(conversation)
+    plain = not files and parent is None and conversation.kind != ConversationKind.HELP
+    if plain and connection.vendor == "postgresql":
+        message = _send_in_one_statement(actor, conversation, body, html, client_id)
+        if message is None:  # the same client id sent twice at the same moment
+            return Message.objects.get(author=actor, client_id=client_id), False
+        return message, True
     try:
         with transaction.atomic():
             # The conversation's row first: its messages then get their ids and commit in
@@ -301,7 +301,7 @@ def message_send(
                 ).update(first_response_at=message.created_at)
             search.changed(Message, message.pk)
             data = {"message": message.pk, "author": actor.pk, "parent": parent and parent.pk}
-            _event("chat.message", conversation, data, readers)
+            _event("chat.message", conversation, data)
     except IntegrityError:  # the same client id sent twice at the same moment
         if not client_id:
             raise
@@ -311,6 +311,75 @@ def message_send(
         conversation=conversation, user=actor, last_read__lt=message.pk
     ).update(last_read=message.pk)
     return message, True
+
+
+# A message on PostgreSQL, in one statement run on its own (autocommit): the
+# conversation's row lock first (the message's id and time are drawn after it, so that
+# commit order, which is delivery order, and id order agree), the message, its search
+# outbox row, its event for the conversation's readers (access.audience), and the
+# author's read position. The lock that paces the conversation is held for that statement
+# alone; the ORM's path (message_send) takes eight round trips with Python between them:
+# 8 senders into one conversation, 138 → 200 messages/s (bench/README.md).
+_SEND = """
+WITH c AS (
+    UPDATE chat_conversation SET last_message_at = clock_timestamp() WHERE id = %s
+    RETURNING id, last_message_at
+), m AS (
+    INSERT INTO chat_message (conversation_id, author_id, body, html, client_id, reply_count,
+                              created_at)
+    SELECT c.id, %s, %s, %s, %s, 0, c.last_message_at FROM c
+    ON CONFLICT (author_id, client_id) WHERE client_id <> '' DO NOTHING
+    RETURNING id, conversation_id, author_id, created_at
+), s AS (
+    INSERT INTO search_pending (kind, object_id, created_at) SELECT %s, m.id, m.created_at FROM m
+), u(id) AS ({readers}), e AS (
+    INSERT INTO realtime_event (type, data, community_id, everyone, created_at)
+    SELECT %s, %s::jsonb || jsonb_build_object('message', m.id), %s, false, m.created_at
+    FROM m WHERE EXISTS (SELECT 1 FROM u) RETURNING id
+), r AS (
+    INSERT INTO realtime_eventrecipient (event_id, user_id) SELECT e.id, u.id FROM e, u
+), p AS (
+    UPDATE chat_participant SET last_read = m.id FROM m
+    WHERE chat_participant.conversation_id = m.conversation_id
+      AND chat_participant.user_id = m.author_id AND chat_participant.last_read < m.id
+)
+SELECT id, created_at FROM m"""
+
+
+def _send_in_one_statement(
+    actor: User, conversation: Conversation, body: str, html: str, client_id: str
+) -> Message | None:
+    """A message without thread, files or help request (message_send's checks done), or
+    None when its client id was taken meanwhile."""
+    readers, readers_params = (
+        access.audience(conversation).values_list("pk", flat=True).query.sql_with_params()
+    )
+    data = json.dumps({"conversation": conversation.pk, "author": actor.pk, "parent": None})
+    params = [
+        conversation.pk,
+        *(actor.pk, body, html, client_id),
+        search.outbox_kind(Message),
+        *readers_params,
+        *("chat.message", data, conversation.community_id),
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(_SEND.format(readers=readers), params)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    events.publish_on_commit()
+    search.wake_indexer_on_commit()
+    message = Message(
+        pk=row[0],
+        conversation=conversation,
+        author=actor,
+        body=body,
+        html=html,
+        client_id=client_id,
+        created_at=row[1],
+    )
+    message._state.adding = False
+    return message
 
 
 def _follow_on_reply(actor: User, root: Message, reply: Message) -> None:

@@ -41,6 +41,16 @@ def changed(model: type[Model], *ids: int) -> None:
     documents are written, or dropped, once it commits."""
     kind = KIND_OF[model]
     Pending.objects.bulk_create(Pending(kind=kind, object_id=pk) for pk in ids)
+    wake_indexer_on_commit()
+
+
+def outbox_kind(model: type[Model]) -> str:
+    """The outbox's name for ``model``'s things."""
+    return KIND_OF[model]
+
+
+def wake_indexer_on_commit() -> None:
+    """For a caller that wrote its outbox rows itself (chat's one-statement send)."""
     from .indexer import wake
 
     transaction.on_commit(wake)
