@@ -216,6 +216,9 @@ def test_search_ignores_accents_and_case_matches_prefixes_and_tolerates_a_typo(
     assert search(member, "Laurnet") == ["Camille Laurent", "Laurent Camus"]  # two swapped
     page = selectors.people_search(member, selectors.PeopleQuery(text="Camile"))
     assert page.corrections == {"camile": ["camille"]}
+    assert page.facets  # and none asked while typing, the same people found
+    typing = selectors.people_search(member, selectors.PeopleQuery(text="Camile"), facets=False)
+    assert (typing.results, typing.total, typing.facets) == (page.results, page.total, {})
     assert search(member, "zzzz") == []
 
 

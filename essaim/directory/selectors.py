@@ -238,12 +238,19 @@ FACET_IDS_MAX = 500
 
 
 def people_search(
-    viewer: access.Viewer, query: PeopleQuery, *, offset: int = 0, limit: int = 20
+    viewer: access.Viewer,
+    query: PeopleQuery,
+    *,
+    offset: int = 0,
+    limit: int = 20,
+    facets: bool = True,
 ) -> PeoplePage:
+    """A page of the people ``query`` finds; ``facets=False`` (suggestions while typing)
+    leaves the facets out, with the four queries they take."""
     candidates = _filtered(viewer, query)
     terms = _terms(viewer, query.text)
     # The first FACET_IDS_MAX come back, for the facets, and the page is cut from them.
-    fetch = max(FACET_IDS_MAX, offset + limit)
+    fetch = max(FACET_IDS_MAX if facets else 0, offset + limit)
     if terms:
         # Ranked and counted in one pass: the count needs every match anyway.
         order = ("name", "user_id") if query.sort == "name" else ("-score", "name", "user_id")
@@ -259,15 +266,15 @@ def people_search(
         total = candidates.count()
     ids = first[offset : offset + limit]
     by_id = {u.pk: u for u in with_profile(User.objects.filter(pk__in=ids))}
-    facets = (
+    counted = (
         _facets(bulk.id_list(first[:FACET_IDS_MAX]))
-        if access.readable_visibilities(viewer) >= {access.PROFILE_FIELDS["site"]}
+        if facets and access.readable_visibilities(viewer) >= {access.PROFILE_FIELDS["site"]}
         else {}
     )
     return PeoplePage(
         results=[by_id[i] for i in ids if i in by_id],
         total=total,
-        facets=facets,
+        facets=counted,
         corrections={t.word: t.corrections for t in terms if t.corrections},
         facets_partial=total > FACET_IDS_MAX,
     )

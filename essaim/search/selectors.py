@@ -312,6 +312,7 @@ def _run(
     limit: int = CANDIDATES,
     *,
     minimum: int | None = None,
+    close: _Closeness | None = None,
 ) -> tuple[list[Found], int, dict[str, dict[str, int]], bool]:
     facets = limit == CANDIDATES  # a full search, not suggestions
     request = Request(query, keys, filters, limit=limit, facets=facets, minimum=minimum)
@@ -323,7 +324,7 @@ def _run(
     for kind, ids in wanted.items():
         for obj in access.visible(user, LOADERS[kind]().filter(pk__in=ids)):
             objects[(kind, obj.pk)] = obj
-    close, now = _closeness(user), timezone.now()
+    close, now = close or _closeness(user), timezone.now()
     found = []
     for hit in result.hits:
         obj = objects.get((hit.kind, hit.pk))
@@ -398,7 +399,7 @@ class Suggestions:
 
 def people_for(user: access.Viewer, text: str, limit: int = SUGGESTIONS) -> list[User]:
     """The people a search's text names best (the directory's search)."""
-    return people_search(user, PeopleQuery(text=text), limit=limit).results
+    return people_search(user, PeopleQuery(text=text), limit=limit, facets=False).results
 
 
 def suggest(user: access.Viewer, text: str, *, language: str = "en") -> Suggestions:
@@ -407,10 +408,12 @@ def suggest(user: access.Viewer, text: str, *, language: str = "en") -> Suggesti
     query = parse(text, language=language, as_you_type=True)
     if not access.is_active(user) or query.empty:
         return Suggestions([], [], [])
-    keys = access.search_keys(user)
+    keys, close = access.search_keys(user), _closeness(user)
     people = people_for(user, text)
     kinds = {
-        kind: _shown(_run(user, query, keys, Filters(kinds=[kind]), SUGGESTIONS)[0], query)
+        kind: _shown(
+            _run(user, query, keys, Filters(kinds=[kind]), SUGGESTIONS, close=close)[0], query
+        )
         for kind in ("community", "question")
     }
     return Suggestions(people, kinds["community"], kinds["question"])

@@ -72,6 +72,7 @@ class TantivyEngine:
         self.index = tantivy.Index(self.schema, path=str(path), reuse=True)
         self.writing = threading.Lock()
         self._writer: Any = None
+        self._last_visible: tuple[tuple[str, ...], TQ] | None = None
 
     # --- writing ---------------------------------------------------------------------------
 
@@ -160,8 +161,18 @@ class TantivyEngine:
     def _clause(self, term: Term, searcher: tantivy.Searcher) -> TQ:
         return self._phrase(term) if isinstance(term, Phrase) else self._word(term, searcher)
 
+    def _visible(self, keys: list[str]) -> TQ:
+        """What the searcher may find. An employee holds thousands of keys, and one search
+        (or one round of suggestions) asks for them several times: the last set is kept."""
+        wanted, last = tuple(keys), self._last_visible
+        if last is not None and last[0] == wanted:
+            return last[1]
+        query = TQ.term_set_query(self.schema, "keys", keys)
+        self._last_visible = (wanted, query)
+        return query
+
     def _filters(self, keys: list[str], filters: Filters) -> list[TQ]:
-        found = [TQ.term_set_query(self.schema, "keys", keys)]
+        found = [self._visible(keys)]
         if filters.documents:
             found.append(TQ.term_set_query(self.schema, "id", filters.documents))
         if filters.kinds:
@@ -228,7 +239,7 @@ class TantivyEngine:
         if not keys:
             return []
         searcher = self.index.searcher()
-        visible = TQ.term_set_query(self.schema, "keys", keys)
+        visible = self._visible(keys)
         found: dict[str, int] = {}
         for field in ("title", "body"):
             for term, count in searcher.terms_with_prefix(field, prefix, visible, limit):
