@@ -223,6 +223,10 @@ def test_a_client_id_taken_meanwhile_writes_nothing(personas: Personas) -> None:
     raced = services._send_in_one_statement(personas.member, group, "Go", "<p>Go</p>", "c-1")
     assert raced is None
     assert (Message.objects.count(), Pending.objects.count(), Event.objects.count()) == written
+    # A conversation deleted after the checks: no message, and no error from the database.
+    gone = Conversation.objects.get(pk=group.pk)
+    Conversation.objects.filter(pk=group.pk).delete()
+    assert services._send_in_one_statement(personas.member, gone, "Go", "<p>Go</p>", "") is None
 
 
 def test_groups_and_channels_through_the_api(personas: Personas, token_client: TokenClient) -> None:

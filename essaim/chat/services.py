@@ -272,9 +272,13 @@ def message_send(
     plain = not files and parent is None and conversation.kind != ConversationKind.HELP
     if plain and connection.vendor == "postgresql":
         message = _send_in_one_statement(actor, conversation, body, html, client_id)
-        if message is None:  # the same client id sent twice at the same moment
-            return Message.objects.get(author=actor, client_id=client_id), False
-        return message, True
+        if message is not None:
+            return message, True
+        # The same client id sent twice at the same moment, or the conversation deleted.
+        sent = Message.objects.filter(author=actor, client_id=client_id).first()
+        if not client_id or sent is None:
+            raise access.NotFound
+        return sent, False
     try:
         with transaction.atomic():
             # The conversation's row first: its messages then get their ids and commit in
@@ -350,7 +354,7 @@ def _send_in_one_statement(
     actor: User, conversation: Conversation, body: str, html: str, client_id: str
 ) -> Message | None:
     """A message without thread, files or help request (message_send's checks done), or
-    None when its client id was taken meanwhile."""
+    None when its client id was taken meanwhile or its conversation is gone."""
     readers, readers_params = (
         access.audience(conversation).values_list("pk", flat=True).query.sql_with_params()
     )
