@@ -1591,6 +1591,13 @@ def search_keys_of(obj: Model) -> list[str]:
     raise LookupError(f"{type(obj).__name__} is not searched")
 
 
+def community_search_keys(keys: list[str]) -> list[str]:
+    """Of a searcher's keys (``search_keys``), those a community's own document carries:
+    a search of communities alone needs no other, and the others name places whose
+    documents number in the millions (the engine reads their lists to filter)."""
+    return [key for key in keys if key.startswith("cv")]
+
+
 def search_keys(user: Viewer) -> list[str]:
     """The keys of what ``user`` may find (see ``search_keys_of``)."""
     if not is_active(user):

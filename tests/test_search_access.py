@@ -56,9 +56,13 @@ def test_search_keys_agree_with_can_for_every_persona_and_searchable_thing(
     viewers: list[User | AnonymousUser] = [*User.objects.all(), AnonymousUser()]
     for viewer in viewers:
         keys = set(access.search_keys(viewer))
+        # A search of communities alone narrows the keys to theirs: the same communities.
+        narrowed = set(access.community_search_keys(list(keys)))
         for obj in indexed:
             found = bool(keys & set(access.search_keys_of(obj)))
             assert found == access.can(viewer, access.VIEW, obj), (viewer, obj, found)
+            alone = bool(narrowed & set(access.search_keys_of(obj)))
+            assert alone == (found and isinstance(obj, Community)), (viewer, obj, alone)
     # What is left out (deleted things, drafts, files not yet attached) is what its author
     # alone sees, or nobody.
     for obj in objects:

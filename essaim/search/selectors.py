@@ -315,6 +315,8 @@ def _run(
     close: _Closeness | None = None,
 ) -> tuple[list[Found], int, dict[str, dict[str, int]], bool]:
     facets = limit == CANDIDATES  # a full search, not suggestions
+    if filters.kinds == ["community"]:
+        keys = access.community_search_keys(keys)
     request = Request(query, keys, filters, limit=limit, facets=facets, minimum=minimum)
     result = engine().search(request)
     wanted: dict[str, list[int]] = {}
