@@ -251,14 +251,9 @@ def message_send(
     ``client_id`` returns the message written the first time."""
     _require(access.can(actor, "post", conversation))
     client_id = clean_text(client_id or "", "client_id", CLIENT_ID_MAX)
-    if client_id:
-        sent = Message.objects.filter(author=actor, client_id=client_id).first()
-        if sent is not None:
-            if sent.conversation_id != conversation.pk:
-                raise ServiceError(
-                    _("This client id was used for another message."), field="client_id"
-                )
-            return sent, False
+    sent = _sent_before(actor, conversation, client_id)
+    if sent is not None:
+        return sent, False
     body = clean_text(body, "body", BODY_MAX, required=not attachments)
     if parent is not None:
         if parent.conversation_id != conversation.pk or parent.deleted_at is not None:
@@ -275,8 +270,8 @@ def message_send(
         if message is not None:
             return message, True
         # The same client id sent twice at the same moment, or the conversation deleted.
-        sent = Message.objects.filter(author=actor, client_id=client_id).first()
-        if not client_id or sent is None:
+        sent = _sent_before(actor, conversation, client_id)
+        if sent is None:
             raise access.NotFound
         return sent, False
     try:
@@ -307,14 +302,26 @@ def message_send(
             data = {"message": message.pk, "author": actor.pk, "parent": parent and parent.pk}
             _event("chat.message", conversation, data)
     except IntegrityError:  # the same client id sent twice at the same moment
-        if not client_id:
+        sent = _sent_before(actor, conversation, client_id)
+        if sent is None:
             raise
-        return Message.objects.get(author=actor, client_id=client_id), False
+        return sent, False
     # One's own message is read (outside the lock; never backwards).
     Participant.objects.filter(
         conversation=conversation, user=actor, last_read__lt=message.pk
     ).update(last_read=message.pk)
     return message, True
+
+
+def _sent_before(actor: User, conversation: Conversation, client_id: str) -> Message | None:
+    """The message ``client_id`` already wrote (a retried send), if any; one of another
+    conversation is refused."""
+    if not client_id:
+        return None
+    sent = Message.objects.filter(author=actor, client_id=client_id).first()
+    if sent is not None and sent.conversation_id != conversation.pk:
+        raise ServiceError(_("This client id was used for another message."), field="client_id")
+    return sent
 
 
 # A message on PostgreSQL, in one statement run on its own (autocommit): the
@@ -336,18 +343,15 @@ WITH c AS (
     RETURNING id, conversation_id, author_id, created_at
 ), s AS (
     INSERT INTO search_pending (kind, object_id, created_at) SELECT %s, m.id, m.created_at FROM m
-), u(id) AS ({readers}), e AS (
-    INSERT INTO realtime_event (type, data, community_id, everyone, created_at)
-    SELECT %s, %s::jsonb || jsonb_build_object('message', m.id), %s, false, m.created_at
-    FROM m WHERE EXISTS (SELECT 1 FROM u) RETURNING id
-), r AS (
-    INSERT INTO realtime_eventrecipient (event_id, user_id) SELECT e.id, u.id FROM e, u
-), p AS (
+), u(id) AS ({readers}), {event}, p AS (
     UPDATE chat_participant SET last_read = m.id FROM m
     WHERE chat_participant.conversation_id = m.conversation_id
       AND chat_participant.user_id = m.author_id AND chat_participant.last_read < m.id
 )
 SELECT id, created_at FROM m"""
+_MESSAGE_EVENT = events.event_ctes(
+    "m", data="%s::jsonb || jsonb_build_object('message', m.id)", created="m.created_at"
+)
 
 
 def _send_in_one_statement(
@@ -364,10 +368,10 @@ def _send_in_one_statement(
         *(actor.pk, body, html, client_id),
         search.outbox_kind(Message),
         *readers_params,
-        *("chat.message", data, conversation.community_id),
+        *("chat.message", data, conversation.community_id, False),
     ]
     with connection.cursor() as cursor:
-        cursor.execute(_SEND.format(readers=readers), params)
+        cursor.execute(_SEND.format(readers=readers, event=_MESSAGE_EVENT), params)
         row = cursor.fetchone()
     if row is None:
         return None

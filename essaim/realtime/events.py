@@ -67,16 +67,24 @@ def emit(
     return event
 
 
-# The event and its recipients in one statement (PostgreSQL); no event without any.
-_INSERT_WITH_RECIPIENTS = """
-WITH u(id) AS ({users}), e AS (
+def event_ctes(source: str | None = None, data: str = "%s", created: str = "%s") -> str:
+    """An event and its recipients, as two CTEs of one statement (PostgreSQL): the users
+    are those of a CTE ``u(id)`` of the statement, and when it holds nobody there is no
+    event (never "every reader"). Parameters: type, then data unless ``data`` is SQL of
+    its own, community, everyone, then created_at unless ``created`` is. ``source``: a
+    CTE the event is made for, of one row (chat's one-statement send: its message).
+    The arguments are SQL written in the code, never input."""
+    return f"""e AS (
     INSERT INTO realtime_event (type, data, community_id, everyone, created_at)
-    SELECT %s, %s, %s, %s, %s WHERE EXISTS (SELECT 1 FROM u) RETURNING id
+    SELECT %s, {data}, %s, %s, {created} {f"FROM {source}" if source else ""}
+    WHERE EXISTS (SELECT 1 FROM u) RETURNING id
 ), r AS (
     INSERT INTO realtime_eventrecipient (event_id, user_id)
     SELECT e.id, u.id FROM e, (SELECT DISTINCT id FROM u) AS u
-)
-SELECT id FROM e"""
+)"""  # noqa: S608 (see above: no input in it)
+
+
+_INSERT_WITH_RECIPIENTS = "WITH u(id) AS ({users}), " + event_ctes() + " SELECT id FROM e"  # noqa: S608
 
 
 def _insert_with_recipients(event: Event, users: str, params: list[Any]) -> bool:
