@@ -194,3 +194,34 @@ def test_the_page_and_the_api_say_when_more_matched_than_were_counted(
     one = {"q": "zeppelin", "community": public.pk}
     answer = token_client(personas.outsider).get("/api/v1/search", one).json()
     assert (answer["total"], answer["more"]) == (230, False)
+
+
+def test_a_document_with_several_keys_is_found_by_a_holder_of_any() -> None:
+    # Its postings carry no key (one key only fits the walk's index): the walk reads its row.
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    words = analyse("zenith report", "en")
+    engine().write(
+        [
+            Document("post", 1, words, words, ["announcements", "u5", "s2"], now),
+            Document("post", 2, words, words, ["c1"], now),
+        ],
+        [],
+    )
+    query = parse("zenith", language="en")
+    for keys, found in ((["u5"], {1}), (["s2", "c1"], {1, 2}), (["c1"], {2}), (["c9"], set())):
+        assert {hit.pk for hit in engine().search(Request(query, keys)).hits} == found, keys
+        counted = engine().terms("zen", keys, 5, lambda term: True)
+        assert counted == ([("zenith", len(found))] if found else []), keys
+
+
+def test_the_walk_stops_at_its_budget_with_the_best_of_what_it_met(
+    indexed: list[Document], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    query = parse("w0 w1", language="en")
+    whole = engine().search(Request(query, KEYS, limit=20))
+    monkeypatch.setattr(postgres_engine, "WALK_BUDGET", 12)
+    cut = engine().search(Request(query, KEYS, limit=20))
+    assert cut.more and 0 < cut.total < whole.total
+    scores = [hit.score for hit in cut.hits]
+    assert scores == sorted(scores, reverse=True)
+    assert scores[0] == whole.hits[0].score  # the best weigh most in some list: met first

@@ -8,23 +8,27 @@ impact-ordered posting lists instead, as web search engines do: one row per term
 document holding the document's BM25 weight for the term, read best first from an index.
 A search walks every list of the query in step (Fagin's threshold algorithm), scores each
 document it meets whole by looking its other terms up, and stops once the worst of the
-best ``limit`` beats what a document not met yet could still score, or once the lists
-that every match must be in are read to their end. The access keys and the filters are
-conditions of the walk, so nothing the searcher may not see is read, counted or
-suggested. A filter that leaves few documents (some ids, a community, an author) reads
-those documents instead of the lists.
+best ``limit`` beats what a document not met yet could still score, once the lists that
+every match must be in are read to their end, or once it has read WALK_BUDGET postings
+(its best then are the best of the documents met: those that weigh most in some list).
+A posting carries its document's access key and kind, so the walk passes over what the
+searcher may not find within the index; the access keys and the filters are conditions
+of the walk, so nothing the searcher may not see is read, counted or suggested. A filter
+that leaves few documents (some ids, a community, an author) reads those documents
+instead of the lists.
 
 Scores follow tantivy's (title words weigh TITLE_BOOST, a word as typed EXACT_BOOST more
-by its own rarity), with two differences that keep the walk's bounds tight: a word
-scores as the best of the terms it may be (its stems, or the words a prefix stands for)
-rather than their sum, and a term's rarity is counted over whole documents, not per
-field.
+by its own rarity, weighed by BM25 as a term of its own), with two differences that
+keep the walk's bounds tight: a word scores as the best of the terms it may be (its
+stems, or the words a prefix stands for) rather than their sum, and a term's rarity is
+counted over whole documents, not per field.
 
 The count and facets are those of the matches met: exact when the walk read to the end
 (``Result.more`` false), else a lower bound ("more than 200 results")."""
 
 from __future__ import annotations
 
+import json
 import math
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -52,15 +56,25 @@ K1, B = 1.2, 0.75  # BM25's usual constants, as tantivy and Lucene use them
 BODY_OFFSET = 100_000  # body positions start here: no phrase spans the title and the body
 DOC_FIRST = 2_000  # a filter leaving at most this many documents: score them all
 FIRST_BATCH = 64  # rows per list in the walk's first round, doubled at each round
+# The most postings a walk reads, its best found by then being its answer: two common
+# words whose documents weigh alike (the worst case of a threshold walk) would have it
+# read a good part of both lists, thousands of documents for a page.
+WALK_BUDGET = 1_500
 TERM_COUNT_CAP = 100  # ``terms`` counts a term's visible documents up to this
 BUILD_MEMORY = "512MB"  # for building the walk's indexes after a rebuild
 LOCK = 0x5EA7C4  # one writer at a time (pg_advisory_xact_lock), whichever the process
 MAX_DOC = 2**63 - 1
 EXACT = "="  # before a word as written, in search_pg_term: no term starts so
 # A document the searcher may find: one of its keys among theirs (thousands, for an
-# employee of a large company). ``= ANY`` of a constant array is a hash lookup, where
-# ``keys && array`` compares every pair.
-VISIBLE = "EXISTS (SELECT FROM unnest(d.keys) key WHERE key = ANY(%s::varchar[]))"
+# employee of a large company), passed as the keys of a JSON object (``_keys``): ``?``
+# finds one by halving, and costs the planner nothing, where ``= ANY`` of an array of
+# thousands took it 2 ms to weigh each time, and ``keys && array`` compares every pair.
+VISIBLE = "%s::jsonb ?| d.keys::text[]"
+# The same of a posting's document, from the index when the document has one key.
+POSTING_VISIBLE = (
+    "(%s::jsonb ? p.key OR p.key IS NULL AND EXISTS (SELECT FROM search_pg_doc s"
+    " WHERE s.id = p.doc AND %s::jsonb ?| s.keys::text[]))"
+)
 
 
 def _bm25(tf: int, length: int, average: float) -> float:
@@ -77,6 +91,7 @@ class _Unit:
     terms: list[str]
     exact: str | None = None  # the word as typed: its occurrences weigh EXACT_BOOST more
     phrase: Phrase | None = None
+    prefixes: list[str] = field(default_factory=list)  # a word being typed: its forms
     # The terms whose lists are walked: a word's every term; a phrase's rarest, as every
     # document holding the phrase holds it.
     walked: list[str] = field(default_factory=list)
@@ -87,13 +102,18 @@ class _List:
     """A term's posting list, walked best first."""
 
     term: str
-    weight: float  # the most one unit of impact may score (idf, the exact word's boost)
+    idf: float
     after: tuple[float, int] = (math.inf, MAX_DOC)
     done: bool = False
 
     @property
+    def reach(self) -> float:
+        """The most impact a posting not read yet may have."""
+        return 0.0 if self.done else self.after[0]
+
+    @property
     def bound(self) -> float:
-        return 0.0 if self.done else self.weight * self.after[0]
+        return self.idf * self.reach
 
 
 @dataclass
@@ -105,6 +125,12 @@ class _Met:
     state: str
 
 
+# A document's weights of the query's terms (and words as typed, after EXACT), and the
+# positions of its phrases' terms.
+Weights = dict[str, float]
+Positions = dict[str, list[int]]
+
+
 @dataclass
 class _Walk:
     groups: list[list[_Unit]]
@@ -113,6 +139,10 @@ class _Walk:
     idf: dict[str, float]
     top: dict[str, float]
     terms: list[str] = field(default_factory=list)  # every term of the query
+    # What is looked up of a document met: the terms of whole words and the words as
+    # typed (after EXACT), one by one; the words that start with a prefix, together.
+    read: list[str] = field(default_factory=list)
+    prefixes: list[str] = field(default_factory=list)
     lists: list[_List] = field(default_factory=list)
     met: dict[int, _Met] = field(default_factory=dict)
     scores: dict[int, float] = field(default_factory=dict)  # the matches met
@@ -125,10 +155,19 @@ class _Walk:
     def phrases(self) -> bool:
         return any(unit.phrase for units in [*self.groups, self.excluded] for unit in units)
 
+    @property
+    def phrase_terms(self) -> list[str]:
+        units = [unit for units in [*self.groups, self.excluded] for unit in units]
+        return sorted({term for unit in units if unit.phrase for term in unit.terms})
+
     def unit_bound(self, unit: _Unit, walked: dict[str, _List]) -> float:
-        """The most a document not met yet may score for this unit."""
+        """The most a document not met yet may score for this unit: its word as typed
+        weighs no more than the term it was written for."""
         if unit.phrase is None:
-            return max((walked[term].bound for term in unit.terms), default=0.0)
+            lists = [walked[term] for term in unit.terms]
+            best = max((item.bound for item in lists), default=0.0)
+            reach = max((item.reach for item in lists), default=0.0)
+            return best + EXACT_BOOST * self.exact_idf(unit) * reach
         (lead,) = unit.walked
         if walked[lead].done:
             return 0.0
@@ -158,60 +197,51 @@ class _Walk:
         return worst >= unmet * (1 - 1e-9)  # the same sum, in another order
 
     def meet(self, rows: list[tuple[Any, ...]]) -> None:
-        """Documents read with their postings (``_met_columns``): keep the matches met for
+        """Documents read with their weights (``_met_columns``): keep the matches met for
         the first time, with their scores."""
-        for doc, ref, kind, community, tags, state, postings in rows:
+        for doc, ref, kind, community, tags, state, weights, prefixed, positions in rows:
             if doc in self.met:
                 continue
             self.met[doc] = _Met(ref, kind, community, tags, state)
-            score = self.score({term: tuple(rest) for term, *rest in postings or []})
+            held = {name: w for name, w in zip(self.read, weights, strict=True) if w is not None}
+            score = self.score({**(prefixed or {}), **held}, positions or {})
             if score is not None:
                 self.scores[doc] = score
 
-    def score(self, postings: dict[str, tuple[float, list[int], list[str] | None]]) -> float | None:
-        """A document's score from its postings of the query's terms; None: no match."""
-        if any(self._unit(unit, postings) is not None for unit in self.excluded):
+    def score(self, weights: Weights, positions: Positions) -> float | None:
+        """A document's score from its weights of the query's terms; None: no match."""
+        if any(self._unit(unit, weights, positions) is not None for unit in self.excluded):
             return None
         total, held = 0.0, 0
         for group in self.groups:
-            found = [s for unit in group if (s := self._unit(unit, postings)) is not None]
+            found = [s for unit in group if (s := self._unit(unit, weights, positions)) is not None]
             if found:
                 held += 1
                 total += sum(found)
         return total if held >= self.needed else None
 
-    def _unit(self, unit: _Unit, postings: dict[str, Any]) -> float | None:
+    def _unit(self, unit: _Unit, weights: Weights, positions: Positions) -> float | None:
         if unit.phrase is not None:
-            return self._phrase(unit, postings)
+            return self._phrase(unit, weights, positions)
         # A word scores as the best of the terms it may be (its stems, or the words a
         # prefix stands for): the most it may score is then the best of their bounds.
-        score, held = 0.0, False
-        for term in unit.terms:
-            if term not in postings:
-                continue
-            impact, _positions, forms = postings[term]
-            held = True
-            if unit.exact is None:
-                share = 0.0
-            elif forms is None:
-                share = 1.0 if unit.exact == term else 0.0
-            else:
-                share = forms.count(unit.exact) / len(forms)
-            rarity = self.idf.get(term, 0.0) + EXACT_BOOST * share * self.exact_idf(unit)
-            score = max(score, impact * rarity)
-        return score if held else None
+        held = [weights[term] * self.idf.get(term, 0.0) for term in unit.terms if term in weights]
+        if not held:
+            return None
+        exact = weights.get(EXACT + unit.exact, 0.0) if unit.exact else 0.0
+        return max(held) + EXACT_BOOST * self.exact_idf(unit) * exact
 
-    def _phrase(self, unit: _Unit, postings: dict[str, Any]) -> float | None:
+    def _phrase(self, unit: _Unit, weights: Weights, positions: Positions) -> float | None:
         assert unit.phrase is not None
-        if any(term not in postings for term in unit.terms):
+        if any(term not in positions for term in unit.terms):
             return None
         offsets = unit.phrase.offsets
-        starts = {p - offsets[0] for p in postings[unit.terms[0]][1]}
+        starts = {p - offsets[0] for p in positions[unit.terms[0]]}
         for term, offset in zip(unit.terms[1:], offsets[1:], strict=True):
-            starts &= {p - offset for p in postings[term][1]}
+            starts &= {p - offset for p in positions[term]}
         if not starts:
             return None
-        return sum(self.idf.get(t, 0.0) * postings[t][0] for t in set(unit.terms))
+        return sum(self.idf.get(t, 0.0) * weights[t] for t in set(unit.terms))
 
 
 # --- The engine -------------------------------------------------------------------------------
@@ -300,28 +330,28 @@ class PostgresEngine:
         terms_added: Counter[str] = Counter()
         tops: dict[str, float] = {}
         for doc_id, doc in zip(ids, documents, strict=True):
-            postings = _postings(doc, title_average, body_average)
-            for term, (impact, positions, forms) in postings.items():
-                posting_rows.append((term, doc_id, doc.kind, impact, positions, forms))
-                tops[term] = max(tops.get(term, 0.0), impact)
+            weights, positions = _weights(doc, title_average, body_average)
+            key = doc.keys[0] if len(doc.keys) == 1 else None
+            for term, at in positions.items():
+                posting_rows.append((term, doc_id, doc.kind, key, weights[term], at))
+                tops[term] = max(tops.get(term, 0.0), weights[term])
             # The words as written count documents too, for the rarity of the exact word.
-            counted = [*postings, *(EXACT + w for w in {*doc.title.exact, *doc.body.exact})]
-            terms_added.update(counted)
+            terms_added.update(weights.keys())  # a mapping would add its values
             doc_rows.append(
                 (
                     doc_id, doc.id, doc.kind, doc.keys, doc.community_id, doc.author_id,
-                    doc.created_at, doc.tags, doc.state, doc.has_file, counted,
-                    len(doc.title.terms), len(doc.body.terms),
+                    doc.created_at, doc.tags, doc.state, doc.has_file, list(weights),
+                    list(weights.values()), len(doc.title.terms), len(doc.body.terms),
                 )
             )  # fmt: skip
         with cursor.copy(
             "COPY search_pg_doc (id, ref, kind, keys, community, author, created, tags, state,"
-            " has_file, terms, title_words, body_words) FROM STDIN"
+            " has_file, terms, impacts, title_words, body_words) FROM STDIN"
         ) as copy:
             for row in doc_rows:
                 copy.write_row(row)
         with cursor.copy(
-            "COPY search_pg_posting (term, doc, kind, impact, positions, forms) FROM STDIN"
+            "COPY search_pg_posting (term, doc, kind, key, impact, positions) FROM STDIN"
         ) as copy:
             for posting in posting_rows:
                 copy.write_row(posting)
@@ -364,10 +394,10 @@ class PostgresEngine:
             cursor.execute(
                 "SELECT t.term, c.n FROM unnest(%s::text[]) t(term)"  # noqa: S608
                 " CROSS JOIN LATERAL (SELECT count(*) AS n FROM (SELECT 1"
-                "  FROM search_pg_posting p JOIN search_pg_doc d ON d.id = p.doc"
-                f"  WHERE p.term = t.term AND {VISIBLE} LIMIT %s) v) c"
+                f"  FROM search_pg_posting p WHERE p.term = t.term AND {POSTING_VISIBLE}"
+                "  LIMIT %s) v) c"
                 " WHERE c.n > 0 ORDER BY c.n DESC, t.term",
-                [kept, keys, TERM_COUNT_CAP],
+                [kept, _keys(keys), _keys(keys), TERM_COUNT_CAP],
             )
             return [(term, int(n)) for term, n in cursor.fetchall()]
 
@@ -387,7 +417,7 @@ class PostgresEngine:
             found: dict[str, None] = {}
             for form in term.forms:
                 found.update(dict.fromkeys(self._expand(cursor, form)))
-            return _Unit(list(found)[:PREFIX_EXPANSIONS])
+            return _Unit(list(found)[:PREFIX_EXPANSIONS], prefixes=list(term.forms))
         return _Unit(list(term.forms), exact=term.text)
 
     def search(self, request: Request) -> Result:
@@ -415,14 +445,19 @@ class PostgresEngine:
                     top[term] = highest
             needed = len(groups) if request.minimum is None else min(request.minimum, len(groups))
             walk = _Walk(groups, excluded, needed, idf, top)
-            where, params = _conditions(request.keys, request.filters)
             walk.terms = sorted(every)
-            few = self._few_documents(cursor, walk, request.filters, where, params)
+            typed = [unit for units in [*groups, excluded] for unit in units if unit.prefixes]
+            walk.prefixes = sorted({form for unit in typed for form in unit.prefixes})
+            whole = {
+                t for units in [*groups, excluded] for u in units if not u.prefixes for t in u.terms
+            }
+            walk.read = sorted(whole | exact)
+            few = self._few_documents(cursor, walk, request)
             if few is not None:
                 walk.meet(few)
                 more = False
             else:
-                more = self._walk(cursor, walk, request, where, params)
+                more = self._walk(cursor, walk, request)
         ranked = sorted(walk.scores.items(), key=lambda item: (-item[1], item[0]))
         hits = []
         for doc, score in ranked[: request.limit]:
@@ -434,28 +469,27 @@ class PostgresEngine:
         return result
 
     def _few_documents(
-        self, cursor: Any, walk: _Walk, filters: Filters, where: str, params: list[Any]
+        self, cursor: Any, walk: _Walk, request: Request
     ) -> list[tuple[Any, ...]] | None:
         """The documents left by a narrow filter, when there are few enough to score all."""
+        filters = request.filters
         if not (filters.documents or filters.communities or filters.authors):
             return None
         columns, column_params = _met_columns(walk)
+        where, params = _conditions(filters)
+        if filters.kinds:
+            where += " AND d.kind = ANY(%s)"
+            params.append(list(filters.kinds))
         # The conditions are _conditions' own text; every value is bound.
-        sql = f"SELECT {columns} FROM search_pg_doc d WHERE {where} LIMIT %s"  # noqa: S608
-        cursor.execute(sql, [*column_params, *params, DOC_FIRST + 1])
+        sql = f"SELECT {columns} FROM search_pg_doc d WHERE {VISIBLE} AND {where} LIMIT %s"  # noqa: S608
+        cursor.execute(sql, [*column_params, _keys(request.keys), *params, DOC_FIRST + 1])
         rows = cursor.fetchall()
         return rows if len(rows) <= DOC_FIRST else None
 
-    def _walk(
-        self,
-        cursor: Any,
-        walk: _Walk,
-        request: Request,
-        where: str,
-        params: list[Any],
-    ) -> bool:
-        """Walk the query's lists best first until the best ``limit`` are known; whether
-        matches may be left unmet (the count is then a lower bound)."""
+    def _walk(self, cursor: Any, walk: _Walk, request: Request) -> bool:
+        """Walk the query's lists best first until the best ``limit`` are known or the
+        budget is spent; whether matches may be left unmet (the count is then a lower
+        bound)."""
         lists: dict[str, _List] = {}
         for group in walk.groups:
             for unit in group:
@@ -464,19 +498,23 @@ class PostgresEngine:
                 else:
                     unit.walked = unit.terms
                 for term in unit.walked:
-                    weight = walk.idf.get(term, 0.0) + EXACT_BOOST * walk.exact_idf(unit)
-                    if term in lists:
-                        lists[term].weight = max(lists[term].weight, weight)
-                    else:  # a term found nowhere: its list is read
-                        lists[term] = _List(term, weight, done=term not in walk.idf)
+                    if term not in lists:  # a term found nowhere: its list is read
+                        idf = walk.idf.get(term)
+                        lists[term] = _List(term, idf or 0.0, done=idf is None)
         walk.lists = list(lists.values())
         kinds = request.filters.kinds
         # One kind of the few (communities while typing): their own index, best first.
-        by_kind = len(kinds) == 1 and kinds[0] in FEW_KINDS
-        kind_condition = "AND p.kind = %s" if by_kind else ""
+        kind_condition = ""
+        kind_params: list[Any] = []
+        if len(kinds) == 1 and kinds[0] in FEW_KINDS:
+            kind_condition, kind_params = "AND p.kind = %s", [kinds[0]]
+        elif kinds:
+            kind_condition, kind_params = "AND p.kind = ANY(%s)", [list(kinds)]
+        where, params = _conditions(request.filters)
         batch = max(FIRST_BATCH, request.limit)
         columns, column_params = _met_columns(walk)
-        while not walk.finished(request.limit):
+        keys, budget = _keys(request.keys), WALK_BUDGET
+        while not walk.finished(request.limit) and batch:
             active = [item for item in walk.lists if not item.done]
             cursor.execute(
                 "SELECT q.i, w.* FROM unnest("  # noqa: S608  (as in _few_documents)
@@ -485,7 +523,7 @@ class PostgresEngine:
                 f" CROSS JOIN LATERAL (SELECT p.impact, {columns}"
                 "  FROM search_pg_posting p JOIN search_pg_doc d ON d.id = p.doc"
                 f"  WHERE p.term = q.term {kind_condition}"
-                "  AND (p.impact, p.doc) < (q.impact, q.doc)"
+                f"  AND (p.impact, p.doc) < (q.impact, q.doc) AND {POSTING_VISIBLE}"
                 f"  AND {where} ORDER BY p.impact DESC, p.doc DESC LIMIT %s) w",
                 [
                     [item.term for item in active],
@@ -493,7 +531,9 @@ class PostgresEngine:
                     [item.after[1] for item in active],
                     list(range(len(active))),
                     *column_params,
-                    *([kinds[0]] if by_kind else []),
+                    *kind_params,
+                    keys,
+                    keys,
                     *params,
                     batch,
                 ],
@@ -506,34 +546,63 @@ class PostgresEngine:
             for i, item in enumerate(active):
                 item.done = read[i] < batch
             walk.meet([row[2:] for row in rows])
-            batch *= 2
+            budget -= len(rows)
+            batch = min(2 * batch, budget // max(1, sum(not item.done for item in walk.lists)))
+            if batch < FIRST_BATCH:
+                batch = 0  # the budget would not pay for another round
         return not walk.read_through()
 
 
 def _met_columns(walk: _Walk) -> tuple[str, list[Any]]:
-    """What is read of a document met (``d``): its fields, and its postings of the query's
-    terms in one value (positions only for phrases: arrays cost their reading)."""
-    positions = "o.positions" if walk.phrases else "NULL"
-    postings = (
-        f"(SELECT json_agg(json_build_array(o.term, o.impact, {positions}, o.forms))"  # noqa: S608
-        " FROM search_pg_posting o WHERE o.term = ANY(%s::text[]) AND o.doc = d.id)"
+    """What is read of a document met (``d``): its fields, its weights of the query's
+    terms and words as typed, and the positions of its phrases' terms (looked up in the
+    postings only for a phrase: arrays cost their reading)."""
+    # One lookup in the postings' key per term is cheaper than any reading of the row's
+    # arrays; a word as written has no postings, its weight is found in the row. The
+    # words a prefix stands for (dozens) are one range of the document's postings.
+    weights = ", ".join(
+        "d.impacts[array_position(d.terms, %s)]"
+        if name.startswith(EXACT)
+        else "(SELECT o.impact FROM search_pg_posting o WHERE o.term = %s AND o.doc = d.id)"
+        for name in walk.read
     )
-    return f"d.id, d.ref, d.kind, d.community, d.tags, d.state, {postings}", [walk.terms]
+    params: list[Any] = list(walk.read)
+    prefixed = "NULL"
+    if walk.prefixes:
+        starts = " OR ".join(["o.term LIKE %s"] * len(walk.prefixes))
+        prefixed = (
+            "(SELECT json_object_agg(o.term, o.impact) FROM search_pg_posting o"  # noqa: S608
+            f" WHERE o.doc = d.id AND ({starts}))"
+        )
+        params += [_like(prefix) for prefix in walk.prefixes]
+    positions = "NULL"
+    if walk.phrases:
+        positions = (
+            "(SELECT json_object_agg(o.term, o.positions) FROM search_pg_posting o"
+            " WHERE o.term = ANY(%s::text[]) AND o.doc = d.id)"
+        )
+        params.append(walk.phrase_terms)
+    fields = "d.id, d.ref, d.kind, d.community, d.tags, d.state"
+    return f"{fields}, ARRAY[{weights}]::float8[], {prefixed}, {positions}", params
+
+
+def _keys(keys: list[str]) -> str:
+    """Access keys as the keys of a JSON object, for ``?`` and ``?|``."""
+    return json.dumps(dict.fromkeys(keys, 1))
 
 
 def _like(prefix: str) -> str:
     return prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
-def _conditions(keys: list[str], filters: Filters) -> tuple[str, list[Any]]:
-    """The WHERE of the documents the searcher may find among those the filters keep
-    (``d``: search_pg_doc)."""
-    where: list[str] = [VISIBLE]
-    params: list[Any] = [keys]
+def _conditions(filters: Filters) -> tuple[str, list[Any]]:
+    """The WHERE of the documents the filters keep, but for their kinds (``d``:
+    search_pg_doc)."""
+    where: list[str] = ["TRUE"]
+    params: list[Any] = []
     values: list[Any]
     for column, values in (
         ("d.ref", filters.documents),
-        ("d.kind", filters.kinds),
         ("d.community", filters.communities),
         ("d.author", filters.authors),
         ("d.state", filters.states),
@@ -556,31 +625,23 @@ def _conditions(keys: list[str], filters: Filters) -> tuple[str, list[Any]]:
     return " AND ".join(where), params
 
 
-def _postings(
-    doc: Document, title_average: float, body_average: float
-) -> dict[str, tuple[float, list[int], list[str] | None]]:
-    """A document's terms: impact, positions, and the words written there (None when
-    each is the term itself)."""
-    places: dict[str, list[tuple[int, str]]] = {}
+def _weights(doc: Document, title_average: float, body_average: float) -> tuple[Weights, Positions]:
+    """A document's BM25 weights of its terms and of its words as written (after EXACT),
+    title words weighing TITLE_BOOST; and its terms' positions."""
+    positions: Positions = {}
     tf: dict[str, list[int]] = {}
     for analysed, offset, slot in ((doc.title, 0, 0), (doc.body, BODY_OFFSET, 1)):
         for (position, term), word in zip(analysed.terms, analysed.exact, strict=True):
-            places.setdefault(term, []).append((offset + position, word))
+            positions.setdefault(term, []).append(offset + position)
             tf.setdefault(term, [0, 0])[slot] += 1
+            tf.setdefault(EXACT + word, [0, 0])[slot] += 1
     title_length, body_length = len(doc.title.terms), len(doc.body.terms)
-    found = {}
-    for term, at in places.items():
-        in_title, in_body = tf[term]
-        impact = TITLE_BOOST * _bm25(in_title, title_length, title_average) + _bm25(
-            in_body, body_length, body_average
-        )
-        forms = [word for _p, word in at]
-        found[term] = (
-            impact,
-            [p for p, _w in at],
-            None if all(word == term for word in forms) else forms,
-        )
-    return found
+    weights = {
+        name: TITLE_BOOST * _bm25(in_title, title_length, title_average)
+        + _bm25(in_body, body_length, body_average)
+        for name, (in_title, in_body) in tf.items()
+    }
+    return weights, positions
 
 
 def _facets(met: list[_Met]) -> dict[str, dict[str, int]]:

@@ -3,7 +3,9 @@
 Written and read only by that engine, in SQL; the models give them migrations and let
 Django empty them between tests. A document's terms are its postings, one row per term
 and document, each with its BM25 weight (``impact``) so that a term's best documents
-are read first from an index, as a search engine's impact-ordered posting lists."""
+are read first from an index, as a search engine's impact-ordered posting lists. A
+document's row holds its weights again, every term's and every word's as written, so that
+the search scores a document met in one list with one read."""
 
 from __future__ import annotations
 
@@ -25,8 +27,10 @@ class Doc(models.Model):
     tags = ArrayField(models.CharField(max_length=100), default=list)
     state = models.CharField(max_length=20, default="")
     has_file = models.BooleanField(default=False)
-    # What dropping it takes back: its postings' terms, and its lengths from the averages.
+    # Its terms, and its words as written after "=": what dropping it takes back from the
+    # counts, and with ``impacts`` (their BM25 weights, in the same order) what scores it.
     terms = ArrayField(models.TextField())
+    impacts = ArrayField(models.FloatField(), default=list)
     title_words = models.IntegerField()
     body_words = models.IntegerField()
 
@@ -39,23 +43,28 @@ class Doc(models.Model):
 
 
 class Posting(models.Model):
-    pk = models.CompositePrimaryKey("term", "doc")
+    # A document's postings side by side: the search reads them together.
+    pk = models.CompositePrimaryKey("doc", "term")
     term = models.TextField(db_collation="C")
     doc = models.BigIntegerField()  # Doc.id; no foreign key: the engine drops both
     kind = models.CharField(max_length=20)
+    # The document's access key when it has only one (nearly every document): the walk
+    # tells what the searcher may find from the index alone. None: read the document's.
+    key = models.CharField(max_length=40, null=True)  # noqa: DJ001 (None is not "")
     # BM25's term-frequency part, title words weighing TITLE_BOOST; times the term's
     # rarity (idf, read at search time) it is the document's score for the term.
     impact = models.FloatField()
     positions = ArrayField(models.IntegerField())  # body words after BODY_OFFSET
-    # The words as written at those positions, when one differs from the term.
-    forms = ArrayField(models.TextField(), null=True)
 
     class Meta:
         db_table = "search_pg_posting"
         indexes = [
-            models.Index(fields=["term", "impact", "doc"], name="search_pg_walk"),
+            models.Index(
+                fields=["term", "impact", "doc"], include=["kind", "key"], name="search_pg_walk"
+            ),
             models.Index(
                 fields=["term", "kind", "impact", "doc"],
+                include=["key"],
                 name="search_pg_walk_few",
                 condition=models.Q(kind__in=FEW_KINDS),
             ),
