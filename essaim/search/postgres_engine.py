@@ -55,11 +55,17 @@ from .query import Phrase, Term
 K1, B = 1.2, 0.75  # BM25's usual constants, as tantivy and Lucene use them
 BODY_OFFSET = 100_000  # body positions start here: no phrase spans the title and the body
 DOC_FIRST = 2_000  # a filter leaving at most this many documents: score them all
-FIRST_BATCH = 64  # rows per list in the walk's first round, doubled at each round
-# The most postings a walk reads, its best found by then being its answer: two common
-# words whose documents weigh alike (the worst case of a threshold walk) would have it
-# read a good part of both lists, thousands of documents for a page.
-WALK_BUDGET = 1_500
+# Postings the walk's first round reads, shared by its lists (the page's length at
+# least from each: thirty lists of a prefix for five suggestions need not read 64
+# each), then doubled at each round.
+FIRST_BATCH = 64
+# The postings a walk reads before its best found by then are its answer, once it has
+# met a first page of matches (else up to four times as many): two common words whose
+# documents weigh alike (the worst case of a threshold walk) would have it read a good
+# part of both lists, thousands of documents for a page.
+WALK_BUDGET = 1_000
+READ_PER_RESULT = 40  # and no more than this per result asked (five suggestions: 200)
+FIRST_PAGE = 20
 TERM_COUNT_CAP = 100  # ``terms`` counts a term's visible documents up to this
 BUILD_MEMORY = "512MB"  # for building the walk's indexes after a rebuild
 LOCK = 0x5EA7C4  # one writer at a time (pg_advisory_xact_lock), whichever the process
@@ -70,10 +76,12 @@ EXACT = "="  # before a word as written, in search_pg_term: no term starts so
 # finds one by halving, and costs the planner nothing, where ``= ANY`` of an array of
 # thousands took it 2 ms to weigh each time, and ``keys && array`` compares every pair.
 VISIBLE = "%s::jsonb ?| d.keys::text[]"
-# The same of a posting's document, from the index when the document has one key.
+# The same of a posting's document, from the index when the document has one key; the
+# keys are sent once, as ``k.keys`` (KEYS).
+KEYS = "(SELECT %s::jsonb AS keys) k"
 POSTING_VISIBLE = (
-    "(%s::jsonb ? p.key OR p.key IS NULL AND EXISTS (SELECT FROM search_pg_doc s"
-    " WHERE s.id = p.doc AND %s::jsonb ?| s.keys::text[]))"
+    "(k.keys ? p.key OR p.key IS NULL AND EXISTS (SELECT FROM search_pg_doc s"
+    " WHERE s.id = p.doc AND k.keys ?| s.keys::text[]))"
 )
 
 
@@ -279,6 +287,9 @@ class PostgresEngine:
                 editor.execute(f"SET LOCAL maintenance_work_mem = '{BUILD_MEMORY}'")
                 for index in Posting._meta.indexes:
                     editor.add_index(Posting, index)
+                # Statistics of the new rows now, not when autovacuum comes: without
+                # them the walk's plan reads every posting's row (20 times slower).
+                editor.execute("ANALYZE search_pg_posting, search_pg_doc, search_pg_term")
 
     def _drop(self, cursor: Any, refs: list[str]) -> None:
         cursor.execute(
@@ -392,12 +403,12 @@ class PostgresEngine:
             )
             kept = [term for (term,) in cursor.fetchall() if keep(term)]
             cursor.execute(
-                "SELECT t.term, c.n FROM unnest(%s::text[]) t(term)"  # noqa: S608
+                f"SELECT t.term, c.n FROM {KEYS}, unnest(%s::text[]) t(term)"  # noqa: S608
                 " CROSS JOIN LATERAL (SELECT count(*) AS n FROM (SELECT 1"
                 f"  FROM search_pg_posting p WHERE p.term = t.term AND {POSTING_VISIBLE}"
                 "  LIMIT %s) v) c"
                 " WHERE c.n > 0 ORDER BY c.n DESC, t.term",
-                [kept, _keys(keys), _keys(keys), TERM_COUNT_CAP],
+                [_keys(keys), kept, TERM_COUNT_CAP],
             )
             return [(term, int(n)) for term, n in cursor.fetchall()]
 
@@ -511,13 +522,14 @@ class PostgresEngine:
         elif kinds:
             kind_condition, kind_params = "AND p.kind = ANY(%s)", [list(kinds)]
         where, params = _conditions(request.filters)
-        batch = max(FIRST_BATCH, request.limit)
+        batch = max(request.limit, -(-FIRST_BATCH // len(walk.lists)))
         columns, column_params = _met_columns(walk)
-        keys, budget = _keys(request.keys), WALK_BUDGET
-        while not walk.finished(request.limit) and batch:
+        keys, budget = _keys(request.keys), min(WALK_BUDGET, READ_PER_RESULT * request.limit)
+        spent = 0
+        while not walk.finished(request.limit):
             active = [item for item in walk.lists if not item.done]
             cursor.execute(
-                "SELECT q.i, w.* FROM unnest("  # noqa: S608  (as in _few_documents)
+                f"SELECT q.i, w.* FROM {KEYS}, unnest("  # noqa: S608  (as in _few_documents)
                 "%s::text[], %s::float8[], %s::bigint[], %s::int[])"
                 "  AS q(term, impact, doc, i)"
                 f" CROSS JOIN LATERAL (SELECT p.impact, {columns}"
@@ -526,14 +538,13 @@ class PostgresEngine:
                 f"  AND (p.impact, p.doc) < (q.impact, q.doc) AND {POSTING_VISIBLE}"
                 f"  AND {where} ORDER BY p.impact DESC, p.doc DESC LIMIT %s) w",
                 [
+                    keys,
                     [item.term for item in active],
                     [item.after[0] for item in active],
                     [item.after[1] for item in active],
                     list(range(len(active))),
                     *column_params,
                     *kind_params,
-                    keys,
-                    keys,
                     *params,
                     batch,
                 ],
@@ -546,10 +557,14 @@ class PostgresEngine:
             for i, item in enumerate(active):
                 item.done = read[i] < batch
             walk.meet([row[2:] for row in rows])
-            budget -= len(rows)
-            batch = min(2 * batch, budget // max(1, sum(not item.done for item in walk.lists)))
-            if batch < FIRST_BATCH:
-                batch = 0  # the budget would not pay for another round
+            spent += len(rows)
+            enough = len(walk.scores) >= min(request.limit, FIRST_PAGE)
+            if spent >= budget and (enough or spent >= 4 * budget):
+                break
+            # What is left of the budget (a whole one, past it), shared by the lists left.
+            room = budget - spent if spent < budget else budget
+            left = sum(not item.done for item in walk.lists)
+            batch = min(2 * batch, max(1, room // max(1, left)))
         return not walk.read_through()
 
 
