@@ -74,8 +74,13 @@ def indexed(monkeypatch: pytest.MonkeyPatch) -> list[Document]:
     return docs
 
 
-def test_the_walk_finds_what_scoring_every_document_finds(indexed: list[Document]) -> None:
+def test_the_walk_finds_what_scoring_every_document_finds(
+    indexed: list[Document], monkeypatch: pytest.MonkeyPatch
+) -> None:
     assert type(engine()).__name__ == "PostgresEngine"
+    # Its stopping rule alone: no budget (the budget's own test is below).
+    monkeypatch.setattr(postgres_engine, "WALK_BUDGET", 10**9)
+    monkeypatch.setattr(postgres_engine, "READ_PER_RESULT", 10**9)
     rng = random.Random(5)
     texts = [*WORDS[:12], "w0 w1", "w0 w25", "w3 OR w30", '"w0 w1"', "w1 -w2", "w0 w1 w2 w3"]
     texts += ['"w5 w0"', '"w0 w39"', "w0 w1 qqq*", "w1 w2*", "w3 -w0 w1"]
