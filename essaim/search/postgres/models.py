@@ -3,9 +3,8 @@
 Written and read only by that engine, in SQL; the models give them migrations and let
 Django empty them between tests. A document's terms are its postings, one row per term
 and document, each with its BM25 weight (``impact``) so that a term's best documents
-are read first from an index, as a search engine's impact-ordered posting lists. A
-document's row holds its weights again, every term's and every word's as written, so that
-the search scores a document met in one list with one read."""
+are read first from an index, as a search engine's impact-ordered posting lists. The
+weights of a document's words as written (the exact-word boost) are in its own row."""
 
 from __future__ import annotations
 
@@ -28,7 +27,8 @@ class Doc(models.Model):
     state = models.CharField(max_length=20, default="")
     has_file = models.BooleanField(default=False)
     # Its terms, and its words as written after "=": what dropping it takes back from the
-    # counts, and with ``impacts`` (their BM25 weights, in the same order) what scores it.
+    # counts; ``impacts``: their BM25 weights, in the same order (a written word's, for
+    # the exact-word boost, is read from here).
     terms = ArrayField(models.TextField())
     impacts = ArrayField(models.FloatField(), default=list)
     title_words = models.IntegerField()
