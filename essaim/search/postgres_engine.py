@@ -75,10 +75,10 @@ EXACT = "="  # before a word as written, in search_pg_term: no term starts so
 # employee of a large company), passed as the keys of a JSON object (``_keys``): ``?``
 # finds one by halving, and costs the planner nothing, where ``= ANY`` of an array of
 # thousands took it 2 ms to weigh each time, and ``keys && array`` compares every pair.
-VISIBLE = "%s::jsonb ?| d.keys::text[]"
-# The same of a posting's document, from the index when the document has one key; the
-# keys are sent once, as ``k.keys`` (KEYS).
+# The keys are sent once per statement, as ``k.keys`` (KEYS in its FROM).
 KEYS = "(SELECT %s::jsonb AS keys) k"
+VISIBLE = "k.keys ?| d.keys::text[]"
+# The same of a posting's document, from the index when the document has one key.
 POSTING_VISIBLE = (
     "(k.keys ? p.key OR p.key IS NULL AND EXISTS (SELECT FROM search_pg_doc s"
     " WHERE s.id = p.doc AND k.keys ?| s.keys::text[]))"
@@ -146,7 +146,6 @@ class _Walk:
     needed: int  # how many groups a match must hold
     idf: dict[str, float]
     top: dict[str, float]
-    terms: list[str] = field(default_factory=list)  # every term of the query
     # What is looked up of a document met: the terms of whole words and the words as
     # typed (after EXACT), one by one; the words that start with a prefix, together.
     read: list[str] = field(default_factory=list)
@@ -456,7 +455,6 @@ class PostgresEngine:
                     top[term] = highest
             needed = len(groups) if request.minimum is None else min(request.minimum, len(groups))
             walk = _Walk(groups, excluded, needed, idf, top)
-            walk.terms = sorted(every)
             typed = [unit for units in [*groups, excluded] for unit in units if unit.prefixes]
             walk.prefixes = sorted({form for unit in typed for form in unit.prefixes})
             whole = {
@@ -492,7 +490,7 @@ class PostgresEngine:
             where += " AND d.kind = ANY(%s)"
             params.append(list(filters.kinds))
         # The conditions are _conditions' own text; every value is bound.
-        sql = f"SELECT {columns} FROM search_pg_doc d WHERE {VISIBLE} AND {where} LIMIT %s"  # noqa: S608
+        sql = f"SELECT {columns} FROM {KEYS}, search_pg_doc d WHERE {VISIBLE} AND {where} LIMIT %s"  # noqa: S608
         cursor.execute(sql, [*column_params, _keys(request.keys), *params, DOC_FIRST + 1])
         rows = cursor.fetchall()
         return rows if len(rows) <= DOC_FIRST else None
