@@ -58,6 +58,7 @@ from essaim.knowledge.models import (
     Question,
     QuestionState,
 )
+from essaim.notifications.models import TARGET_MODELS, Notification, target_model
 from essaim.realtime.models import Event, EventRecipient
 from essaim.search.models import Watch
 
@@ -1320,6 +1321,39 @@ class WatchRule(Rule[Watch]):
         return active_users().filter(pk=obj.owner_id)
 
 
+class NotificationRule(Rule[Notification]):
+    """A notification is its recipient's alone, and shown or sent only while they may
+    still see what it is about: someone who left the community, lost the conversation
+    or was deactivated is told nothing more of it, whatever was true when it was made."""
+
+    model = Notification
+    actions = frozenset({VIEW})
+
+    def can(self, user: Viewer, action: str, obj: Notification) -> bool:
+        if action != VIEW:
+            raise ValueError(f"unknown action {action!r} on notifications")
+        if not is_active(user) or obj.user_id != user.pk:
+            return False
+        model = target_model(obj.target_type)
+        target = model._default_manager.filter(pk=obj.target_id).first()
+        return target is not None and can(user, VIEW, target)
+
+    def visible(self, user: Viewer, qs: QuerySet[Notification]) -> QuerySet[Notification]:
+        if not is_active(user):
+            return qs.none()
+        readable = Q(pk__in=[])
+        for target_type in TARGET_MODELS:
+            seen = visible(user, target_model(target_type)._default_manager.all())
+            readable |= Q(target_type=target_type, target_id__in=seen.values("pk"))
+        return qs.filter(readable, user=user)
+
+    def audience(self, obj: Notification) -> QuerySet[User]:
+        recipient = active_users().filter(pk=obj.user_id).first()
+        if recipient is None or not self.can(recipient, VIEW, obj):
+            return User.objects.none()
+        return User.objects.filter(pk=recipient.pk)
+
+
 RULES: dict[type[Model], Rule[Any]] = {
     rule.model: rule
     for rule in (
@@ -1344,6 +1378,7 @@ RULES: dict[type[Model], Rule[Any]] = {
         HelpRequestRule(),
         EventRule(),
         WatchRule(),
+        NotificationRule(),
     )
 }
 
@@ -1624,3 +1659,7 @@ def search_keys(user: Viewer) -> list[str]:
 
 def access_watch(user: Viewer, watch_id: object, action: str = VIEW) -> Watch:
     return _fetch(user, Watch.objects.select_related("community", "owner"), watch_id, action)
+
+
+def access_notification(user: Viewer, notification_id: object) -> Notification:
+    return _fetch(user, Notification.objects.all(), notification_id, VIEW)

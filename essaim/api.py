@@ -134,6 +134,7 @@ def _register_routers() -> None:
     from essaim.directory.api import router as directory_router
     from essaim.governance.api import router as governance_router
     from essaim.knowledge.api import router as knowledge_router
+    from essaim.notifications.api import router as notifications_router
     from essaim.realtime.api import router as realtime_router
     from essaim.search.api import router as search_router
 
@@ -146,6 +147,7 @@ def _register_routers() -> None:
     api.add_router("/", chat_router)
     api.add_router("/", realtime_router)
     api.add_router("/", search_router)
+    api.add_router("/", notifications_router)
 
 
 _register_routers()

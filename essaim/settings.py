@@ -107,6 +107,7 @@ INSTALLED_APPS = [
     "essaim.chat",
     "essaim.realtime",
     "essaim.search",
+    "essaim.notifications",
     "essaim.governance",
     "essaim.web",
 ]
@@ -252,6 +253,9 @@ CSRF_FAILURE_VIEW = "essaim.web.views.csrf_failure"
 # --- E-mail -------------------------------------------------------------------------------
 globals().update(email_settings(os.environ.get("EMAIL_URL", "console://")))
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Essaim <no-reply@essaim.localhost>")
+# Seconds an urgent notification waits before its e-mail: read in the app meanwhile, it
+# is not e-mailed.
+NOTIFICATION_EMAIL_DELAY = int(os.environ.get("NOTIFICATION_EMAIL_DELAY", "60"))
 
 # --- Internationalisation -----------------------------------------------------------------
 LANGUAGE_CODE = "en"

@@ -18,6 +18,7 @@ urlpatterns = [
     path("", include("essaim.knowledge.views")),
     path("", include("essaim.chat.views")),
     path("", include("essaim.search.views")),
+    path("", include("essaim.notifications.views")),
     path("manage/audit/", audit_page, name="audit"),
     path("health/", web_views.health, name="health"),
     path("i18n/language/", web_views.language_switch, name="language-switch"),

@@ -112,12 +112,14 @@ def schedule_daily_tasks() -> None:
     from essaim.communities.tasks import community_lifecycle
     from essaim.content.tasks import purge_unattached_files
     from essaim.knowledge.tasks import article_reviews
+    from essaim.notifications.tasks import digests, next_digest_time
     from essaim.realtime.tasks import prune_events
 
-    for daily in (community_lifecycle, prune_events, purge_unattached_files, article_reviews):
+    nightly = (community_lifecycle, prune_events, purge_unattached_files, article_reviews)
+    for daily, when in [*((t, next_night) for t in nightly), (digests, next_digest_time)]:
         waiting = DBTaskResult.objects.filter(
             task_path=daily.module_path,
             status__in=[TaskResultStatus.READY, TaskResultStatus.RUNNING],
         )
         if not waiting.exists():
-            daily.using(run_after=next_night()).enqueue()
+            daily.using(run_after=when()).enqueue()

@@ -21,6 +21,8 @@ from essaim.directory import services as directory_services
 from essaim.directory.models import FieldKind, PersonToken, ProfileFieldValue, Visibility
 from essaim.governance.models import AuditEntry
 from essaim.http import CLI
+from essaim.notifications.models import Kind, Notification
+from essaim.notifications.services import notify
 from essaim.realtime import events
 from essaim.realtime.models import Event
 from tests.conftest import PASSWORD, Personas
@@ -62,9 +64,18 @@ def objects_of(personas: Personas) -> list[Model]:
     stream += [events.emit("test.one", {}, community=c, users=[personas.hr]) for c in communities]
     stream.append(events.emit("test.direct", {}, users=[personas.external]))
     stream.append(events.emit("test.direct", {}, users=[personas.deactivated, personas.member]))
+    # Notifications: each persona told about each community (the app's way, which skips
+    # the deactivated), and one made for the deactivated person all the same.
+    for community in communities:
+        notify(Kind.INVITATION, personas.all(), target=community, actor=personas.admin)
+    Notification.objects.create(
+        user=personas.deactivated, kind=Kind.INVITATION, priority=1,
+        target_type="community", target_id=communities[0].pk,
+    )  # fmt: skip
     return [
         *personas.all(),
         token,
+        *Notification.objects.all(),
         *values,
         *entries,
         *words,

@@ -24,7 +24,7 @@ from essaim.realtime import events
 from essaim.realtime.models import Event
 from tests.conftest import Personas, make_user
 from tests.test_communities import build
-from tests.verify import AHEAD, verify_action
+from tests.verify import AHEAD, NOTIFICATION_EVENTS, verify_action
 
 pytestmark = pytest.mark.django_db(transaction=True)  # on_commit publishes
 
@@ -86,7 +86,8 @@ def head(viewer: User) -> int:
 
 
 def received(viewer: User, since: int) -> list[Event]:
-    return events.after(viewer, since).events
+    """The community events ``viewer`` receives (their own notifications' aside)."""
+    return [e for e in events.after(viewer, since).events if e.type not in NOTIFICATION_EVENTS]
 
 
 # --- The actions: each prepares the community and returns the change to verify ----------

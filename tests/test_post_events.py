@@ -28,7 +28,7 @@ from essaim.http import CLI
 from essaim.realtime import events
 from tests.conftest import Personas, make_user
 from tests.test_communities import build
-from tests.verify import AHEAD, verify_action
+from tests.verify import AHEAD, NOTIFICATION_EVENTS, verify_action
 
 pytestmark = pytest.mark.django_db(transaction=True)  # on_commit publishes
 
@@ -143,13 +143,14 @@ def head(viewer: User) -> int:
 
 
 def received(viewer: User, since: int) -> list[str]:
+    """The post events ``viewer`` receives (their own notifications' aside)."""
     found: list[str] = []
     while True:
         batch = events.after(viewer, since)
         assert not batch.resync
         if not batch.events:
             return found
-        found += [e.type for e in batch.events]
+        found += [e.type for e in batch.events if e.type not in NOTIFICATION_EVENTS]
         since = batch.last_event_id
 
 

@@ -19,6 +19,7 @@ from essaim.directory.models import TopicKind
 from essaim.http import CLI
 from essaim.knowledge import selectors, services
 from essaim.knowledge.models import Answer, ExpertRequest
+from essaim.notifications import selectors as notification_selectors
 from essaim.realtime import events
 from tests.conftest import Personas, make_user
 from tests.test_communities import build
@@ -159,11 +160,14 @@ def test_asking_an_expert_tells_them_alone(personas: Personas, token_client: Tok
     )  # fmt: skip
     assert other.status_code == 403
     assert ExpertRequest.objects.count() == 1
-    # The owner's queue has it; the event went to the owner only (once published).
+    # The owner's queue has it; the events went to the owner only (once published), and
+    # so did the notification.
     events.publish()
     assert [e.type for e in events.after(personas.owner, start).events] == [
-        "question.expert_requested"
+        "question.expert_requested",
+        "notification",
     ]
+    assert [i.notification.kind for i in notification_selectors.page(personas.owner)] == ["expert"]
     assert events.after(personas.animator, start).events == []
     queue = token_client(personas.owner).get(f"{API}/questions?scope=for-me").json()
     assert [q["title"] for q in queue["results"]] == ["Expenses in Euros?"]

@@ -109,8 +109,11 @@ DAILY = (
     "essaim.communities.tasks.community_lifecycle",
     "essaim.content.tasks.purge_unattached_files",
     "essaim.knowledge.tasks.article_reviews",
+    "essaim.notifications.tasks.digests",
     "essaim.realtime.tasks.prune_events",
 )
+DAILY_IN = f"({', '.join('?' * len(DAILY))})"
+TASKS = "select status from django_tasks_database_dbtaskresult"
 
 
 def wait_for_task(database: Path) -> str:
@@ -120,11 +123,7 @@ def wait_for_task(database: Path) -> str:
     status = "NONE"
     while time.monotonic() < deadline:
         with sqlite3.connect(database) as db:
-            row = db.execute(
-                "select status from django_tasks_database_dbtaskresult"
-                " where task_path not in (?, ?, ?, ?)",
-                DAILY,
-            ).fetchone()
+            row = db.execute(f"{TASKS} where task_path not in {DAILY_IN}", DAILY).fetchone()
         status = row[0] if row else "NONE"
         if status not in {"NONE", "READY", "RUNNING"}:
             break
@@ -168,7 +167,7 @@ def test_serve_starts_the_server_and_worker_on_the_embedded_default(tmp_path: Pa
         assert wait_for_task(tmp_path / "essaim.sqlite3") == "SUCCESSFUL"
         with sqlite3.connect(tmp_path / "essaim.sqlite3") as db:
             daily = "select task_path, status from django_tasks_database_dbtaskresult"
-            found = db.execute(daily + " where task_path in (?, ?, ?, ?)", DAILY).fetchall()
+            found = db.execute(daily + " where task_path in " + DAILY_IN, DAILY).fetchall()
             assert sorted(found) == [(path, "READY") for path in DAILY]
     finally:
         server.terminate()

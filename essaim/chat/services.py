@@ -27,6 +27,9 @@ from essaim.content.services import claim_attachments, render_text
 from essaim.directory.models import Profile
 from essaim.governance.services import audit_record
 from essaim.http import Origin
+from essaim.notifications import selectors as notification_selectors
+from essaim.notifications import services as notifications
+from essaim.notifications.models import Kind as Told
 from essaim.realtime import events
 from essaim.search import services as search
 
@@ -49,6 +52,9 @@ from .models import (
     Participant,
     ThreadFollow,
 )
+
+# Conversations whose every message tells the others in it.
+PRIVATE = (ConversationKind.DIRECT, ConversationKind.GROUP, ConversationKind.HELP)
 
 
 def _require(allowed: bool) -> None:
@@ -262,12 +268,16 @@ def message_send(
     _throttle(actor, conversation)
     # Whatever can be read or computed before the lock below is: the lock orders every
     # send into the conversation, and its shortest hold is the conversation's pace.
-    html = render_text(actor, body)[0]
+    html, refs = render_text(actor, body)
     files = claim_attachments(actor, attachments)
     plain = not files and parent is None and conversation.kind != ConversationKind.HELP
+    plain = plain and not refs.people  # a mention is told in the message's transaction
     if plain and connection.vendor == "postgresql":
         message = _send_in_one_statement(actor, conversation, body, html, client_id)
         if message is not None:
+            # After the statement, not in it: the conversation's pace is its lock's hold.
+            # Lost only if the process dies right here; its next message tells again.
+            _tell_sent(conversation, message, [])
             return message, True
         # The same client id sent twice at the same moment, or the conversation deleted.
         sent = _sent_before(actor, conversation, client_id)
@@ -301,6 +311,7 @@ def message_send(
             search.changed(Message, message.pk)
             data = {"message": message.pk, "author": actor.pk, "parent": parent and parent.pk}
             _event("chat.message", conversation, data)
+            _tell_sent(conversation, message, [p.id for p in refs.people])
     except IntegrityError:  # the same client id sent twice at the same moment
         sent = _sent_before(actor, conversation, client_id)
         if sent is None:
@@ -311,6 +322,39 @@ def message_send(
         conversation=conversation, user=actor, last_read__lt=message.pk
     ).update(last_read=message.pk)
     return message, True
+
+
+def _tell_sent(conversation: Conversation, message: Message, named: list[int]) -> None:
+    """The people the message names; in a private conversation everyone else in it; in a
+    thread, those who follow it."""
+    actor, parent = message.author, message.parent
+    if not named and parent is None and conversation.kind not in PRIVATE:
+        return  # a channel's message tells nobody in particular
+    where = {"thread": parent.pk} if parent else {"message": message.pk}
+    place = conversation.community
+    readers: set[int] = set()
+    if named:
+        readers = set(
+            access.audience(conversation).filter(pk__in=named).values_list("pk", flat=True)
+        )
+        notifications.notify(
+            Told.MENTION, readers, target=conversation, actor=actor, community=place, detail=where
+        )
+    if conversation.kind in PRIVATE:
+        # Who has an unread notification of this conversation already needs no other:
+        # in a busy conversation each message costs one read, not a notification each.
+        told = notification_selectors.unread_about(Told.MESSAGE, conversation)
+        others = set(access.audience(conversation).values_list("pk", flat=True))
+        others -= readers | told
+        notifications.notify(
+            Told.MESSAGE, others, target=conversation, actor=actor, community=place, detail=where
+        )
+    elif parent is not None:
+        following = ThreadFollow.objects.filter(message=parent, following=True)
+        others = set(following.values_list("user_id", flat=True)) - readers
+        notifications.notify(
+            Told.REPLY, others, target=conversation, actor=actor, community=place, detail=where
+        )
 
 
 def _sent_before(actor: User, conversation: Conversation, client_id: str) -> Message | None:
@@ -541,6 +585,7 @@ def help_ask(*, actor: User, desk: HelpDesk, body: str) -> HelpRequest:
         conversation.last_message_at = message.created_at
         conversation.save(update_fields=["last_message_at"])
         _help_event("help.requested", request)
+        notifications.notify(Told.HELP, desk.helpers.all(), target=request, actor=actor)
     return request
 
 
@@ -561,6 +606,7 @@ def help_claim(*, actor: User, request: HelpRequest) -> HelpRequest:
         locked.save(update_fields=["state", "claimed_by", "claimed_at"])
         Participant.objects.get_or_create(conversation=locked.conversation, user=actor)
         _help_event("help.claimed", locked)
+        notifications.notify(Told.HELP, [locked.asker_id], target=locked, actor=actor)
     return locked
 
 
@@ -570,6 +616,7 @@ def help_resolve(*, actor: User, request: HelpRequest) -> HelpRequest:
         request.state, request.resolved_at = HelpState.RESOLVED, timezone.now()
         request.save(update_fields=["state", "resolved_at"])
         _help_event("help.resolved", request)
+        notifications.notify(Told.HELP, [request.asker_id], target=request, actor=actor)
     return request
 
 

@@ -22,6 +22,8 @@ from essaim.directory import photos
 from essaim.directory.models import OrgUnit, Profile, Site
 from essaim.governance.services import audit_record
 from essaim.http import Origin
+from essaim.notifications import services as notifications
+from essaim.notifications.models import Kind as Told
 from essaim.realtime import events
 from essaim.search import services as search
 
@@ -305,6 +307,9 @@ def join_request(*, actor: User, community: Community, message: str = "") -> Joi
                 "name": actor.display_name,
             }
             events.emit("community.join_requested", data, community=community, users=runners)
+            notifications.notify(
+                Told.JOIN_REQUEST, runners, target=community, actor=actor, community=community
+            )
     return request
 
 
@@ -402,6 +407,7 @@ def invite(
         # Without a community: the invitee is not its reader (yet), even of a secret one.
         data = {"community": community.pk, "slug": community.slug, "name": community.name}
         events.emit("community.invited", {**data, "role": role}, users=ids)
+        notifications.notify(Told.INVITATION, ids, target=community, actor=actor)
     return created
 
 

@@ -28,6 +28,9 @@ from essaim.communities.models import Community
 from essaim.directory.models import OrgUnit, Site
 from essaim.governance.services import audit_record
 from essaim.http import Origin
+from essaim.notifications import selectors as notification_selectors
+from essaim.notifications import services as notifications
+from essaim.notifications.models import Kind as Told
 from essaim.realtime import events
 from essaim.search import services as search
 
@@ -177,6 +180,42 @@ def _post_event(
         events.emit(type, data, everyone=True, users=users)
 
 
+def _tell_post_created(post: Post, actor: User, mentioned: list[int], everyone: bool) -> None:
+    """The named, the whole community for "@all", those who follow the community closely,
+    and, for a must-read announcement, everyone it reaches."""
+    place = post.community
+    named = set(mentioned)
+    if everyone and place is not None:
+        named |= set(place.memberships.values_list("user_id", flat=True))
+    notifications.notify(Told.MENTION, named, target=post, actor=actor, community=place)
+    if post.must_read:
+        readers = set(access.audience(post).values_list("pk", flat=True)) - named
+        notifications.notify(Told.ANNOUNCEMENT, readers, target=post, actor=actor)
+    elif place is not None:
+        close = set(notification_selectors.listening(place)) - named
+        notifications.notify(Told.POST, close, target=post, actor=actor, community=place)
+
+
+def _tell_commented(post: Post, comment: Comment, mentioned: list[int]) -> None:
+    """The named; the post's author, the parent comment's and the post's followers."""
+    actor, place, where = comment.author, post.community, {"comment": comment.pk}
+    notifications.notify(
+        Told.MENTION, mentioned, target=post, actor=actor, community=place, detail=where
+    )
+    followers = PostState.objects.filter(post=post, following=True)
+    replied = {post.author_id, *followers.values_list("user_id", flat=True)}
+    if comment.parent is not None:
+        replied.add(comment.parent.author_id)
+    notifications.notify(
+        Told.REPLY,
+        replied - set(mentioned),
+        target=post,
+        actor=actor,
+        community=place,
+        detail=where,
+    )
+
+
 # --- Posts ------------------------------------------------------------------------------
 
 
@@ -291,6 +330,7 @@ def post_create(
             _post_event("post.created", post, data)
         if mentioned:
             _post_event("post.mentioned", post, {"author": actor.pk}, users=mentioned)
+        _tell_post_created(post, actor, mentioned, everyone)
     return post
 
 
@@ -312,6 +352,9 @@ def post_edit(*, actor: User, post: Post, body: str) -> Post:
         _post_event("post.updated", post, {"author": post.author_id})
         if mentioned:
             _post_event("post.mentioned", post, {"author": actor.pk}, users=mentioned)
+            notifications.notify(
+                Told.MENTION, mentioned, target=post, actor=actor, community=post.community
+            )
     return post
 
 
@@ -391,6 +434,12 @@ def comment_create(
         if mentioned:
             data = {"author": actor.pk, "comment": comment.pk}
             _post_event("post.mentioned", post, data, users=mentioned)
+        _tell_commented(post, comment, mentioned)
+        # Taking part follows the post (told of the next comments), unless it was muted.
+        state = _state(actor, post)
+        if not state.following and not state.muted:
+            state.following = True
+            state.save(update_fields=["following"])
     return comment
 
 
@@ -412,6 +461,14 @@ def comment_edit(*, actor: User, comment: Comment, body: str) -> Comment:
         if mentioned:
             data = {"author": actor.pk, "comment": comment.pk}
             _post_event("post.mentioned", comment.post, data, users=mentioned)
+            notifications.notify(
+                Told.MENTION,
+                mentioned,
+                target=comment.post,
+                actor=actor,
+                community=comment.post.community,
+                detail={"comment": comment.pk},
+            )
     return comment
 
 
@@ -468,6 +525,15 @@ def react(
         counts = _reaction_counts(on)
         data = {"comment": comment.pk if comment else None, "reactions": counts}
         _post_event("reaction.changed", post, data)
+        if kind is not None and not removed:  # a new reaction, not a changed one
+            notifications.notify(
+                Told.REACTION,
+                [target.author_id],
+                target=post,
+                actor=actor,
+                community=post.community,
+                detail={"comment": comment.pk} if comment else {},
+            )
     return counts
 
 

@@ -25,6 +25,8 @@ from essaim.content.models import Attachment
 from essaim.content.services import claim_attachments, render_text
 from essaim.governance.services import audit_record
 from essaim.http import Origin
+from essaim.notifications import services as notifications
+from essaim.notifications.models import Kind as Told
 from essaim.realtime import events
 from essaim.search import services as search
 
@@ -223,6 +225,15 @@ def question_accept(*, actor: User, question: Question, answer_id: int | None) -
             question,
             {"answer": answer.pk if answer else None, "state": question.state},
         )
+        if answer is not None:
+            notifications.notify(
+                Told.ACCEPTED,
+                [answer.author_id],
+                target=question,
+                actor=actor,
+                community=question.community,
+                detail={"answer": answer.pk},
+            )
     return question
 
 
@@ -276,6 +287,9 @@ def expert_request(*, actor: User, question: Question, expert: User) -> ExpertRe
         if not created:
             raise ServiceError(_("This person was already asked."), code="conflict")
         _event("question.expert_requested", question, {"by": actor.pk}, users=[expert])
+        notifications.notify(
+            Told.EXPERT, [expert], target=question, actor=actor, community=question.community
+        )
     return made
 
 
@@ -289,9 +303,8 @@ def answer_create(
     body = clean_text(body, "body", ANSWER_MAX, required=not attachments)
     with transaction.atomic():
         files = claim_attachments(actor, attachments)
-        answer = Answer.objects.create(
-            question=question, author=actor, body=body, html=render_text(actor, body)[0]
-        )
+        html, refs = render_text(actor, body)
+        answer = Answer.objects.create(question=question, author=actor, body=body, html=html)
         Attachment.objects.filter(pk__in=[f.pk for f in files]).update(
             question=question, answer=answer
         )
@@ -303,7 +316,26 @@ def answer_create(
         question.save(update_fields=["state"])
         data = {"answer": answer.pk, "author": actor.pk, "answers": question.answer_count}
         _event("answer.created", question, data)
+        _tell_answered(question, answer, [p.id for p in refs.people])
     return answer
+
+
+def _tell_answered(question: Question, answer: Answer, named: list[int]) -> None:
+    """The people the answer names (who read the question), and the question's author."""
+    actor, place, where = answer.author, question.community, {"answer": answer.pk}
+    readers = [u for u in User.objects.filter(pk__in=named) if access.can(u, access.VIEW, question)]
+    notifications.notify(
+        Told.MENTION, readers, target=question, actor=actor, community=place, detail=where
+    )
+    if question.author_id not in {u.pk for u in readers}:
+        notifications.notify(
+            Told.ANSWER,
+            [question.author_id],
+            target=question,
+            actor=actor,
+            community=place,
+            detail=where,
+        )
 
 
 def answer_edit(*, actor: User, answer: Answer, body: str) -> Answer:
@@ -393,6 +425,14 @@ def answer_comment_create(*, actor: User, answer: Answer, body: str) -> AnswerCo
         )
         data = {"answer": answer.pk, "comment": comment.pk, "author": actor.pk}
         _event("answer.commented", answer.question, data)
+        notifications.notify(
+            Told.REPLY,
+            [answer.author_id],
+            target=answer.question,
+            actor=actor,
+            community=answer.question.community,
+            detail={"answer": answer.pk},
+        )
     return comment
 
 

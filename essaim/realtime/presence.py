@@ -121,3 +121,14 @@ def states_of(user_ids: list[int]) -> list[dict[str, Any]]:
 
 def states_for(viewer: access.Viewer, user_ids: list[int]) -> list[dict[str, Any]]:
     return states_of(watchable(viewer, user_ids))
+
+
+def connected(user_ids: Collection[int]) -> set[int]:
+    """Those of ``user_ids`` with a page open (online or away): they see what comes in the
+    app, and need no e-mail of it. A cache that is down: nobody (they get the e-mail)."""
+    try:
+        seen = cache.get_many([_seen_key(uid) for uid in user_ids])
+    except Exception as error:
+        log.warning("presence unavailable: %s", error)
+        return set()
+    return {uid for uid in user_ids if _seen_key(uid) in seen}

@@ -17,6 +17,8 @@ from essaim.accounts.models import User
 from essaim.accounts.services import ServiceError, clean_text
 from essaim.communities.models import RUNNERS, Community
 from essaim.content.models import COMMENT_MAX, Attachment
+from essaim.notifications import services as notifications
+from essaim.notifications.models import Kind as Told
 from essaim.realtime import events
 
 from .analysis import LANGUAGES, fold
@@ -189,7 +191,9 @@ def watches_match(written: Sequence[Document]) -> int:
             ignore_conflicts=True,
         )
         matched += len(new)
-        subscribers = [s.user for s in watch.subscriptions.select_related("user")]
+        subscriptions = list(watch.subscriptions.select_related("user"))
+        subscribers = [s.user for s in subscriptions]
+        instant = {s.user_id for s in subscriptions if s.frequency == WatchFrequency.INSTANT}
         for hit in new:
             doc_keys = set(by_id[f"{hit.kind}:{hit.pk}"].keys)
             told = []
@@ -201,6 +205,9 @@ def watches_match(written: Sequence[Document]) -> int:
             if told:
                 data = {"kind": hit.kind, "id": hit.pk}
                 _watch_event("watch.matched", watch, data, users=told)
+                # The others hear of it in their digest.
+                at_once = [u for u in told if u in instant]
+                notifications.notify(Told.WATCH, at_once, target=watch, detail=data)
     return matched
 
 

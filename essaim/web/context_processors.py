@@ -11,6 +11,8 @@ from django.utils.translation import gettext_lazy as _
 
 from essaim import access
 from essaim.accounts.models import Role
+from essaim.notifications import selectors as notification_selectors
+from essaim.realtime import events
 
 # The domains of the navigation, in order; a url of None is a section still to come.
 SECTIONS: list[tuple[str, Any, str | None]] = [
@@ -20,7 +22,7 @@ SECTIONS: list[tuple[str, Any, str | None]] = [
     ("chat", _("Chat"), "chat"),
     ("directory", _("Directory"), "directory"),
     ("search", _("Search"), "search"),
-    ("notifications", _("Notifications"), None),
+    ("notifications", _("Notifications"), "notifications"),
 ]
 
 
@@ -33,8 +35,15 @@ def shell(request: HttpRequest) -> dict[str, Any]:
         for key, label, name in SECTIONS
         if key not in hidden
     ]
+    signed_in = access.is_active(user)
     return {
         "nav": nav,
+        # Read when the page shows them, in this order: the stream's position first, so
+        # that the badge's socket misses nothing counted after it.
+        "events_head": SimpleLazyObject(lambda: events.head_now() if signed_in else 0),
+        "notifications_unread": SimpleLazyObject(
+            lambda: notification_selectors.unread_count(user) if signed_in else 0
+        ),
         "current_section": getattr(request, "section", ""),
         "can_manage_people": access.is_admin(user),
         "can_read_audit": access.has_role(user, Role.COMPLIANCE),

@@ -130,7 +130,7 @@ def test_a_shared_watch_shows_a_new_matching_post_live(
     page.get_by_role("link", name="Hydrogène").click()
     page.get_by_role("button", name="Subscribe").click()
     expect(page.locator(".page-head")).to_contain_text("2 subscribers")
-    expect(page.locator("[data-events-state='open']")).to_have_count(1, timeout=LIVE)
+    expect(page.locator("[data-watch][data-events-state='open']")).to_have_count(1, timeout=LIVE)
 
     content.post_create(
         actor=personas.owner, community=energy, body="Le premier bus à hydrogène roule à Lyon"

@@ -107,7 +107,12 @@
   }
 
   if (root) {
-    lastId = Number(root.dataset.eventsFrom) || 0;
+    // Several parts of a page may ask for events (the page, the notification badge):
+    // the stream starts at the earliest position any of them was rendered at.
+    const positions = [...document.querySelectorAll("[data-events-from]")].map(
+      (element) => Number(element.dataset.eventsFrom) || 0,
+    );
+    lastId = Math.min(...positions);
     // A page in a hidden tab shows its person away (unless another tab is in view).
     document.addEventListener("visibilitychange", () => {
       api.send({ type: "presence", away: document.hidden });

@@ -1,0 +1,285 @@
+"""Every write of notifications: telling people (grouped), reading, preferences.
+
+The apps' services call ``notify`` in the transaction of the change, so a notification
+exists exactly when the change was committed. Who may still read the target is checked
+when the notification is shown or sent (access.NotificationRule), not here: here only
+who asked not to hear of it (a muted post or conversation, a silenced community, a
+kind turned off) is left out."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import time
+from functools import partial
+from typing import Any
+
+from django.core import signing
+from django.db import transaction
+from django.db.models import Model, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from essaim import access
+from essaim.accounts.models import User
+from essaim.accounts.services import ServiceError
+from essaim.communities.models import Community
+from essaim.realtime import events
+
+from . import mail, tasks
+from .models import (
+    ACTORS_KEPT,
+    PRIORITY,
+    Channel,
+    CommunityLevel,
+    Digest,
+    Kind,
+    Level,
+    Notification,
+    Preferences,
+    Priority,
+    target_type_of,
+)
+
+BATCH = 2000  # rows written per statement when a whole community is told
+
+
+def _muted(target_type: str, target_id: int, users: set[int]) -> set[int]:
+    """Those of ``users`` who muted the post or the conversation."""
+    states: QuerySet[Any]
+    if target_type == "post":
+        from essaim.content.models import PostState
+
+        states = PostState.objects.filter(post_id=target_id, muted=True)
+    elif target_type == "conversation":
+        from essaim.chat.models import Participant
+
+        states = Participant.objects.filter(conversation_id=target_id, muted=True)
+    else:
+        return set()
+    return set(states.filter(user_id__in=users).values_list("user_id", flat=True))
+
+
+def _silenced(community: Community | None, users: set[int]) -> set[int]:
+    if community is None:
+        return set()
+    quiet = CommunityLevel.objects.filter(community=community, level=Level.NOTHING)
+    return set(quiet.filter(user_id__in=users).values_list("user_id", flat=True))
+
+
+def notify(
+    kind: str,
+    users: Iterable[User | int],
+    *,
+    target: Model,
+    actor: User | None = None,
+    community: Community | None = None,
+    detail: dict[str, Any] | None = None,
+    priority: int | None = None,
+) -> list[int]:
+    """Tell ``users`` that ``actor`` did ``kind`` on ``target``, in the caller's
+    transaction; returns who was told. A person's unread notification of this kind on
+    this target gets one more actor instead of a new row. Not told: the actor, the
+    inactive, who muted the target (a mention still reaches them), who silenced the
+    community, who turned every channel of this kind off. ``priority`` replaces the
+    kind's (a whole community mentioned at once is not urgent for each of them). Urgent
+    ones are e-mailed (tasks.send_now) to those who want it once the change committed."""
+    ids = {u if isinstance(u, int) else u.pk for u in users}
+    if actor is not None:
+        ids.discard(actor.pk)
+    if not ids:
+        return []
+    target_type = target_type_of(target)
+    ids = set(User.objects.filter(pk__in=ids, is_active=True).values_list("pk", flat=True))
+    if kind != Kind.MENTION:
+        ids -= _muted(target_type, target.pk, ids)
+    ids -= _silenced(community, ids)
+    chosen = {p.user_id: p for p in Preferences.objects.filter(user_id__in=ids)}
+    wanted = {u for u in ids if u not in chosen or any(chosen[u].wants(kind, c) for c in Channel)}
+    in_app = {u for u in wanted if u not in chosen or chosen[u].wants(kind, Channel.APP)}
+    if not wanted:
+        return []
+    now = timezone.now()
+    level = priority if priority is not None else PRIORITY.get(kind, Priority.NORMAL)
+    with transaction.atomic():
+        same = Notification.objects.filter(
+            kind=kind, target_type=target_type, target_id=target.pk, read_at__isnull=True
+        )
+        grouped = list(same.filter(user_id__in=wanted).select_for_update())
+        for row in grouped:
+            if actor is not None and actor.pk not in row.actors:
+                row.actor_count += 1
+            if actor is not None:
+                row.actors = [actor.pk, *(a for a in row.actors if a != actor.pk)][:ACTORS_KEPT]
+            row.detail = detail or {}
+            row.updated_at = now
+        Notification.objects.bulk_update(grouped, ["actor_count", "actors", "detail", "updated_at"])
+        known = {row.user_id for row in grouped}
+        fresh = [
+            Notification(
+                user_id=u,
+                kind=kind,
+                priority=level,
+                target_type=target_type,
+                target_id=target.pk,
+                community=community,
+                actors=[actor.pk] if actor else [],
+                detail=detail or {},
+                created_at=now,
+                updated_at=now,
+                # Wanted by e-mail or push only: nothing to show unread in the app.
+                read_at=None if u in in_app else now,
+            )
+            for u in sorted(wanted - known)
+        ]
+        Notification.objects.bulk_create(fresh, batch_size=BATCH)
+        told = sorted(u for u in wanted if u in in_app)
+        if told:
+            events.emit("notification", {"kind": kind}, users=told)
+        if level == Priority.HIGH:
+            mailed = [
+                row.pk
+                for row in fresh
+                if row.user_id not in chosen or chosen[row.user_id].wants(kind, Channel.EMAIL)
+            ]
+            if mailed:
+                transaction.on_commit(partial(tasks.schedule, mailed))
+    return told
+
+
+def mark_read(*, actor: User, notification: Notification) -> Notification:
+    _require(access.can(actor, access.VIEW, notification))
+    if notification.read_at is None:
+        notification.read_at = timezone.now()
+        notification.save(update_fields=["read_at"])
+        events.emit("notification.read", {"id": notification.pk}, users=[actor])
+    return notification
+
+
+def mark_all_read(*, actor: User) -> int:
+    """Every unread notification of the actor, seen or not (those about something they
+    can no longer read too: they would never be shown)."""
+    with transaction.atomic():
+        done = Notification.objects.filter(user=actor, read_at__isnull=True).update(
+            read_at=timezone.now()
+        )
+        if done:
+            events.emit("notification.read", {"all": True}, users=[actor])
+    return done
+
+
+def mark_target_read(*, actor: User, target: Model) -> int:
+    """Opening a post, question or conversation reads what told of it."""
+    target_type = target_type_of(target)
+    unread = Notification.objects.filter(
+        user=actor, target_type=target_type, target_id=target.pk, read_at__isnull=True
+    )
+    with transaction.atomic():
+        done = unread.update(read_at=timezone.now())
+        if done:
+            events.emit("notification.read", {"target": target_type}, users=[actor])
+    return done
+
+
+def _require(allowed: bool) -> None:
+    """Someone else's notification, or one about what they no longer see: not found."""
+    if not allowed:
+        raise access.NotFound
+
+
+def preferences_of(user: User) -> Preferences:
+    """The person's choices: their row, or the defaults (not saved)."""
+    found = Preferences.objects.filter(user=user).first()
+    return found or Preferences(user=user)
+
+
+def preferences_set(
+    *,
+    actor: User,
+    channels: dict[str, list[str]] | None = None,
+    digest: str | None = None,
+    quiet_hours: tuple[time | None, time | None] | None = None,
+) -> Preferences:
+    """Which channels each kind uses, the digest's rhythm, quiet hours (from, until: both
+    or neither); what is None stays as it was."""
+    _require(access.is_active(actor))
+    if channels is not None:
+        for kind, chosen in channels.items():
+            if kind not in Kind.values:
+                raise ServiceError(_("Unknown kind of notification."), field="channels")
+            if not isinstance(chosen, list) or not set(chosen) <= set(Channel.values):
+                raise ServiceError(_("Choose among in Essaim, e-mail and push."), field="channels")
+    if digest is not None and digest not in Digest.values:
+        raise ServiceError(_("Choose daily, weekly or never."), field="digest")
+    if quiet_hours is not None:
+        start, end = quiet_hours
+        if (start is None) != (end is None) or (start is not None and start == end):
+            raise ServiceError(
+                _("Quiet hours need a start and a different end."), field="quiet_from"
+            )
+    with transaction.atomic():
+        prefs, _created = Preferences.objects.select_for_update().get_or_create(user=actor)
+        if channels is not None:
+            prefs.channels = {**prefs.channels, **{k: sorted(set(v)) for k, v in channels.items()}}
+        if digest is not None:
+            prefs.digest = digest
+        if quiet_hours is not None:
+            prefs.quiet_from, prefs.quiet_until = quiet_hours
+        prefs.save()
+    return prefs
+
+
+def community_level_set(*, actor: User, community: Community, level: str) -> CommunityLevel | None:
+    """How much ``community`` tells the actor; the default level keeps no row."""
+    _require(access.can(actor, access.VIEW, community))
+    if level not in Level.values:
+        raise ServiceError(_("Choose everything, mentions and follows, or nothing."), field="level")
+    if level == Level.DEFAULT:
+        CommunityLevel.objects.filter(user=actor, community=community).delete()
+        return None
+    found, _created = CommunityLevel.objects.update_or_create(
+        user=actor, community=community, defaults={"level": level}
+    )
+    return found
+
+
+def claim_email(ids: list[int]) -> int:
+    """Take these notifications for an e-mail: those still unread and not e-mailed; how
+    many were taken. Two workers never both take one."""
+    unsent = Notification.objects.filter(pk__in=ids, emailed_at__isnull=True, read_at__isnull=True)
+    return unsent.update(emailed_at=timezone.now())
+
+
+def release_email(ids: list[int]) -> None:
+    """The e-mail could not be sent: they may be taken again."""
+    Notification.objects.filter(pk__in=ids).update(emailed_at=None)
+
+
+def digest_sent(user: User) -> None:
+    Preferences.objects.update_or_create(user=user, defaults={"digest_sent_at": timezone.now()})
+
+
+def unsubscribe(*, token: str) -> str:
+    """Stop the kind of e-mail a link names (or the digest); returns what was stopped.
+    A forged, changed, expired or already used link raises ServiceError, changing
+    nothing: each use moves the person's links to a new version."""
+    try:
+        data = mail.read_token(token)
+    except signing.BadSignature:
+        raise ServiceError(_("This link is not valid or has expired."), code="invalid") from None
+    who = data.get("u")
+    user = User.objects.filter(pk=who, is_active=True).first() if isinstance(who, int) else None
+    what = data.get("k")
+    if user is None or (what != mail.DIGEST and what not in Kind.values):
+        raise ServiceError(_("This link is not valid or has expired."), code="invalid")
+    with transaction.atomic():
+        prefs, _created = Preferences.objects.select_for_update().get_or_create(user=user)
+        if data.get("v") != prefs.link_version:
+            raise ServiceError(_("This link was already used."), code="conflict")
+        if what == mail.DIGEST:
+            prefs.digest = Digest.NEVER
+        else:
+            kept = [c for c in Channel.values if prefs.wants(str(what), c) and c != Channel.EMAIL]
+            prefs.channels = {**prefs.channels, str(what): kept}
+        prefs.link_version += 1
+        prefs.save()
+    return str(what)
