@@ -58,7 +58,12 @@ from essaim.knowledge.models import (
     Question,
     QuestionState,
 )
-from essaim.notifications.models import TARGET_MODELS, Notification, target_model
+from essaim.notifications.models import (
+    TARGET_MODELS,
+    Notification,
+    PushSubscription,
+    target_model,
+)
 from essaim.realtime.models import Event, EventRecipient
 from essaim.search.models import Watch
 
@@ -1354,6 +1359,24 @@ class NotificationRule(Rule[Notification]):
         return User.objects.filter(pk=recipient.pk)
 
 
+class PushSubscriptionRule(Rule[PushSubscription]):
+    """A device's push subscription is its owner's alone, while they are active."""
+
+    model = PushSubscription
+    actions = frozenset({VIEW, "delete"})
+
+    def can(self, user: Viewer, action: str, obj: PushSubscription) -> bool:
+        if action not in self.actions:
+            raise ValueError(f"unknown action {action!r} on push subscriptions")
+        return is_active(user) and obj.user_id == user.pk
+
+    def visible(self, user: Viewer, qs: QuerySet[PushSubscription]) -> QuerySet[PushSubscription]:
+        return qs.filter(user=user) if is_active(user) else qs.none()
+
+    def audience(self, obj: PushSubscription) -> QuerySet[User]:
+        return active_users().filter(pk=obj.user_id)
+
+
 RULES: dict[type[Model], Rule[Any]] = {
     rule.model: rule
     for rule in (
@@ -1379,6 +1402,7 @@ RULES: dict[type[Model], Rule[Any]] = {
         EventRule(),
         WatchRule(),
         NotificationRule(),
+        PushSubscriptionRule(),
     )
 }
 
@@ -1661,5 +1685,22 @@ def access_watch(user: Viewer, watch_id: object, action: str = VIEW) -> Watch:
     return _fetch(user, Watch.objects.select_related("community", "owner"), watch_id, action)
 
 
+def readable_notifications(user: Viewer, rows: Sequence[Notification]) -> list[Notification]:
+    """Those of ``rows`` that ``user`` may see (NotificationRule), a query per type of
+    target among them rather than one per row: the digests' bulk form."""
+    if not is_active(user):
+        return []
+    seen: set[tuple[str, int]] = set()
+    for target_type in {r.target_type for r in rows}:
+        ids = [r.target_id for r in rows if r.target_type == target_type]
+        found = visible(user, target_model(target_type)._default_manager.filter(pk__in=ids))
+        seen |= {(target_type, pk) for pk in found.values_list("pk", flat=True)}
+    return [r for r in rows if r.user_id == user.pk and (r.target_type, r.target_id) in seen]
+
+
 def access_notification(user: Viewer, notification_id: object) -> Notification:
     return _fetch(user, Notification.objects.all(), notification_id, VIEW)
+
+
+def access_push_subscription(user: Viewer, subscription_id: object) -> PushSubscription:
+    return _fetch(user, PushSubscription.objects.all(), subscription_id, VIEW)

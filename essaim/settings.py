@@ -253,6 +253,15 @@ CSRF_FAILURE_VIEW = "essaim.web.views.csrf_failure"
 # --- E-mail -------------------------------------------------------------------------------
 globals().update(email_settings(os.environ.get("EMAIL_URL", "console://")))
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Essaim <no-reply@essaim.localhost>")
+# Web push: the VAPID key (a PEM file, made on first use when missing), the contact
+# the push services see, and the push services a browser's subscription may name.
+VAPID_PRIVATE_KEY = Path(os.environ.get("VAPID_PRIVATE_KEY", VAR_DIR / "vapid_private.pem"))
+VAPID_SUBJECT = os.environ.get("VAPID_SUBJECT", "mailto:admin@essaim.localhost")
+PUSH_SERVICES = env_list(
+    "PUSH_SERVICES",
+    "fcm.googleapis.com,updates.push.services.mozilla.com,*.notify.windows.com,"
+    "web.push.apple.com,*.push.apple.com",
+)
 # Seconds an urgent notification waits before its e-mail: read in the app meanwhile, it
 # is not e-mailed.
 NOTIFICATION_EMAIL_DELAY = int(os.environ.get("NOTIFICATION_EMAIL_DELAY", "60"))

@@ -21,6 +21,8 @@ urlpatterns = [
     path("", include("essaim.notifications.views")),
     path("manage/audit/", audit_page, name="audit"),
     path("health/", web_views.health, name="health"),
+    path("manifest.webmanifest", web_views.manifest, name="manifest"),
+    path("sw.js", web_views.service_worker, name="service-worker"),
     path("i18n/language/", web_views.language_switch, name="language-switch"),
 ]
 

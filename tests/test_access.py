@@ -21,7 +21,7 @@ from essaim.directory import services as directory_services
 from essaim.directory.models import FieldKind, PersonToken, ProfileFieldValue, Visibility
 from essaim.governance.models import AuditEntry
 from essaim.http import CLI
-from essaim.notifications.models import Kind, Notification
+from essaim.notifications.models import Kind, Notification, PushSubscription
 from essaim.notifications.services import notify
 from essaim.realtime import events
 from essaim.realtime.models import Event
@@ -72,10 +72,14 @@ def objects_of(personas: Personas) -> list[Model]:
         user=personas.deactivated, kind=Kind.INVITATION, priority=1,
         target_type="community", target_id=communities[0].pk,
     )  # fmt: skip
+    device = PushSubscription.objects.create(
+        user=personas.member, endpoint="https://fcm.googleapis.com/x", p256dh="k", auth="a"
+    )
     return [
         *personas.all(),
         token,
         *Notification.objects.all(),
+        device,
         *values,
         *entries,
         *words,

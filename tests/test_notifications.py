@@ -144,8 +144,8 @@ def test_a_silenced_community_tells_nothing_and_a_close_one_everything(
 def test_everyone_mention_tells_every_member(personas: Personas) -> None:
     community = place(personas)
     content.post_create(actor=personas.owner, community=community, body="@all meeting at 3")
-    told = set(Notification.objects.values_list("user_id", flat=True))
-    assert told == {personas.animator.pk, personas.member.pk}
+    told = dict(Notification.objects.values_list("user_id", "priority"))
+    assert told == {personas.animator.pk: 1, personas.member.pk: 1}  # told, not urgently
 
 
 def test_what_is_shown_follows_access_when_it_is_shown(

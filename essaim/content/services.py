@@ -31,6 +31,7 @@ from essaim.http import Origin
 from essaim.notifications import selectors as notification_selectors
 from essaim.notifications import services as notifications
 from essaim.notifications.models import Kind as Told
+from essaim.notifications.models import Priority
 from essaim.realtime import events
 from essaim.search import services as search
 
@@ -185,9 +186,19 @@ def _tell_post_created(post: Post, actor: User, mentioned: list[int], everyone: 
     and, for a must-read announcement, everyone it reaches."""
     place = post.community
     named = set(mentioned)
-    if everyone and place is not None:
-        named |= set(place.memberships.values_list("user_id", flat=True))
     notifications.notify(Told.MENTION, named, target=post, actor=actor, community=place)
+    if everyone and place is not None:
+        # Each of a whole community is told, but not urgently: no e-mail at once to all.
+        members = set(place.memberships.values_list("user_id", flat=True)) - named
+        notifications.notify(
+            Told.MENTION,
+            members,
+            target=post,
+            actor=actor,
+            community=place,
+            priority=Priority.NORMAL,
+        )
+        named |= members
     if post.must_read:
         readers = set(access.audience(post).values_list("pk", flat=True)) - named
         notifications.notify(Told.ANNOUNCEMENT, readers, target=post, actor=actor)

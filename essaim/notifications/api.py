@@ -8,11 +8,12 @@ from typing import Any, Literal
 
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
+from ninja.responses import Status
 
 from essaim import access
 from essaim.api_base import viewer
 
-from . import selectors, services
+from . import push, selectors, services
 from .models import Channel, Kind
 
 router = Router(tags=["notifications"])
@@ -173,3 +174,68 @@ def community_level_put(
     community = access.access_community(me, community_id)
     services.community_level_set(actor=me, community=community, level=payload.level)
     return {"community": community.pk, "level": selectors.community_level(me, community)}
+
+
+class PushKeys(Schema):
+    p256dh: str = Field(max_length=200)
+    auth: str = Field(max_length=200)
+
+
+class PushIn(Schema):
+    endpoint: str = Field(max_length=2000)
+    keys: PushKeys
+
+
+class PushOut(Schema):
+    id: int
+    endpoint: str
+    user_agent: str
+    created_at: datetime.datetime
+
+
+class PushKeyOut(Schema):
+    public_key: str = Field(description="the applicationServerKey to subscribe with")
+
+
+@router.get(
+    "/notifications/push/key",
+    response=PushKeyOut,
+    summary="The VAPID public key",
+    url_name="push_key",
+)
+def push_key(request: HttpRequest) -> dict[str, str]:
+    return {"public_key": push.public_key()}
+
+
+@router.get("/notifications/push/subscriptions", response=list[PushOut], summary="My devices")
+def push_list(request: HttpRequest) -> Any:
+    return selectors.devices(viewer(request))
+
+
+@router.post(
+    "/notifications/push/subscriptions",
+    response={201: PushOut},
+    summary="Push to this device",
+    url_name="push_subscribe",
+)
+def push_subscribe(request: HttpRequest, payload: PushIn) -> Status[Any]:
+    made = services.push_subscribe(
+        actor=viewer(request),
+        endpoint=payload.endpoint,
+        p256dh=payload.keys.p256dh,
+        auth=payload.keys.auth,
+        user_agent=request.headers.get("User-Agent", ""),
+    )
+    return Status(201, made)
+
+
+@router.delete(
+    "/notifications/push/subscriptions/{subscription_id}",
+    response={204: None},
+    summary="Stop pushing to a device",
+)
+def push_unsubscribe(request: HttpRequest, subscription_id: int) -> Status[Any]:
+    me = viewer(request)
+    device = access.access_push_subscription(me, subscription_id)
+    services.push_unsubscribe(actor=me, subscription=device)
+    return Status(204, None)

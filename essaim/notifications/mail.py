@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from html import unescape
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
@@ -22,7 +23,7 @@ from essaim.accounts.models import User
 from essaim.directory.models import Availability, Profile
 
 from . import selectors
-from .models import Notification, Preferences
+from .models import Preferences
 
 UNSUBSCRIBE_SALT = "essaim.notifications.unsubscribe"
 UNSUBSCRIBE_DAYS = 60  # a link in an old e-mail stops working after this
@@ -89,28 +90,27 @@ class Line:
     url: str
 
 
-def _lines(rows: list[Notification]) -> list[Line]:
-    """What each notification says; a confidential community's say where, not what."""
-    lines = []
-    for item in selectors.items(rows):
-        row = item.notification
-        if row.community is not None and row.community.confidential:
-            text = str(CONFIDENTIAL)
-        else:
-            text = strip_tags(str(item.text))
-        lines.append(Line(text=text.replace("&amp;", "&"), url=_absolute(item.url)))
-    return lines
+def said(item: selectors.Item) -> str:
+    """What a notification says outside Essaim, as plain text in the active language: a
+    confidential community's say that there is something, not what."""
+    row = item.notification
+    if row.community is not None and row.community.confidential:
+        return str(CONFIDENTIAL)
+    return unescape(strip_tags(str(item.text)))
+
+
+def _lines(found: list[selectors.Item]) -> list[Line]:
+    return [Line(text=said(item), url=_absolute(item.url)) for item in found]
 
 
 def message(
-    user: User, prefs: Preferences, rows: list[Notification], *, digest: bool
-) -> EmailMultiAlternatives | None:
-    """The e-mail of ``rows`` (already checked against the person's access) to ``user``;
-    None when nothing of them can be said."""
+    user: User, prefs: Preferences, found: list[selectors.Item], *, digest: bool
+) -> EmailMultiAlternatives:
+    """The e-mail of ``found`` (notifications already checked against the person's
+    access, one at least) to ``user``."""
+    rows = [item.notification for item in found]
     with translation.override(user.language or settings.LANGUAGE_CODE):
-        lines = _lines(rows)
-        if not lines:
-            return None
+        lines = _lines(found)
         what = DIGEST if digest else rows[0].kind
         stop = _absolute(
             reverse("notification-unsubscribe", args=[unsubscribe_token(user, prefs, what)])
@@ -134,3 +134,13 @@ def message(
         "Auto-Submitted": "auto-generated",
     }
     return mail
+
+
+def push_payload(user: User, item: selectors.Item) -> dict[str, str]:
+    """What the service worker shows: the sentence (or, for a confidential community,
+    only that there is something), and where a tap leads."""
+    row = item.notification
+    with translation.override(user.language or settings.LANGUAGE_CODE):
+        text = said(item)
+    url = _absolute(item.url)
+    return {"title": "Essaim", "body": text, "url": url, "tag": f"{row.kind}-{row.pk}"}

@@ -190,3 +190,22 @@ class CommunityLevel(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} {self.level} in {self.community_id}"
+
+
+class PushSubscription(models.Model):
+    """One browser's (one device's) web push subscription."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="push_subscriptions"
+    )
+    endpoint = models.URLField(max_length=1000, unique=True)
+    p256dh = models.CharField(max_length=100)  # the device's public key, base64url
+    auth = models.CharField(max_length=40)  # its secret, base64url
+    user_agent = models.CharField(max_length=200, blank=True, default="")
+    created_at = models.DateTimeField(default=timezone.now)
+    failures = models.PositiveSmallIntegerField(default=0)  # in a row; removed at FAILURES_MAX
+
+    FAILURES_MAX = 3
+
+    def __str__(self) -> str:
+        return f"push of {self.user_id}"

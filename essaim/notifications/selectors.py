@@ -26,6 +26,7 @@ from .models import (
     Level,
     Notification,
     Preferences,
+    PushSubscription,
     Target,
     target_model,
     target_type_of,
@@ -55,8 +56,19 @@ SENTENCES = {
 @dataclass
 class Item:
     notification: Notification
-    text: SafeString  # the sentence, names and title escaped, in <strong>
+    names: list[str]  # of the newest actors
+    title: str  # of the target
     url: str  # the target, at the place it happened
+
+    @property
+    def text(self) -> SafeString:
+        """The sentence in the active language, names and title escaped, in <strong>."""
+        row = self.notification
+        text = str(SENTENCES[Kind(row.kind)]) % {
+            "actors": _actors(self.names, row.actor_count),
+            "target": f"<strong>{escape(self.title)}</strong>",
+        }
+        return mark_safe(text)  # noqa: S308 (escaped above)
 
     @property
     def unread(self) -> bool:
@@ -100,11 +112,7 @@ def items(rows: list[Notification]) -> list[Item]:
         if target is None:
             continue
         names = [people[a].display_name for a in row.actors if a in people]
-        text = str(SENTENCES[Kind(row.kind)]) % {
-            "actors": _actors(names, row.actor_count),
-            "target": f"<strong>{escape(title(target))}</strong>",
-        }
-        found.append(Item(row, mark_safe(text), url(row, target)))  # noqa: S308 (escaped above)
+        found.append(Item(row, names, title(target), url(row, target)))
     return found
 
 
@@ -172,17 +180,29 @@ def listening(community: Community) -> list[int]:
     return list(close.values_list("user_id", flat=True))
 
 
-def visible_to_recipient(row: Notification) -> bool:
-    return access.can(row.user, access.VIEW, row)
-
-
 DIGEST_LINES = 50  # the newest; the centre has the rest
 
 
-def undigested(user: User) -> list[Notification]:
-    """What the person has not read and was not e-mailed, that they still may see."""
-    found = mine(user).filter(read_at__isnull=True, emailed_at__isnull=True)
-    return list(found.select_related("community").order_by("-updated_at")[:DIGEST_LINES])
+def undigested(people: list[User]) -> dict[int, list[Item]]:
+    """For each person, what they have not read and was not e-mailed, that they still
+    may see, newest first: a few queries for a whole batch of people."""
+    pending = Notification.objects.filter(
+        user__in=people, read_at__isnull=True, emailed_at__isnull=True
+    ).select_related("community")
+    by_user: dict[int, list[Notification]] = {}
+    for row in pending.order_by("user_id", "-updated_at"):
+        kept = by_user.setdefault(row.user_id, [])
+        if len(kept) < DIGEST_LINES:
+            kept.append(row)
+    readable = [
+        row
+        for user in people
+        for row in access.readable_notifications(user, by_user.get(user.pk, []))
+    ]
+    found: dict[int, list[Item]] = {}
+    for item in items(readable):
+        found.setdefault(item.notification.user_id, []).append(item)
+    return found
 
 
 def digest_recipients(rhythms: list[str]) -> list[int]:
@@ -202,3 +222,8 @@ def unread_about(kind: str, target: Model) -> set[int]:
         kind=kind, target_type=target_type_of(target), target_id=target.pk, read_at__isnull=True
     )
     return set(unread.values_list("user_id", flat=True))
+
+
+def devices(viewer: access.Viewer) -> QuerySet[PushSubscription]:
+    """The viewer's devices that receive push notifications, newest first."""
+    return access.visible(viewer, PushSubscription.objects.order_by("-created_at"))

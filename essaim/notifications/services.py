@@ -15,7 +15,7 @@ from typing import Any
 
 from django.core import signing
 from django.db import transaction
-from django.db.models import Model, QuerySet
+from django.db.models import F, Model, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -25,7 +25,7 @@ from essaim.accounts.services import ServiceError
 from essaim.communities.models import Community
 from essaim.realtime import events
 
-from . import mail, tasks
+from . import mail, push, tasks
 from .models import (
     ACTORS_KEPT,
     PRIORITY,
@@ -37,6 +37,7 @@ from .models import (
     Notification,
     Preferences,
     Priority,
+    PushSubscription,
     target_type_of,
 )
 
@@ -139,7 +140,9 @@ def notify(
             mailed = [
                 row.pk
                 for row in fresh
-                if row.user_id not in chosen or chosen[row.user_id].wants(kind, Channel.EMAIL)
+                if row.user_id not in chosen
+                or chosen[row.user_id].wants(kind, Channel.EMAIL)
+                or chosen[row.user_id].wants(kind, Channel.PUSH)
             ]
             if mailed:
                 transaction.on_commit(partial(tasks.schedule, mailed))
@@ -254,8 +257,15 @@ def release_email(ids: list[int]) -> None:
     Notification.objects.filter(pk__in=ids).update(emailed_at=None)
 
 
-def digest_sent(user: User) -> None:
-    Preferences.objects.update_or_create(user=user, defaults={"digest_sent_at": timezone.now()})
+def digests_sent(user_ids: list[int]) -> None:
+    """When each of these people last got a digest (one statement for a batch)."""
+    now = timezone.now()
+    Preferences.objects.bulk_create(
+        [Preferences(user_id=pk, digest_sent_at=now) for pk in user_ids],
+        update_conflicts=True,
+        unique_fields=["user"],
+        update_fields=["digest_sent_at"],
+    )
 
 
 def unsubscribe(*, token: str) -> str:
@@ -283,3 +293,46 @@ def unsubscribe(*, token: str) -> str:
         prefs.link_version += 1
         prefs.save()
     return str(what)
+
+
+def push_subscribe(
+    *, actor: User, endpoint: object, p256dh: object, auth: object, user_agent: str = ""
+) -> PushSubscription:
+    """This device's subscription (checked by push.check_subscription); a browser that
+    subscribed for someone else before now pushes to the actor."""
+    _require(access.is_active(actor))
+    endpoint, p256dh, auth = push.check_subscription(endpoint, p256dh, auth)
+    found, _created = PushSubscription.objects.update_or_create(
+        endpoint=endpoint,
+        defaults={
+            "user": actor,
+            "p256dh": p256dh,
+            "auth": auth,
+            "user_agent": user_agent[:200],
+            "failures": 0,
+        },
+    )
+    return found
+
+
+def push_unsubscribe(*, actor: User, subscription: PushSubscription) -> None:
+    _require(access.can(actor, "delete", subscription))
+    subscription.delete()
+
+
+def push_result(subscription: PushSubscription, status: int) -> None:
+    """What the push service answered: gone, the subscription goes; failing
+    FAILURES_MAX times in a row, too."""
+    if 200 <= status < 300:
+        if subscription.failures:
+            PushSubscription.objects.filter(pk=subscription.pk).update(failures=0)
+    elif status in push.GONE or subscription.failures + 1 >= PushSubscription.FAILURES_MAX:
+        PushSubscription.objects.filter(pk=subscription.pk).delete()
+    else:
+        PushSubscription.objects.filter(pk=subscription.pk).update(failures=F("failures") + 1)
+
+
+def claim_push(ids: list[int]) -> int:
+    """As claim_email, for the push of these notifications."""
+    unsent = Notification.objects.filter(pk__in=ids, pushed_at__isnull=True, read_at__isnull=True)
+    return unsent.update(pushed_at=timezone.now())

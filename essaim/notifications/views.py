@@ -106,12 +106,17 @@ def settings_page(request: HttpRequest) -> HttpResponse:
         "digests": Digest.choices,
         "levels": Level.choices,
         "communities": [(c, levels.get(c.pk, Level.DEFAULT)) for c in mine],
+        "devices": list(selectors.devices(me)),
     }
     return render(request, "notifications/settings.html", context)
 
 
 def _save_settings(request: HttpRequest, me: User) -> None:
     data = request.POST
+    if data.get("form") == "device":
+        device = access.access_push_subscription(me, data.get("device", ""))
+        services.push_unsubscribe(actor=me, subscription=device)
+        return
     if data.get("form") == "community":
         community = access.access_community(me, data.get("community", ""))
         services.community_level_set(actor=me, community=community, level=data.get("level", ""))

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from django.conf import settings
 from django.core.cache import cache
@@ -8,6 +9,7 @@ from django.core.exceptions import RequestDataTooBig
 from django.db import DatabaseError, connection
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import render
+from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -96,3 +98,29 @@ def language_switch(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         user_update_self(user=request.user, language=language)
     return set_language(request)
+
+
+SERVICE_WORKER = Path(__file__).parent / "static" / "essaim" / "sw.js"
+
+
+def manifest(request: HttpRequest) -> JsonResponse:
+    """The web app manifest: Essaim installs as an app on phones and desktops."""
+    data = {
+        "name": "Essaim",
+        "short_name": "Essaim",
+        "description": _("The enterprise social network."),
+        "start_url": "/",
+        "scope": "/",
+        "display": "standalone",
+        "background_color": "#f4f6f9",
+        "theme_color": "#0e7490",
+        "icons": [{"src": static("essaim/icon.svg"), "sizes": "any", "type": "image/svg+xml"}],
+    }
+    return JsonResponse(data, content_type="application/manifest+json")
+
+
+def service_worker(request: HttpRequest) -> HttpResponse:
+    """The service worker, from the site's root: its scope is every page."""
+    response = HttpResponse(SERVICE_WORKER.read_bytes(), content_type="text/javascript")
+    response["Cache-Control"] = "no-cache"  # a new version is picked up at once
+    return response

@@ -38,3 +38,39 @@
     for (const type of ["notification", "notification.read", "resync"]) events.on(type, changed);
   }
 }
+
+// Push on this device: register the service worker, subscribe with the server's VAPID
+// key, and hand the subscription to the server.
+{
+  const button = document.querySelector("[data-push-subscribe]");
+  const status = document.querySelector("[data-push-status]");
+  const csrf = () => (document.cookie.match(/(?:^|; )csrftoken=([^;]+)/) || [])[1] || "";
+
+  async function subscribe() {
+    const key = await (await fetch(button.dataset.pushSubscribe, { credentials: "same-origin" })).json();
+    const registration = await navigator.serviceWorker.register("/sw.js");
+    const subscription = await registration.pushManager.subscribe({
+      userVisibleOnly: true,
+      applicationServerKey: key.public_key,
+    });
+    const saved = await fetch(button.dataset.pushSave, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRFToken": csrf() },
+      body: JSON.stringify(subscription.toJSON()),
+    });
+    if (!saved.ok) throw new Error(String(saved.status));
+    location.reload();
+  }
+
+  if (button && "serviceWorker" in navigator && "PushManager" in window) {
+    button.hidden = false;
+    button.addEventListener("click", () => {
+      button.disabled = true;
+      subscribe().catch((error) => {
+        button.disabled = false;
+        status.textContent = button.dataset.failed || String(error);
+      });
+    });
+  }
+}
