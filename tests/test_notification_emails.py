@@ -109,6 +109,17 @@ def test_no_email_for_who_is_online_who_read_it_or_lost_access(
     assert smtp == []
 
 
+def test_by_email_only_is_emailed_and_not_shown_in_the_app(
+    personas: Personas, smtp: list[Message]
+) -> None:
+    services.preferences_set(actor=personas.member, channels={"mention": ["email"]})
+    mention(personas, team(personas), "mail only")
+    services.mark_all_read(actor=personas.member)  # the centre's, which does not hold it
+    run_tasks()
+    [sent] = smtp
+    assert "mail only" in subject(sent)
+
+
 def test_a_confidential_community_sends_no_content(personas: Personas, smtp: list[Message]) -> None:
     mention(personas, team(personas, confidential=True), "X-42")
     run_tasks()

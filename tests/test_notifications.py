@@ -235,9 +235,10 @@ def test_channels_turned_off_keep_the_app_quiet(personas: Personas) -> None:
     content.post_create(
         actor=personas.owner, community=community, body=f"@**Member|{personas.member.pk}** a"
     )
-    # Kept for the e-mail, but nothing unread in the app.
+    # Kept for the e-mail, but nothing in the app.
     row = Notification.objects.get(user=personas.member)
-    assert row.read_at is not None and selectors.unread_count(personas.member) == 0
+    assert row.read_at is None and not row.in_app
+    assert selectors.unread_count(personas.member) == 0 and selectors.page(personas.member) == []
     services.preferences_set(actor=personas.member, channels={"mention": []})
     content.post_create(
         actor=personas.owner, community=community, body=f"@**Member|{personas.member.pk}** b"

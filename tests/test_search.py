@@ -14,6 +14,7 @@ from essaim.communities.models import Visibility
 from essaim.content import services as content
 from essaim.http import CLI
 from essaim.knowledge import services as knowledge
+from essaim.notifications.models import Notification
 from essaim.realtime.models import Event
 from essaim.search import selectors, services
 from essaim.search.analysis import analyse, words
@@ -164,6 +165,9 @@ def test_a_shared_watch_tells_each_subscriber_of_what_they_may_see(personas: Per
         (for_all.pk, frozenset({animator, member, outsider})),
         (members_only.pk, frozenset({animator, member})),  # the secret community's readers
     }
+    # Notified: at once for instant subscribers, in the digest for the daily one.
+    notified = {(n.user_id, n.in_app) for n in Notification.objects.filter(kind="watch")}
+    assert notified == {(animator, True), (outsider, True), (member, False)}
     # Indexed again (an edit), a thing does not match twice.
     content.post_edit(actor=personas.member, post=for_all, body="Le bus à hydrogène est là")
     index_pending()

@@ -112,11 +112,13 @@ class Notification(models.Model):
         "communities.Community", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
     actors = models.JSONField(default=list)  # ids, newest first, ACTORS_KEPT at most
-    actor_count = models.PositiveIntegerField(default=1)  # different people
+    # Different people (one of them acting again after the newest three counts again).
+    actor_count = models.PositiveIntegerField(default=1)
     detail = models.JSONField(default=dict)  # where in the target: {"comment": id}…
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
     read_at = models.DateTimeField(null=True, blank=True)
+    in_app = models.BooleanField(default=True)  # False: the person wants it by e-mail or push only
     # Delivered outside the app (at once or in a digest): never again.
     emailed_at = models.DateTimeField(null=True, blank=True)
     pushed_at = models.DateTimeField(null=True, blank=True)

@@ -80,7 +80,8 @@ class Item:
 
 
 def mine(viewer: access.Viewer) -> QuerySet[Notification]:
-    return access.visible(viewer, Notification.objects.all())
+    """What the notification centre shows the viewer."""
+    return access.visible(viewer, Notification.objects.filter(in_app=True))
 
 
 def unread_count(viewer: access.Viewer) -> int:

@@ -76,14 +76,17 @@ def notify(
     community: Community | None = None,
     detail: dict[str, Any] | None = None,
     priority: int | None = None,
+    digest_only: bool = False,
 ) -> list[int]:
     """Tell ``users`` that ``actor`` did ``kind`` on ``target``, in the caller's
     transaction; returns who was told. A person's unread notification of this kind on
     this target gets one more actor instead of a new row. Not told: the actor, the
     inactive, who muted the target (a mention still reaches them), who silenced the
     community, who turned every channel of this kind off. ``priority`` replaces the
-    kind's (a whole community mentioned at once is not urgent for each of them). Urgent
-    ones are e-mailed (tasks.send_now) to those who want it once the change committed."""
+    kind's (a whole community mentioned at once is not urgent for each of them);
+    ``digest_only``: kept for the digest, not shown in the app (a watch followed daily).
+    Urgent ones are e-mailed (tasks.send_now) to those who want it once the change
+    committed."""
     ids = {u if isinstance(u, int) else u.pk for u in users}
     if actor is not None:
         ids.discard(actor.pk)
@@ -97,6 +100,7 @@ def notify(
     chosen = {p.user_id: p for p in Preferences.objects.filter(user_id__in=ids)}
     wanted = {u for u in ids if u not in chosen or any(chosen[u].wants(kind, c) for c in Channel)}
     in_app = {u for u in wanted if u not in chosen or chosen[u].wants(kind, Channel.APP)}
+    in_app = set() if digest_only else in_app
     if not wanted:
         return []
     now = timezone.now()
@@ -127,8 +131,7 @@ def notify(
                 detail=detail or {},
                 created_at=now,
                 updated_at=now,
-                # Wanted by e-mail or push only: nothing to show unread in the app.
-                read_at=None if u in in_app else now,
+                in_app=u in in_app,
             )
             for u in sorted(wanted - known)
         ]
@@ -159,27 +162,13 @@ def mark_read(*, actor: User, notification: Notification) -> Notification:
 
 
 def mark_all_read(*, actor: User) -> int:
-    """Every unread notification of the actor, seen or not (those about something they
-    can no longer read too: they would never be shown)."""
+    """Every unread notification of the actor's centre (those about something they can
+    no longer read too: they would never be shown)."""
     with transaction.atomic():
-        done = Notification.objects.filter(user=actor, read_at__isnull=True).update(
-            read_at=timezone.now()
-        )
-        if done:
-            events.emit("notification.read", {"all": True}, users=[actor])
-    return done
-
-
-def mark_target_read(*, actor: User, target: Model) -> int:
-    """Opening a post, question or conversation reads what told of it."""
-    target_type = target_type_of(target)
-    unread = Notification.objects.filter(
-        user=actor, target_type=target_type, target_id=target.pk, read_at__isnull=True
-    )
-    with transaction.atomic():
+        unread = Notification.objects.filter(user=actor, in_app=True, read_at__isnull=True)
         done = unread.update(read_at=timezone.now())
         if done:
-            events.emit("notification.read", {"target": target_type}, users=[actor])
+            events.emit("notification.read", {"all": True}, users=[actor])
     return done
 
 

@@ -205,9 +205,10 @@ def watches_match(written: Sequence[Document]) -> int:
             if told:
                 data = {"kind": hit.kind, "id": hit.pk}
                 _watch_event("watch.matched", watch, data, users=told)
-                # The others hear of it in their digest.
                 at_once = [u for u in told if u in instant]
                 notifications.notify(Told.WATCH, at_once, target=watch, detail=data)
+                later = [u for u in told if u not in instant]
+                notifications.notify(Told.WATCH, later, target=watch, detail=data, digest_only=True)
     return matched
 
 
