@@ -9,13 +9,15 @@ kind turned off) is left out."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from copy import copy
 from datetime import time
 from functools import partial
 from typing import Any
 
 from django.core import signing
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Model, QuerySet
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -44,6 +46,14 @@ from .models import (
 BATCH = 2000  # rows written per statement when a whole community is told
 
 
+def _among(ids: Iterable[int]) -> Any:
+    """``ids`` for an ``__in`` lookup; on PostgreSQL one array parameter: a whole
+    community's 10,000 parameters cost psycopg most of a second to bind."""
+    if connection.vendor == "postgresql":
+        return RawSQL("SELECT unnest(%s::bigint[])", (sorted(ids),))
+    return list(ids)
+
+
 def _muted(target_type: str, target_id: int, users: set[int]) -> set[int]:
     """Those of ``users`` who muted the post or the conversation."""
     states: QuerySet[Any]
@@ -57,14 +67,44 @@ def _muted(target_type: str, target_id: int, users: set[int]) -> set[int]:
         states = Participant.objects.filter(conversation_id=target_id, muted=True)
     else:
         return set()
-    return set(states.filter(user_id__in=users).values_list("user_id", flat=True))
+    return set(states.filter(user_id__in=_among(users)).values_list("user_id", flat=True))
 
 
 def _silenced(community: Community | None, users: set[int]) -> set[int]:
     if community is None:
         return set()
     quiet = CommunityLevel.objects.filter(community=community, level=Level.NOTHING)
-    return set(quiet.filter(user_id__in=users).values_list("user_id", flat=True))
+    return set(quiet.filter(user_id__in=_among(users)).values_list("user_id", flat=True))
+
+
+def _insert(template: Notification, users: list[int], in_app: set[int]) -> dict[int, int]:
+    """Rows like ``template`` for ``users`` ({user: id}). On PostgreSQL one statement for
+    any number of people: for a community of 10,000 told at once, Django's bulk_create
+    spent seconds preparing the rows field by field."""
+    if connection.vendor != "postgresql":
+        rows = [copy(template) for _u in users]
+        for row, user in zip(rows, users, strict=True):
+            row.user_id, row.in_app = user, user in in_app
+        Notification.objects.bulk_create(rows, batch_size=BATCH)
+        return {row.user_id: row.pk for row in rows}
+    fields = [
+        f for f in Notification._meta.concrete_fields if f.name not in ("id", "user", "in_app")
+    ]
+    values = [f.get_db_prep_save(getattr(template, f.attname), connection) for f in fields]
+    sql = _INSERT.format(
+        columns=", ".join(f.column for f in fields), values=", ".join(["%s"] * len(fields))
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*values, users, [u in in_app for u in users]])
+        return dict(cursor.fetchall())
+
+
+# The fields come from the model, never from input.
+_INSERT = (
+    "INSERT INTO notifications_notification (user_id, in_app, {columns}) "
+    "SELECT t.u, t.a, {values} FROM unnest(%s::bigint[], %s::boolean[]) AS t(u, a) "
+    "RETURNING user_id, id"
+)
 
 
 def notify(
@@ -93,11 +133,12 @@ def notify(
     if not ids:
         return []
     target_type = target_type_of(target)
-    ids = set(User.objects.filter(pk__in=ids, is_active=True).values_list("pk", flat=True))
+    active = User.objects.filter(pk__in=_among(ids), is_active=True)
+    ids = set(active.values_list("pk", flat=True))
     if kind != Kind.MENTION:
         ids -= _muted(target_type, target.pk, ids)
     ids -= _silenced(community, ids)
-    chosen = {p.user_id: p for p in Preferences.objects.filter(user_id__in=ids)}
+    chosen = {p.user_id: p for p in Preferences.objects.filter(user_id__in=_among(ids))}
     wanted = {u for u in ids if u not in chosen or any(chosen[u].wants(kind, c) for c in Channel)}
     in_app = {u for u in wanted if u not in chosen or chosen[u].wants(kind, Channel.APP)}
     in_app = set() if digest_only else in_app
@@ -109,7 +150,7 @@ def notify(
         same = Notification.objects.filter(
             kind=kind, target_type=target_type, target_id=target.pk, read_at__isnull=True
         )
-        grouped = list(same.filter(user_id__in=wanted).select_for_update())
+        grouped = list(same.filter(user_id__in=_among(wanted)).select_for_update())
         for row in grouped:
             if actor is not None and actor.pk not in row.actors:
                 row.actor_count += 1
@@ -119,33 +160,28 @@ def notify(
             row.updated_at = now
         Notification.objects.bulk_update(grouped, ["actor_count", "actors", "detail", "updated_at"])
         known = {row.user_id for row in grouped}
-        fresh = [
-            Notification(
-                user_id=u,
-                kind=kind,
-                priority=level,
-                target_type=target_type,
-                target_id=target.pk,
-                community=community,
-                actors=[actor.pk] if actor else [],
-                detail=detail or {},
-                created_at=now,
-                updated_at=now,
-                in_app=u in in_app,
-            )
-            for u in sorted(wanted - known)
-        ]
-        Notification.objects.bulk_create(fresh, batch_size=BATCH)
+        template = Notification(
+            kind=kind,
+            priority=level,
+            target_type=target_type,
+            target_id=target.pk,
+            community=community,
+            actors=[actor.pk] if actor else [],
+            detail=detail or {},
+            created_at=now,
+            updated_at=now,
+        )
+        made = _insert(template, sorted(wanted - known), in_app)
         told = sorted(u for u in wanted if u in in_app)
         if told:
             events.emit("notification", {"kind": kind}, users=told)
         if level == Priority.HIGH:
             mailed = [
-                row.pk
-                for row in fresh
-                if row.user_id not in chosen
-                or chosen[row.user_id].wants(kind, Channel.EMAIL)
-                or chosen[row.user_id].wants(kind, Channel.PUSH)
+                pk
+                for u, pk in made.items()
+                if u not in chosen
+                or chosen[u].wants(kind, Channel.EMAIL)
+                or chosen[u].wants(kind, Channel.PUSH)
             ]
             if mailed:
                 transaction.on_commit(partial(tasks.schedule, mailed))
