@@ -171,6 +171,8 @@ def test_what_is_shown_follows_access_when_it_is_shown(
     assert hidden.status_code == missing.status_code == 404
     assert hidden.content == missing.content
     assert client.get(f"/notifications/{row.pk}/").status_code == 404
+    assert client.get("/notifications/badge/").json() == {"unread": 0}
+    assert "see" not in client.get("/notifications/").content.decode().split("<main", 1)[1]
     assert Notification.objects.get(pk=row.pk).read_at is None  # changed nothing
     # Someone else's notification is nobody else's business.
     other = api_session(personas.owner).post(f"{API}/notifications/{row.pk}/read")
