@@ -72,8 +72,9 @@ class Database:
     admin_url: str = ""  # PostgreSQL only: where the throwaway database is created
     name: str = ""
 
-    def create(self, url: str, tmp: Path) -> None:
-        """Point Essaim at a fresh database: SQLite in ``tmp``, or a new PostgreSQL one."""
+    def create(self, url: str, tmp: Path, existing: bool = False) -> None:
+        """Point Essaim at a fresh database: SQLite in ``tmp``, or a new PostgreSQL one (named
+        ``name`` if set; ``existing``: that one as it is)."""
         # Always a fresh var/ (secret key, static, media), even on PostgreSQL.
         os.environ["ESSAIM_VAR_DIR"] = str(tmp / "var")
         if not url:
@@ -86,9 +87,10 @@ class Database:
         from psycopg import sql
 
         self.admin_url = urlunsplit(parts._replace(scheme="postgresql"))
-        self.name = f"essaim_bench_dir_{os.getpid()}"
-        with psycopg.connect(self.admin_url, autocommit=True) as conn:
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(self.name)))
+        self.name = self.name or f"essaim_bench_dir_{os.getpid()}"
+        if not existing:
+            with psycopg.connect(self.admin_url, autocommit=True) as conn:
+                conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(self.name)))
         os.environ["DATABASE_URL"] = urlunsplit(parts._replace(path=f"/{self.name}"))
 
     def drop(self) -> None:

@@ -19,6 +19,8 @@ or a new PostgreSQL database on the server of ``--database-url``/``DATABASE_URL`
     .venv/bin/python bench/bench_search.py                       # both, full size
     .venv/bin/python bench/bench_search.py --quick               # 5,000 people, 100,000 posts
     .venv/bin/python bench/bench_search.py --part relevance
+    .venv/bin/python bench/bench_search.py --part latency --database-url … --keep   # keep it
+    .venv/bin/python bench/bench_search.py --part latency --database-url … --reuse  # measure it
 """
 
 from __future__ import annotations
@@ -44,6 +46,8 @@ SEARCH_TARGET_MS = 100.0
 SUGGEST_TARGET_MS = 30.0
 FINDABLE_TARGET_S = 2.0
 BATCH = 5000
+KEPT = "essaim_bench_search"  # the PostgreSQL database --keep leaves and --reuse measures
+SEARCHER = "searcher@bench-search.invalid"  # the measured employee, found again by --reuse
 
 
 def setup_django() -> None:
@@ -113,28 +117,12 @@ def line(name: str, ms: list[float], target: float) -> str:
 
 
 def latency(args: argparse.Namespace) -> None:
-    from bench_communities import populate
-
+    from essaim.accounts.models import User
     from essaim.communities.models import Membership
-    from essaim.demo import build_organisation
     from essaim.search import selectors
-    from essaim.search.indexer import rebuild
 
-    started = time.perf_counter()
-    build_organisation(users=args.people, seed=7, content_scale=0)
-    args.users = args.people
-    me, memberships = populate(args, random.Random(5))
-    built = time.perf_counter()
+    me = User.objects.get(email=SEARCHER) if args.reuse else build(args)
     mine = list(Membership.objects.filter(user=me).values_list("community_id", flat=True))
-    inserted = insert_posts(args.items, mine)
-    counted = rebuild()
-    indexed = time.perf_counter()
-    print(
-        f"build       {args.people:,} people, {args.communities:,} communities "
-        f"({memberships:,} memberships) in {built - started:.0f} s; {args.items:,} posts "
-        f"written in {inserted:.0f} s; {counted:,} things indexed in "
-        f"{indexed - built - inserted:.0f} s ({counted / (indexed - built - inserted):,.0f}/s)"
-    )
     words = query_words()
     pairs = [f"{a} {b}" for a, b in query_pairs()]
     for text in words[:3]:
@@ -159,6 +147,35 @@ def latency(args: argparse.Namespace) -> None:
         )
     )
     print(findable(me))
+
+
+def build(args: argparse.Namespace) -> Any:
+    """The organisation, the posts and their index; the measured employee."""
+    from bench_communities import populate
+
+    from essaim.accounts.models import User
+    from essaim.communities.models import Membership
+    from essaim.demo import build_organisation
+    from essaim.search.indexer import rebuild
+
+    started = time.perf_counter()
+    build_organisation(users=args.people, seed=7, content_scale=0)
+    args.users = args.people
+    me, memberships = populate(args, random.Random(5))
+    User.objects.filter(pk=me.pk).update(email=SEARCHER)
+    built = time.perf_counter()
+    mine = list(Membership.objects.filter(user=me).values_list("community_id", flat=True))
+    inserted = insert_posts(args.items, mine)
+    counted = rebuild()
+    indexed = time.perf_counter()
+    print(
+        f"build       {args.people:,} people, {args.communities:,} communities "
+        f"({memberships:,} memberships) in {built - started:.0f} s; {args.items:,} posts "
+        f"written in {inserted:.0f} s; {counted:,} things indexed in "
+        f"{indexed - built - inserted:.0f} s ({counted / (indexed - built - inserted):,.0f}/s)",
+        flush=True,
+    )
+    return User.objects.get(pk=me.pk)
 
 
 def findable(me: Any) -> str:
@@ -228,7 +245,11 @@ def main() -> int:
     parser.add_argument("--demo-users", type=int, default=200)
     parser.add_argument("--quick", action="store_true", help="5,000 people, 100,000 posts")
     parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL", ""))
+    parser.add_argument("--keep", action="store_true", help=f"PostgreSQL: keep it as {KEPT}")
+    parser.add_argument("--reuse", action="store_true", help=f"PostgreSQL: measure {KEPT} again")
     args = parser.parse_args()
+    if (args.keep or args.reuse) and not (args.database_url and args.part == "latency"):
+        parser.error("--keep and --reuse need --part latency and --database-url")
     if args.part == "all":  # each part in a process of its own: Django is set up once
         for part in ("relevance", "latency"):
             subprocess.run([sys.executable, __file__, *sys.argv[1:], "--part", part], check=True)
@@ -239,7 +260,9 @@ def main() -> int:
     with tempfile.TemporaryDirectory(
         prefix="essaim-bench-search-", ignore_cleanup_errors=True
     ) as tmp:
-        database.create(args.database_url, Path(tmp))
+        if args.keep or args.reuse:
+            database.name = KEPT
+        database.create(args.database_url, Path(tmp), existing=args.reuse)
         os.environ["ESSAIM_SEARCH_DIR"] = str(Path(tmp) / "search")
         try:
             setup_django()
@@ -249,7 +272,10 @@ def main() -> int:
             print(f"database    {engine}; search engine {settings.SEARCH_ENGINE}")
             (relevance if args.part == "relevance" else latency)(args)
         finally:
-            database.drop()
+            if args.keep or args.reuse:
+                print(f"kept        the database {KEPT} (dropdb {KEPT} when done)")
+            else:
+                database.drop()
     return 0
 
 
