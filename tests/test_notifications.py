@@ -340,6 +340,45 @@ def test_the_centre_page_opens_a_notification_where_it_happened(
     assert "look" not in signed_in(personas.outsider).get("/notifications/").content.decode()
 
 
+def test_opening_what_it_is_about_reads_the_notification(
+    personas: Personas, signed_in: Callable[..., Client]
+) -> None:
+    community = place(personas)
+    post = content.post_create(
+        actor=personas.owner, community=community, body=f"@**Member|{personas.member.pk}** look"
+    )
+    content.react(actor=personas.animator, post=post, kind="like")  # the owner's, unread
+    question = knowledge.question_ask(
+        actor=personas.member, community=None, title="Where is the VPN guide?", body="?"
+    )
+    knowledge.answer_create(actor=personas.owner, question=question, body="Here.")
+    assert selectors.unread_count(personas.member) == 2
+    since = events.head_now()
+    # Someone who may not see the post opens nothing and reads nothing.
+    assert signed_in(personas.outsider).get(f"/posts/{post.pk}/").status_code == 404
+    member = signed_in(personas.member)
+    assert member.get(f"/posts/{post.pk}/").status_code == 200
+    assert kinds(personas.member) == [Kind.ANSWER, Kind.MENTION]
+    assert selectors.unread_count(personas.member) == 1
+    assert "notification.read" in received(personas.member, since)
+    assert selectors.unread_count(personas.owner) == 1  # another's notification stays unread
+    assert member.get(f"/questions/{question.pk}/").status_code == 200
+    assert selectors.unread_count(personas.member) == 0
+    # A conversation: read to its last message; a thread's replies: when the thread is read.
+    conversation, _new = chat.direct_open(actor=personas.owner, person=personas.member)
+    first, _ = chat.message_send(actor=personas.owner, conversation=conversation, body="Hi")
+    last, _ = chat.message_send(actor=personas.owner, conversation=conversation, body="There?")
+    chat.read_up_to(actor=personas.member, conversation=conversation, message_id=first.pk)
+    assert selectors.unread_count(personas.member) == 1
+    chat.read_up_to(actor=personas.member, conversation=conversation, message_id=last.pk)
+    assert selectors.unread_count(personas.member) == 0
+    chat.message_send(actor=personas.owner, conversation=conversation, body="So?", parent=first)
+    chat.read_up_to(actor=personas.member, conversation=conversation, message_id=last.pk + 10)
+    assert selectors.unread_count(personas.member) == 1
+    chat.thread_read(actor=personas.member, message=first)
+    assert selectors.unread_count(personas.member) == 0
+
+
 def test_a_must_read_announcement_tells_everyone_it_reaches(personas: Personas) -> None:
     UserRole.objects.create(user=personas.hr, role=GlobalRole.COMMUNICATIONS)
     comms = User.objects.get(pk=personas.hr.pk)

@@ -207,6 +207,11 @@ def read_up_to(*, actor: User, conversation: Conversation, message_id: int) -> P
         last = conversation.messages.order_by("-id").values_list("id", flat=True).first() or 0
         state.last_read = min(message_id, last)
         state.save(update_fields=["last_read"])
+        if state.last_read == last:  # everything seen: its messages and mentions are no news
+            notifications.read_about(
+                actor=actor, target=conversation, kinds=[Told.MESSAGE, Told.MENTION],
+                in_threads=False,
+            )  # fmt: skip
         # The actor's other devices clear their badge; where receipts show, the others
         # see up to where they read.
         data = {"conversation": conversation.pk, "message": state.last_read}
@@ -471,6 +476,7 @@ def thread_read(*, actor: User, message: Message) -> None:
     ThreadFollow.objects.filter(message=message, user=actor, last_read__lt=last).update(
         last_read=last
     )
+    notifications.read_about(actor=actor, target=message.conversation, thread=message.pk)
 
 
 def message_react(*, actor: User, message: Message, emoji: str, on: bool = True) -> None:

@@ -25,6 +25,7 @@ from essaim.communities import selectors as community_selectors
 from essaim.communities.models import Community
 from essaim.directory import selectors as directory_selectors
 from essaim.http import Origin
+from essaim.notifications import services as notifications
 from essaim.realtime import events
 from essaim.web.views import live_panel
 
@@ -198,6 +199,7 @@ def post_page(request: HttpRequest, post_id: int) -> HttpResponse:
         return post_page_fragment(request, post_id, fragment)
     post = selectors.post_detail(me, post_id)
     services.posts_read(actor=me, posts=[post])
+    notifications.read_about(actor=me, target=post)
     context = {
         "post": post,
         "comments": selectors.comments_of(me, post),

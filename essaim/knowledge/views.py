@@ -24,6 +24,7 @@ from essaim.communities.models import Community
 from essaim.content.models import ATTACHMENTS_MAX
 from essaim.content.views import upload_files
 from essaim.http import Origin
+from essaim.notifications import services as notifications
 from essaim.realtime import events
 
 from . import selectors, services
@@ -153,6 +154,7 @@ def question_page(request: HttpRequest, question_id: int) -> HttpResponse:
     position = events.head_now()  # before the state: the page's socket resumes from it
     found = selectors.thread(me, question_id)
     question = found.question
+    notifications.read_about(actor=me, target=question)
     experts, asked = [], set()
     if "accept" in found.allowed and question.state in (QuestionState.OPEN, QuestionState.ANSWERED):
         answerers = [a.author_id for a in found.answers]
@@ -324,6 +326,7 @@ def article_new(request: HttpRequest) -> HttpResponse:
 def article_page(request: HttpRequest, article_id: int) -> HttpResponse:
     me = _me(request)
     found = selectors.article_view(me, article_id)
+    notifications.read_about(actor=me, target=found.article)
     return render(request, "knowledge/article.html", {"view": found, "article": found.article})
 
 

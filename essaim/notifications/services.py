@@ -208,6 +208,33 @@ def mark_all_read(*, actor: User) -> int:
     return done
 
 
+def read_about(
+    *,
+    actor: User,
+    target: Model,
+    kinds: Iterable[str] = (),
+    thread: int | None = None,
+    in_threads: bool = True,
+) -> int:
+    """The actor has seen ``target`` itself (opened the post, read the conversation to its
+    end): its unread notifications are read, as in Slack, and never e-mailed. ``kinds``
+    narrows them; ``thread`` keeps those of one chat thread, ``in_threads=False`` leaves
+    the threads' out. The caller has checked that the actor may see the target."""
+    unread = Notification.objects.filter(
+        user=actor, target_type=target_type_of(target), target_id=target.pk, read_at__isnull=True
+    )
+    if kinds:
+        unread = unread.filter(kind__in=kinds)
+    if thread is not None:
+        unread = unread.filter(detail__thread=thread)
+    elif not in_threads:
+        unread = unread.exclude(detail__has_key="thread")
+    done = unread.update(read_at=timezone.now())
+    if done:
+        events.emit("notification.read", {"target": target_type_of(target)}, users=[actor])
+    return done
+
+
 def _require(allowed: bool) -> None:
     """Someone else's notification, or one about what they no longer see: not found."""
     if not allowed:
