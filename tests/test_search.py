@@ -150,7 +150,7 @@ def test_a_shared_watch_tells_each_subscriber_of_what_they_may_see(personas: Per
         actor=personas.member, community=public, body="Le bus à hydrogène arrive"
     )
     members_only = content.post_create(
-        actor=personas.member, community=secret, body="Budget hydrogène 2027"
+        actor=personas.owner, community=secret, body="Budget hydrogène 2027"
     )
     content.post_create(actor=personas.member, community=public, body="Rien à voir")
     index_pending()
@@ -166,8 +166,12 @@ def test_a_shared_watch_tells_each_subscriber_of_what_they_may_see(personas: Per
         (members_only.pk, frozenset({animator, member})),  # the secret community's readers
     }
     # Notified: at once for instant subscribers, in the digest for the daily one.
-    notified = {(n.user_id, n.in_app) for n in Notification.objects.filter(kind="watch")}
-    assert notified == {(animator, True), (outsider, True), (member, False)}
+    # Nobody is notified of what they wrote: the member, of the owner's post only.
+    notified = {n.user_id: n for n in Notification.objects.filter(kind="watch")}
+    assert {(u, n.in_app) for u, n in notified.items()} == {
+        (animator, True), (outsider, True), (member, False)
+    }  # fmt: skip
+    assert notified[member].detail["id"] == members_only.pk
     # Indexed again (an edit), a thing does not match twice.
     content.post_edit(actor=personas.member, post=for_all, body="Le bus à hydrogène est là")
     index_pending()

@@ -205,6 +205,8 @@ def watches_match(written: Sequence[Document]) -> int:
             if told:
                 data = {"kind": hit.kind, "id": hit.pk}
                 _watch_event("watch.matched", watch, data, users=told)
+                # The watch's feed shows the author's own post; a notification would not.
+                told = [u for u in told if u != by_id[f"{hit.kind}:{hit.pk}"].author_id]
                 at_once = [u for u in told if u in instant]
                 notifications.notify(Told.WATCH, at_once, target=watch, detail=data)
                 later = [u for u in told if u not in instant]
