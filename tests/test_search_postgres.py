@@ -222,6 +222,26 @@ def test_a_document_with_several_keys_is_found_by_a_holder_of_any() -> None:
         assert counted == ([("zenith", len(found))] if found else []), keys
 
 
+def test_what_copy_and_arrays_escape_is_written_and_read_back_as_given() -> None:
+    # The engine writes COPY's text format itself: quotes, backslashes, tabs, braces,
+    # commas and the word NULL in tags and keys come back unchanged.
+    tags = ['a"b', "c\\d", "x,y", "{z}", "NULL", "tab\there", "line\nbreak", ""]
+    keys = ["k\\1\t", 'q"']
+    words = analyse("zodiac", "en")
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    engine().write([Document("post", 1, words, words, keys, now, tags=tags)], [])
+    engine().write([Document("post", 2, words, words, [keys[0]], now, author_id=7)], [])
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT keys, tags, author, created FROM search_pg_doc ORDER BY ref")
+        assert cursor.fetchall() == [(keys, tags, None, now), ([keys[0]], [], 7, now)]
+        cursor.execute("SELECT DISTINCT key FROM search_pg_posting ORDER BY key")
+        assert cursor.fetchall() == [(keys[0],), (None,)]
+    for tag in tags[:-1]:
+        only = Filters(tags=[tag])
+        found = engine().search(Request(parse("zodiac", language="en"), keys, only)).hits
+        assert [hit.pk for hit in found] == [1], tag
+
+
 def test_the_walk_stops_at_its_budget_with_the_best_of_what_it_met(
     indexed: list[Document], monkeypatch: pytest.MonkeyPatch
 ) -> None:
