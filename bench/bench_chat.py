@@ -34,6 +34,8 @@ import secrets
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +43,62 @@ from bench_api_me import HOST, ROOT, free_port, stop, wait_ready
 from bench_directory import in_throwaway_database, pct
 
 SENDERS = 8
+
+
+def server_options(parser: argparse.ArgumentParser) -> None:
+    """The PostgreSQL and Redis servers of the benches that run Essaim's servers."""
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres"),
+        help="PostgreSQL server to make the throwaway database on",
+    )
+    parser.add_argument(
+        "--redis-url",
+        default=os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
+        help="Redis server (keys and channels under essaim-bench-<pid>)",
+    )
+
+
+def setup(args: argparse.Namespace, **settings: str) -> str:
+    """Django in this process, configured as the servers will be (``settings`` added to
+    their environment), the database migrated; the Redis prefix."""
+    prefix = f"essaim-bench-{os.getpid()}"
+    os.environ.update(
+        {
+            "REDIS_URL": args.redis_url,
+            "ESSAIM_REDIS_PREFIX": prefix,
+            "ALLOWED_HOSTS": HOST,
+            "LOG_LEVEL": "WARNING",
+            "DJANGO_SETTINGS_MODULE": "essaim.settings",
+            **settings,
+        }
+    )
+    os.environ.pop("ESSAIM_PRODUCTION", None)
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    return prefix
+
+
+@contextmanager
+def essaim_server(processes: int, token: str) -> Iterator[int]:
+    """``essaim serve --no-worker`` with ``processes`` processes on a free port of
+    loopback, answering ``token``'s requests; its port. Stopped on leaving."""
+    port = free_port()
+    log = Path(os.environ["ESSAIM_VAR_DIR"]).parent / "server.log"
+    command = [str(Path(sys.executable).with_name("essaim")), "serve", "--no-worker"]
+    command += ["--host", HOST, "--port", str(port), "--processes", str(processes)]
+    with log.open("wb") as out:
+        server = subprocess.Popen(command, cwd=ROOT, env=dict(os.environ), stdout=out,
+                                  stderr=subprocess.STDOUT, start_new_session=True)  # fmt: skip
+    try:
+        wait_ready(server, log, port, "/api/v1/me", {"Authorization": f"Bearer {token}"})
+        yield port
+    finally:
+        stop(server)
 
 
 def people(count: int, start: int = 0) -> list[tuple[int, str]]:
@@ -237,28 +295,11 @@ async def opening(port: int, token: str, conversation: int) -> list[float]:
 
 
 def measure(args: argparse.Namespace) -> int:
-    prefix = f"essaim-bench-{os.getpid()}"
-    os.environ.update(
-        {
-            "REDIS_URL": args.redis_url,
-            "ESSAIM_REDIS_PREFIX": prefix,
-            "ALLOWED_HOSTS": HOST,
-            "LOG_LEVEL": "WARNING",
-            "DJANGO_SETTINGS_MODULE": "essaim.settings",
-            "CHAT_MESSAGES_PER_WINDOW": "100000",
-        }
-    )
-    os.environ.pop("ESSAIM_PRODUCTION", None)
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
+    prefix = setup(args, CHAT_MESSAGES_PER_WINDOW="100000")
     from essaim.accounts.models import User
     from essaim.chat import services
     from essaim.realtime import events
 
-    call_command("migrate", verbosity=0)
     everyone = people(SENDERS + 2)
     users = {pk: User.objects.get(pk=pk) for pk, _raw in everyone}
     (alice, alice_token), (bob, bob_token) = everyone[:2]
@@ -280,15 +321,7 @@ def measure(args: argparse.Namespace) -> int:
         for n, group in enumerate(groups)
     ]
     events.publish()
-    port = free_port()
-    log = Path(os.environ["ESSAIM_VAR_DIR"]).parent / "server.log"
-    command = [str(Path(sys.executable).with_name("essaim")), "serve", "--no-worker"]
-    command += ["--host", HOST, "--port", str(port), "--processes", str(args.processes)]
-    with log.open("wb") as out:
-        server = subprocess.Popen(command, cwd=ROOT, env=dict(os.environ), stdout=out,
-                                  stderr=subprocess.STDOUT, start_new_session=True)  # fmt: skip
-    try:
-        wait_ready(server, log, port, "/api/v1/me", {"Authorization": f"Bearer {alice_token}"})
+    with essaim_server(args.processes, alice_token) as port:
         print(f"server      {args.processes} Essaim process(es) on {HOST}:{port}, Redis {prefix}")
         head = events.head_now()
         rtt, delivery, lost = asyncio.run(pair(port, alice_token, bob_token, direct.pk, args, head))
@@ -298,8 +331,6 @@ def measure(args: argparse.Namespace) -> int:
         head = events.head_now()
         crowd3 = asyncio.run(many(port, groups, rooms, args, head)) if args.clients else {}
         opened = asyncio.run(opening(port, bob_token, history.pk))
-    finally:
-        stop(server)
     rtt, delivery, opened = sorted(rtt), sorted(delivery), sorted(opened)
     send50, send99 = pct(rtt, 50), pct(rtt, 99)
     got50, got99 = pct(delivery, 50), pct(delivery, 99)
@@ -361,16 +392,7 @@ def main() -> int:
     parser.add_argument("--crowd-senders", type=int, default=50, help="(3) senders (50)")
     parser.add_argument("--crowd-seconds", type=float, default=60, help="(3) seconds (60)")
     parser.add_argument("--interval", type=float, default=1, help="(3) s between sends (1)")
-    parser.add_argument(
-        "--database-url",
-        default=os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres"),
-        help="PostgreSQL server to make the throwaway database on",
-    )
-    parser.add_argument(
-        "--redis-url",
-        default=os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
-        help="Redis server (keys and channels under essaim-bench-<pid>)",
-    )
+    server_options(parser)
     return in_throwaway_database(parser.parse_args(), measure)
 
 

@@ -35,8 +35,8 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench_api_me import HOST, ROOT, free_port, stop, wait_ready
-from bench_chat import people
+from bench_api_me import HOST, ROOT, free_port, stop
+from bench_chat import essaim_server, people, server_options, setup
 from bench_directory import in_throwaway_database, pct
 
 MENTION_TARGET_S = 5.0
@@ -183,45 +183,20 @@ def digests(args: argparse.Namespace, env: dict[str, str]) -> tuple[float, int, 
 
 
 def measure(args: argparse.Namespace) -> int:
-    prefix = f"essaim-bench-{os.getpid()}"
-    os.environ.update(
-        {
-            "REDIS_URL": args.redis_url,
-            "ESSAIM_REDIS_PREFIX": prefix,
-            "ALLOWED_HOSTS": HOST,
-            "LOG_LEVEL": "WARNING",
-            "DJANGO_SETTINGS_MODULE": "essaim.settings",
-        }
-    )
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
+    setup(args)
     from essaim.notifications.models import Notification
     from essaim.realtime import events
 
-    call_command("migrate", verbosity=0)
     started = time.perf_counter()
     everyone = people(args.members + 1)
     (animator, animator_token), members = everyone[0], everyone[1:]
     community = community_of([pk for pk, _raw in members], animator)
     print(f"build       {args.members:,} members in {time.perf_counter() - started:.0f} s")
-    port = free_port()
-    log = Path(os.environ["ESSAIM_VAR_DIR"]).parent / "server.log"
-    command = [str(Path(sys.executable).with_name("essaim")), "serve", "--no-worker"]
-    command += ["--host", HOST, "--port", str(port), "--processes", str(args.processes)]
-    with log.open("wb") as out:
-        server = subprocess.Popen(command, cwd=ROOT, env=dict(os.environ), stdout=out,
-                                  stderr=subprocess.STDOUT, start_new_session=True)  # fmt: skip
-    try:
-        wait_ready(server, log, port, "/api/v1/me", {"Authorization": f"Bearer {animator_token}"})
+    with essaim_server(args.processes, animator_token) as port:
         events.publish()
         head = events.head_now()
         tokens = [raw for _pk, raw in members[: args.sockets]]
         answered, arrived = asyncio.run(mention(port, animator_token, community.pk, tokens, head))
-    finally:
-        stop(server)
     written = Notification.objects.filter(kind="mention").count()
     last = arrived[-1] if arrived else float("inf")
     print(f"(1) @all in a community of {args.members:,}, {args.sockets:,} sockets open")
@@ -263,16 +238,7 @@ def main() -> int:
     parser.add_argument("--processes", type=int, default=2, help="(1) server processes (2)")
     parser.add_argument("--digests", type=int, default=10_000, help="(2) people with a digest")
     parser.add_argument("--workers", type=int, default=2, help="(2) worker processes (2)")
-    parser.add_argument(
-        "--database-url",
-        default=os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres"),
-        help="PostgreSQL server to make the throwaway database on",
-    )
-    parser.add_argument(
-        "--redis-url",
-        default=os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
-        help="Redis server (keys and channels under essaim-bench-<pid>)",
-    )
+    server_options(parser)
     args = parser.parse_args()
     args.digests = min(args.digests, args.members)
     return in_throwaway_database(args, measure)
