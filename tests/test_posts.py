@@ -498,6 +498,25 @@ def test_links_to_essaim_are_previewed_from_the_readers_rights(
     )
     assert selectors.post_detail(personas.outsider, linking.pk).internal_card.title == public.name  # type: ignore[attr-defined]
     assert selectors.post_detail(personas.external, linking.pk).internal_card is None  # type: ignore[attr-defined]
+    # Only this site's address, or a path alone, is a link to Essaim: another site's
+    # address that holds the same path, a look-alike host or user info are not.
+    for lookalike in (
+        f"https://evil.example/posts/{secret.pk}/",
+        f"http://127.0.0.1:8000.evil.example/posts/{secret.pk}/",
+        f"http://127.0.0.1:8000@evil.example/posts/{secret.pk}/",
+        f"http://user@127.0.0.1:8000/posts/{secret.pk}/",
+        f"//127.0.0.1:8000/posts/{secret.pk}/",
+        f"https://evil.example/c/{public.slug}/",
+    ):
+        elsewhere = services.post_create(
+            actor=personas.member, community=spaces["external"], body=f"See {lookalike}"
+        )
+        seen = selectors.post_detail(personas.member, elsewhere.pk)
+        assert seen.internal_card is None, lookalike  # type: ignore[attr-defined]
+    quoted = services.post_create(
+        actor=personas.member, community=spaces["external"], body=f"[plan](/posts/{secret.pk}/)"
+    )
+    assert selectors.post_detail(personas.member, quoted.pk).internal_card.url  # type: ignore[attr-defined]
 
 
 def test_an_announcement_may_carry_a_poll(personas: Personas, spaces: dict[str, Community]) -> None:

@@ -376,10 +376,13 @@ class Card:
 
 def _internal_link(body: str) -> tuple[str, str] | None:
     """The first link of a text to a post or a community of this site: ("post", id) or
-    ("community", slug)."""
+    ("community", slug). A path counts alone (after a space or a bracket) or after this
+    site's own address, never in another site's address (https://elsewhere/posts/12/)."""
     own = re.escape(urlsplit(settings.SITE_URL).netloc)
     found = re.search(
-        rf"(?:https?://{own})?/(?:posts/(\d{{1,18}})|c/([-\w]{{1,60}}))/", body, re.ASCII
+        rf"(?:https?://{own}|(?<![^\s(\[<]))/(?:posts/(\d{{1,18}})|c/([-\w]{{1,60}}))/",
+        body,
+        re.ASCII,
     )
     if found is None:
         return None
