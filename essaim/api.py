@@ -100,9 +100,12 @@ def on_forbidden(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
 def on_service_error(request: HttpRequest, exc: ServiceError) -> HttpResponse:
     codes = {"conflict": 409, "forbidden": 403, "throttled": 429}
     status = codes.get(exc.code, 400 if exc.field is None else 422)
-    return error_response(
+    response = error_response(
         status, exc.code, exc.message, {exc.field: [exc.message]} if exc.field else None
     )
+    if exc.retry_after:
+        response["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 @api.exception_handler(HttpError)

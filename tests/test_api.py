@@ -9,13 +9,13 @@ import json
 import typing
 
 import pytest
-from django.test import Client
+from django.test import Client, override_settings
 from ninja.utils import normalize_path
 
 from essaim.accounts.models import ApiToken, TokenScope, User
 from essaim.api import api
 from essaim.api_base import InSchema
-from tests.conftest import PASSWORD, Personas
+from tests.conftest import PASSWORD, Personas, with_csrf
 
 ME = "/api/v1/me"
 
@@ -153,6 +153,36 @@ def test_token_creation_needs_the_password_and_shows_the_secret_once(
     listed = client.get("/api/v1/tokens").json()
     assert "secret" not in json.dumps(listed) and secret not in json.dumps(listed)
     assert Client(headers={"Authorization": f"Bearer {secret}"}).get(ME).status_code == 200
+
+
+@override_settings(LOGIN_FAILURES_PER_ACCOUNT=3, LOGIN_FAILURES_PER_ADDRESS=100)
+def test_password_guesses_through_token_creation_are_throttled(
+    personas: Personas,
+    api_session,  # type: ignore[no-untyped-def]
+    signed_in,  # type: ignore[no-untyped-def]
+) -> None:
+    # Someone holding a stolen session cannot guess the password here faster than at
+    # the sign-in page: the guesses count against the same limit.
+    client = api_session(personas.member)
+    wrong = {"name": "ci", "password": "wrong"}
+    for _ in range(3):
+        assert (
+            client.post("/api/v1/tokens", wrong, content_type="application/json").status_code == 422
+        )
+    right = {"name": "ci", "password": PASSWORD}
+    refused = client.post("/api/v1/tokens", right, content_type="application/json")
+    assert refused.status_code == 429 and int(refused["Retry-After"]) > 0
+    assert error_of(refused)["code"] == "throttled"
+    page = with_csrf(signed_in(personas.member)).post(
+        "/settings/tokens/", {**right, "scope": "read"}
+    )
+    assert page.status_code == 429 and page["Retry-After"]
+    assert not ApiToken.objects.exists()
+    # Another account is not held back by this one's guesses.
+    other = api_session(personas.owner).post(
+        "/api/v1/tokens", right, content_type="application/json"
+    )
+    assert other.status_code == 201
 
 
 def test_revoking_a_token_ends_it_and_others_cannot(

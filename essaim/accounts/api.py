@@ -110,6 +110,7 @@ def token_create(request: HttpRequest, payload: TokenCreateIn) -> Status[Any]:
         name=payload.name,
         scope=payload.scope,
         password=payload.password,
+        origin=Origin.of(request),
     )
     return Status(201, {**TokenOut.from_orm(token).dict(), "secret": secret})
 

@@ -21,7 +21,7 @@ from essaim import access
 from essaim.directory import index as directory_index
 from essaim.directory.models import Profile
 from essaim.governance.services import audit_record
-from essaim.http import Origin
+from essaim.http import CLI, Origin
 
 from .models import (
     ApiToken,
@@ -34,6 +34,7 @@ from .models import (
     normalize_email,
 )
 from .tasks import send_password_link
+from .throttle import login_throttle
 
 TOKEN_PREFIX = "ess_"  # noqa: S105  (a marker, not a secret)
 
@@ -41,11 +42,19 @@ TOKEN_PREFIX = "ess_"  # noqa: S105  (a marker, not a secret)
 class ServiceError(Exception):
     """Bad input or a forbidden change; ``field`` names the input at fault."""
 
-    def __init__(self, message: str, *, code: str = "invalid", field: str | None = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str = "invalid",
+        field: str | None = None,
+        retry_after: int | None = None,  # seconds, for code "throttled"
+    ):
         super().__init__(message)
         self.message = message
         self.code = code
         self.field = field
+        self.retry_after = retry_after
 
 
 def clean_text(value: Any, field: str, limit: int, *, required: bool = False) -> str:
@@ -252,16 +261,27 @@ def hash_token(raw: str) -> str:
 
 
 def token_create(
-    *, user: User, name: str, scope: TokenScope, password: str
+    *, user: User, name: str, scope: TokenScope, password: str, origin: Origin = CLI
 ) -> tuple[ApiToken, str]:
     """Create a personal token; re-authentication by password is required (not just
     the session cookie). Returns the token and its secret, which is never kept."""
     if not access.is_active(user):
         raise access.Forbidden
+    # The password is a sign-in secret: guesses (with a stolen session) count as sign-in
+    # attempts, of the account and of the address.
+    throttle = login_throttle()
+    wait = throttle.attempt(account=user.email, address=origin.ip or "")
+    if wait:
+        raise ServiceError(
+            _("Too many attempts: wait %(seconds)d seconds.") % {"seconds": wait},
+            code="throttled",
+            retry_after=wait,
+        )
     if not user.check_password(password):
         raise ServiceError(
             _("The password is not correct."), code="reauthentication_failed", field="password"
         )
+    throttle.forgive(account=user.email, address=origin.ip or "")
     if not name.strip():
         raise ServiceError(_("A token needs a name."), field="name")
     return token_issue(user=user, name=name.strip(), scope=scope)

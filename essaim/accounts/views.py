@@ -161,9 +161,12 @@ def tokens_page(request: HttpRequest) -> HttpResponse:
                 name=form.cleaned_data["name"],
                 scope=TokenScope(form.cleaned_data["scope"]),
                 password=form.cleaned_data["password"],
+                origin=Origin.of(request),
             )
             form = TokenCreateForm()
         except services.ServiceError as exc:
+            if exc.retry_after:
+                return too_many_attempts(request, exc.retry_after)
             form.add_error(exc.field, exc.message)
     context = {
         "form": form,
