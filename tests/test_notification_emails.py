@@ -16,6 +16,7 @@ from django.test import Client, override_settings
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
+from essaim.accounts.services import user_deactivate
 from essaim.communities import services as communities
 from essaim.communities.models import Community, Membership, Role, Visibility
 from essaim.content import services as content
@@ -39,9 +40,9 @@ def smtp(smtp_server: Controller) -> Iterator[list[Message]]:
         yield smtp_server.received  # type: ignore[attr-defined]
 
 
-def team(personas: Personas, *, confidential: bool = False) -> Community:
+def team(personas: Personas, *, confidential: bool = False, name: str = "Projet Lune") -> Community:
     community = communities.community_create(
-        actor=personas.owner, origin=CLI, name="Projet Lune", visibility=Visibility.PRIVATE
+        actor=personas.owner, origin=CLI, name=name, visibility=Visibility.PRIVATE
     )
     if confidential:
         Community.objects.filter(pk=community.pk).update(confidential=True)
@@ -191,6 +192,39 @@ def test_the_digest_tells_what_was_not_seen_and_never_repeats(
     services.preferences_set(actor=personas.member, digest="weekly")
     monday = tasks.digest_due(timezone.now()) == ["daily", "weekly"]
     assert (tasks.digests.call() == 1) == monday
+
+
+def test_the_digest_leaves_out_what_was_lost_and_keeps_confidential_content_in(
+    personas: Personas, smtp: list[Message]
+) -> None:
+    kept, left = team(personas), team(personas, name="Projet Soleil")
+    secret = team(personas, confidential=True, name="Projet Mars")
+    for community, text in ((kept, "Mon rapport"), (left, "Plan social"), (secret, "X-42")):
+        post = content.post_create(actor=personas.member, community=community, body=text)
+        content.react(actor=personas.owner, post=post, kind="like")
+    communities.member_remove(
+        actor=personas.owner, origin=CLI, community=left, person=personas.member
+    )
+    assert tasks.digests.call() == 1
+    run_tasks()
+    [digest] = smtp
+    text = subject(digest) + body(digest)
+    assert "Mon rapport" in text and "confidential community" in text
+    assert "Plan social" not in text and "X-42" not in text and "Projet Mars" not in text
+
+
+def test_who_is_deactivated_before_the_send_gets_nothing(
+    personas: Personas, smtp: list[Message]
+) -> None:
+    mention(personas, team(personas), "queued")
+    other = team(personas, name="Projet Soleil")
+    post = content.post_create(actor=personas.member, community=other, body="Mine")
+    content.react(actor=personas.owner, post=post, kind="like")
+    user_deactivate(actor=personas.admin, origin=CLI, user=personas.member)
+    run_tasks()  # the urgent e-mail queued before
+    assert tasks.digests.call() == 0
+    run_tasks()
+    assert smtp == []
 
 
 def test_the_unsubscribe_link_is_signed_expires_and_works_once(
