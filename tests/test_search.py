@@ -217,6 +217,35 @@ def test_watch_pages_subscribe_discuss_and_hide_from_outsiders(
     assert personal.title not in other.get("/search/watches/").content.decode()
 
 
+def test_oversized_searches_and_watches_are_refused_and_change_nothing(
+    personas: Personas, api_session, token_client
+) -> None:
+    too_long = "mot " * 100  # 400 characters: QUERY_MAX is 256
+    api = token_client(personas.member)
+    for path in ("/api/v1/search", "/api/v1/search/suggest"):
+        assert api.get(path, {"q": too_long}).status_code == 422, path
+    browser = api_session(personas.member)
+    for title, text in (
+        ("x" * 201, "cloud"),
+        ("Cloud", too_long),
+        ("", "cloud"),
+        ("Vide", "le la"),
+    ):
+        refused = browser.post("/search/watches/", {"title": title, "text": text})
+        assert refused.status_code == 422 and 'class="messages"' in refused.content.decode()
+    assert not Watch.objects.exists()
+    watch = services.watch_create(actor=personas.member, title="Cloud", text="cloud", shared=True)
+    for body in ("x" * 10_001, "   "):
+        refused = browser.post(f"/search/watches/{watch.pk}/comment/", {"body": body})
+        assert refused.status_code == 422
+    refused = browser.post(f"/search/watches/{watch.pk}/subscribe/", {"frequency": "hourly"})
+    assert refused.status_code == 422
+    assert (
+        not watch.comments.exists()
+        and not watch.subscriptions.exclude(user=personas.member).exists()
+    )
+
+
 def test_losing_access_hides_hits_and_watch_matches_at_once(personas: Personas) -> None:
     """A community made secret and a member removed: no hit, count, facet, suggestion or
     watch match at the next search, with nothing indexed again (SECURITY.md 4, 6, 14)."""

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 from typing import Any
-from urllib.parse import quote
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -208,6 +207,7 @@ def watches_page(request: HttpRequest) -> HttpResponse:
     """My keyword watches and the shared ones I may join; POST makes one."""
     request.section = "search"  # type: ignore[attr-defined]
     me = _me(request)
+    status, text = 200, str(request.GET.get("q", ""))[:QUERY_MAX]
     if request.method == "POST":
         community = None
         if (community_id := str(request.POST.get("community", ""))).isdigit():
@@ -222,19 +222,20 @@ def watches_page(request: HttpRequest) -> HttpResponse:
                 community=community,
                 language=_language(),
             )
-        except ServiceError as exc:
+        except ServiceError as exc:  # the page again, with what was typed
             messages.error(request, exc.message)
-            return redirect(f"{reverse('watches')}?q={quote(request.POST.get('text', ''))}")
-        return redirect("watch", watch.pk)
+            status, text = 422, str(request.POST.get("text", ""))[:QUERY_MAX]
+        else:
+            return redirect("watch", watch.pk)
     context = {
         "found": selectors.watches_for(me),
-        "text": str(request.GET.get("q", ""))[:QUERY_MAX],
+        "text": text,
         "hosts": selectors.watch_hosts(me),
         "employee": access.sees_everyone(me),
         "kind_labels": KIND_LABELS,
         "frequencies": dict(WatchFrequency.choices),
     }
-    return render(request, "search/watches.html", context)
+    return render(request, "search/watches.html", context, status=status)
 
 
 @login_required
@@ -271,8 +272,11 @@ def watch_act(request: HttpRequest, watch_id: int, action: str) -> HttpResponse:
             target = reverse("watches")
         else:
             raise access.NotFound
-    except ServiceError as exc:
+    except ServiceError as exc:  # the watch's page again, saying what was wrong
         messages.error(request, exc.message)
+        response = watch_page(request, watch.pk)
+        response.status_code = 422
+        return response
     return HttpResponseRedirect(target)
 
 
