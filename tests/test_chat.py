@@ -286,6 +286,11 @@ def test_bad_input_floods_and_limits_change_nothing(
         member, "post", f"/conversations/{other.pk}/messages", {"body": "x", "client_id": "c-9"}
     )
     assert reused.status_code == 422 and not other.messages.exists()
+    # Nor is a parent taken from another conversation the sender reads.
+    crossed = send(
+        member, "post", f"/conversations/{other.pk}/messages", {"body": "x", "parent": used.pk}
+    )
+    assert crossed.status_code == 422 and not other.messages.exists()
 
 
 def test_an_outsider_sees_nothing_through_any_route_or_event(
@@ -419,6 +424,11 @@ def test_reactions_pins_forwards_and_files(
     assert sent.status_code == 201 and [f["name"] for f in sent.json()["files"]] == ["plan.txt"]
     message = sent.json()["id"]
     assert hr.get(f"{API}/files/{upload.json()['id']}").status_code == 200
+    # Someone else's file, or one attached already, is not attached again.
+    for client in (hr, member):
+        again = send(client, "post", path, {"attachments": [upload.json()["id"]]})
+        assert again.status_code == 422
+    assert Message.objects.count() == 1
     outsider = token_client(personas.outsider)
     assert outsider.get(f"{API}/files/{upload.json()['id']}").status_code == 404
     # Reactions: one of the proposed set, counted, one's own marked.
