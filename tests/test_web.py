@@ -37,11 +37,15 @@ def test_pages_carry_security_headers_and_a_csp_without_inline_scripts(
 def test_personal_pages_are_never_cached_by_shared_caches(
     personas: Personas, signed_in, token_client
 ) -> None:  # type: ignore[no-untyped-def]
-    for response in (
-        signed_in(personas.member).get("/"),
-        token_client(personas.member).get("/api/v1/me"),
-    ):
-        assert "no-store" in response["Cache-Control"] and "private" in response["Cache-Control"]
+    browser, program = signed_in(personas.member), token_client(personas.member)
+    pages = ["/", "/notifications/", "/notifications/badge/", "/search/?q=plan", "/chat/",
+             "/questions/", "/communities/", "/people/", f"/people/{personas.member.pk}/", "/settings/"]  # fmt: skip
+    calls = ["/api/v1/me", "/api/v1/notifications", "/api/v1/search?q=plan", "/api/v1/posts"]
+    responses = [browser.get(path) for path in pages] + [program.get(path) for path in calls]
+    for response in responses:
+        assert response.status_code == 200, response.request["PATH_INFO"]
+        cache = response["Cache-Control"]
+        assert "no-store" in cache and "private" in cache, response.request["PATH_INFO"]
         assert "Cookie" in response["Vary"]
 
 
