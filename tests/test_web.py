@@ -39,7 +39,8 @@ def test_personal_pages_are_never_cached_by_shared_caches(
 ) -> None:  # type: ignore[no-untyped-def]
     browser, program = signed_in(personas.member), token_client(personas.member)
     pages = ["/", "/notifications/", "/notifications/badge/", "/search/?q=plan", "/chat/",
-             "/questions/", "/communities/", "/people/", f"/people/{personas.member.pk}/", "/settings/"]  # fmt: skip
+             "/questions/", "/communities/", "/people/", f"/people/{personas.member.pk}/",
+             "/settings/"]  # fmt: skip
     calls = ["/api/v1/me", "/api/v1/notifications", "/api/v1/search?q=plan", "/api/v1/posts"]
     responses = [browser.get(path) for path in pages] + [program.get(path) for path in calls]
     for response in responses:
