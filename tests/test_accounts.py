@@ -248,6 +248,8 @@ def test_an_account_made_by_an_administrator_gets_an_invitation(
         "new_password1"
         not in Client().get(path.replace("/welcome/", "/reset/"), follow=True).content.decode()
     )
+    with override_settings(INVITATION_TIMEOUT=-1):  # opened after it expired
+        assert "new_password1" not in Client().get(path, follow=True).content.decode()
     assert choose_password(Client(), path, "my first passphrase 7").status_code == 302
     assert sign_in(Client(), "new.hire@essaim.test", "my first passphrase 7").status_code == 302
     assert "new_password1" not in Client().get(path, follow=True).content.decode()  # used once
