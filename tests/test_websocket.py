@@ -205,7 +205,7 @@ def test_a_token_opens_a_socket_and_dead_credentials_close_theirs(personas: Pers
         owner_page = await connect(signed_out)
         await sync_to_async(token_revoke)(user=personas.member, token=token)
         assert (await until_closed(program))[0] == 4401
-        await sync_to_async(Session.objects.filter(session_key=signed_out).delete)()  # sign-out
+        await sync_to_async(sign_out)(signed_out)  # the sign-out button, in another tab
         assert (await until_closed(owner_page))[0] == 4401
         # A password changed elsewhere ends every session of the person.
         await sync_to_async(change_password)(personas.member)
@@ -219,6 +219,13 @@ def test_a_token_opens_a_socket_and_dead_credentials_close_theirs(personas: Pers
             assert await refused.closed_for_credentials()
 
     run(scenario)
+
+
+def sign_out(session: str) -> None:
+    browser = Client()
+    browser.cookies["sessionid"] = session
+    assert browser.post("/accounts/logout/").status_code == 302
+    assert not Session.objects.filter(session_key=session).exists()
 
 
 def change_password(user: User) -> None:
