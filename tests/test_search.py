@@ -117,6 +117,20 @@ def test_the_page_and_the_api_show_what_a_searcher_may_see(
     assert bad.status_code == 422
 
 
+def test_a_customer_is_suggested_only_the_people_of_the_communities_they_share(
+    personas: Personas, token_client
+) -> None:
+    build(personas, Visibility.EXTERNAL)  # the owner, the member… and the customer
+    outside = personas.outsider  # an employee in no community the customer shares
+    prefix = outside.display_name[:3]
+    employee = token_client(personas.member).get("/api/v1/search/suggest", {"q": prefix}).json()
+    assert outside.pk in [p["id"] for p in employee["people"]]
+    customer = token_client(personas.external)
+    assert customer.get("/api/v1/search/suggest", {"q": prefix}).json()["people"] == []
+    shared = customer.get("/api/v1/search/suggest", {"q": "Own"}).json()["people"]
+    assert [p["id"] for p in shared] == [personas.owner.pk]
+
+
 def test_searches_without_results_or_clicks_are_counted_for_the_analytics(
     personas: Personas, signed_in
 ) -> None:
