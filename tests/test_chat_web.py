@@ -16,6 +16,7 @@ from essaim.chat.models import Conversation, HelpRequest, IncomingWebhook, Messa
 from essaim.communities.models import Visibility
 from tests.conftest import Personas
 from tests.test_communities import build
+from tests.verify import unmasked
 
 pytestmark = pytest.mark.django_db
 
@@ -24,11 +25,6 @@ def signed_in(user: User) -> Client:
     client = Client()
     client.force_login(user)
     return client
-
-
-def unmasked(html: bytes, path: str) -> bytes:
-    html = re.sub(rb'name="csrfmiddlewaretoken" value="[^"]+"', b"", html)
-    return html.replace(path.encode(), b"PATH")
 
 
 def test_an_outsider_sees_nothing_of_a_conversation(personas: Personas) -> None:

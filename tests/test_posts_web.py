@@ -19,16 +19,10 @@ from essaim.content.models import Attachment, Comment, Post, Reaction
 from essaim.directory.models import OrgUnit, Profile
 from tests.conftest import Personas
 from tests.test_communities import build as build_community
+from tests.verify import unmasked
 
 pytestmark = pytest.mark.django_db
 SECRET_TEXT = "Merger with Globex #confidential"
-
-
-def unmasked(html: bytes, path: str) -> bytes:
-    """A page without its CSRF token, which is masked anew at every response, and
-    without the address asked for (the language form sends it back)."""
-    html = re.sub(rb'name="csrfmiddlewaretoken" value="[^"]+"', b"", html)
-    return html.replace(path.replace("&", "&amp;").encode(), b"PATH")
 
 
 def signed_in(user: User) -> Client:

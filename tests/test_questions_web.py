@@ -3,7 +3,6 @@ page, the list, the similar questions while typing), and the forms that write.""
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pytest
@@ -18,16 +17,10 @@ from essaim.knowledge import services
 from essaim.knowledge.models import Answer, AnswerVote, Question
 from tests.conftest import Personas
 from tests.test_communities import build as build_community
+from tests.verify import unmasked
 
 pytestmark = pytest.mark.django_db
 SECRET_TITLE = "Merger with Globex: who negotiates?"
-
-
-def unmasked(html: bytes, path: str) -> bytes:
-    """A page without its CSRF token (masked anew for every response) and without the
-    address asked for (the language form sends it back)."""
-    html = re.sub(rb'name="csrfmiddlewaretoken" value="[^"]+"', b"", html)
-    return html.replace(path.encode(), b"PATH")
 
 
 def signed_in(user: User) -> Client:

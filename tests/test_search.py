@@ -24,6 +24,7 @@ from essaim.search.models import Watch
 from essaim.search.query import parse
 from tests.conftest import Personas
 from tests.test_communities import build
+from tests.verify import unmasked
 
 
 def found(user, text: str, **options) -> list[str]:
@@ -144,6 +145,18 @@ def test_searches_without_results_or_clicks_are_counted_for_the_analytics(
     link = re.search(r'href="(/search/open/\?[^"]+)"', page)[1].replace("&amp;", "&")
     assert browser.get(link).url == f"/posts/{post.pk}/"
     assert browser.get("/search/open/?to=post:999999").status_code == 404
+    # A secret post's result link answers an outsider exactly as a missing one does.
+    secret = build(personas, Visibility.SECRET)
+    hidden = content.post_create(actor=personas.member, community=secret, body="Cantine")
+    outsider = signed_in(personas.outsider)
+    for language in ("en", "fr"):
+        answers = [
+            outsider.get(f"/search/open/?to=post:{pk}", headers={"Accept-Language": language})
+            for pk in (hidden.pk, hidden.pk + 1000)
+        ]
+        assert [a.status_code for a in answers] == [404, 404]
+        paths = [f"/search/open/?to=post:{pk}" for pk in (hidden.pk, hidden.pk + 1000)]
+        assert unmasked(answers[0].content, paths[0]) == unmasked(answers[1].content, paths[1])
     assert signed_in(personas.member).get("/manage/search/").status_code == 404
     admin = signed_in(personas.admin).get("/manage/search/").content.decode()
     missed = admin.split("found nothing")[1].split("nobody opened")[0]
