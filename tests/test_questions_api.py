@@ -335,31 +335,40 @@ def test_every_knowledge_route_hides_a_private_community_from_outsiders(
         actor=personas.member, community=private, title="Budget guide", publish=True
     )
     draft = services.article_create(actor=personas.member, community=None, title="My draft")
-    q, a, c, art = question.pk, answer.pk, comment.pk, article.pk
-    routes: list[tuple[str, str, Any]] = [
-        ("get", f"/questions/{q}/experts", None),
-        ("post", f"/questions/{q}/experts", {"expert": personas.hr.pk}),
-        ("post", f"/questions/{q}/harvest", None),
-        ("patch", f"/questions/{q}", {"title": "x"}),
-        ("put", f"/questions/{q}/duplicate", {"original": None}),
-        ("delete", f"/answers/{a}/vote", None),
-        ("patch", f"/answers/{a}", {"body": "x"}),
-        ("delete", f"/answers/{a}/comments/{c}", None),
-        ("get", f"/articles/{art}", None),
-        ("patch", f"/articles/{art}", {"title": "x"}),
-        ("post", f"/articles/{art}/publish", None),
-        ("post", f"/articles/{art}/authors", {"person": personas.outsider.pk}),
-        ("put", f"/articles/{art}/feedback", {"useful": True}),
-        ("get", f"/articles/{art}/revisions", None),
-        ("get", f"/articles/{art}/revisions/1", None),
-        ("post", f"/articles/{art}/revisions/1/restore", None),
-        ("delete", f"/articles/{art}", None),
-        ("get", f"/articles/{draft.pk}", None),
-    ]
+
+    def routes(q: int, a: int, c: int, art: int, draft: int) -> list[tuple[str, str, Any]]:
+        return [
+            ("get", f"/questions/{q}/experts", None),
+            ("post", f"/questions/{q}/experts", {"expert": personas.hr.pk}),
+            ("post", f"/questions/{q}/harvest", None),
+            ("patch", f"/questions/{q}", {"title": "x"}),
+            ("put", f"/questions/{q}/duplicate", {"original": None}),
+            ("delete", f"/answers/{a}/vote", None),
+            ("patch", f"/answers/{a}", {"body": "x"}),
+            ("delete", f"/answers/{a}/comments/{c}", None),
+            ("get", f"/articles/{art}", None),
+            ("patch", f"/articles/{art}", {"title": "x"}),
+            ("post", f"/articles/{art}/publish", None),
+            ("post", f"/articles/{art}/authors", {"person": personas.outsider.pk}),
+            ("put", f"/articles/{art}/feedback", {"useful": True}),
+            ("get", f"/articles/{art}/revisions", None),
+            ("get", f"/articles/{art}/revisions/1", None),
+            ("post", f"/articles/{art}/revisions/1/restore", None),
+            ("delete", f"/articles/{art}", None),
+            ("get", f"/articles/{draft}", None),
+        ]
+
+    ids = [question.pk, answer.pk, comment.pk, article.pk, draft.pk]
     outsider = token_client(personas.outsider)
-    for method, path, body in routes:
-        response = send(outsider, method, path, body)
-        assert response.status_code == 404, (method, path, response.status_code)
+    for language in ("en", "fr"):
+        outsider.defaults["HTTP_ACCEPT_LANGUAGE"] = language
+        hidden = routes(*ids)
+        missing = routes(*(pk + 10**6 for pk in ids))
+        for (method, path, body), (_m, absent, _b) in zip(hidden, missing, strict=True):
+            response = send(outsider, method, path, body)
+            assert response.status_code == 404, (method, path, response.status_code)
+            # Byte for byte what a missing one answers, in any language.
+            assert response.content == send(outsider, method, absent, body).content, path
     for path in ("/articles", "/articles?drafts=true", "/questions?scope=for-me"):
         listed = send(outsider, "get", path).json()["results"]
         assert not [r for r in listed if "Budget" in r["title"] or r["title"] == "My draft"]
