@@ -148,6 +148,24 @@ def test_everyone_mention_tells_every_member(personas: Personas) -> None:
     assert told == {personas.animator.pk: 1, personas.member.pk: 1}  # told, not urgently
 
 
+def test_an_edit_tells_only_the_newly_mentioned_who_may_read_it(personas: Personas) -> None:
+    community = place(personas)
+    post = content.post_create(
+        actor=personas.animator, community=community, body=f"@**Member|{personas.member.pk}**"
+    )
+    content.post_edit(
+        actor=personas.animator,
+        post=post,
+        body=f"@all @**Member|{personas.member.pk}** @**Owner|{personas.owner.pk}** "
+        f"@**Outsider|{personas.outsider.pk}**",
+    )
+    assert kinds(personas.owner) == [Kind.MENTION]  # newly named
+    assert Notification.objects.filter(user=personas.member).count() == 1  # not told again
+    assert not Notification.objects.filter(user=personas.outsider).exists()  # cannot read it
+    # "@all" added by an edit tells nobody: a whole community is told when a post is made.
+    assert Notification.objects.count() == 2
+
+
 def test_what_is_shown_follows_access_when_it_is_shown(
     personas: Personas, api_session: Callable[..., Client]
 ) -> None:
