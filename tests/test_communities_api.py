@@ -196,3 +196,27 @@ def test_an_external_customer_sees_only_their_community(
     assert post(external, BASE, {"name": "Mine", "visibility": "external"}).status_code == 403
     put(external, f"{BASE}/{shop['id']}/invitation", {"accept": True})
     assert external.get(f"{BASE}/{shop['id']}").json()["can"]["post"]
+
+
+def test_a_lowered_role_applies_to_the_next_request(
+    personas: Personas, token_client: TokenClient
+) -> None:
+    owner, animator, member = (
+        token_client(p) for p in (personas.owner, personas.animator, personas.member)
+    )
+    community = make(owner, name="Atelier", visibility="private")
+    members = f"{BASE}/{community['id']}/members"
+    for person, role in ((personas.animator, Role.ANIMATOR), (personas.member, Role.MEMBER)):
+        Membership.objects.create(community_id=community["id"], user=person, role=role)
+    assert put(animator, f"{members}/{personas.member.pk}", {"role": "member"}).status_code == 204
+    posted = {"community": community["id"], "body": "Hello"}
+    assert post(member, "/api/v1/posts", posted).status_code == 201
+    # The owner lowers both; their tokens, unchanged, carry the new roles at once.
+    assert put(owner, f"{members}/{personas.animator.pk}", {"role": "member"}).status_code == 204
+    assert put(owner, f"{members}/{personas.member.pk}", {"role": "reader"}).status_code == 204
+    assert put(animator, f"{members}/{personas.member.pk}", {"role": "member"}).status_code == 403
+    assert post(member, "/api/v1/posts", posted).status_code == 403
+    roles = dict(
+        Membership.objects.filter(community_id=community["id"]).values_list("user", "role")
+    )
+    assert (roles[personas.animator.pk], roles[personas.member.pk]) == (Role.MEMBER, Role.READER)
