@@ -5,6 +5,7 @@ only by those who may read where it was shared."""
 from __future__ import annotations
 
 import io
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -72,16 +73,38 @@ def odt(text: str) -> bytes:
 
 
 def pdf(text: str) -> bytes:
-    """A one-page PDF with a line of text, its cross-reference table exact."""
-    stream = f"BT /F1 12 Tf 72 712 Td ({text}) Tj ET".encode()
+    """A one-page PDF with a line of text."""
+    return pdf_pages([f"BT /F1 12 Tf 72 712 Td ({text}) Tj ET".encode()])
+
+
+def pdf_pages(contents: list[bytes], *, flate: bool = False) -> bytes:
+    """A PDF of one page per content stream (compressed with ``flate``), its
+    cross-reference table exact."""
+    pages = len(contents)
+    font = 3 + 2 * pages
+    kids = " ".join(f"{3 + n} 0 R" for n in range(pages))
     objects = [
         b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R"
-        b" /Resources << /Font << /F1 5 0 R >> >> >>",
-        b"<< /Length " + str(len(stream)).encode() + b" >>\nstream\n" + stream + b"\nendstream",
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+        f"<< /Type /Pages /Kids [{kids}] /Count {pages} >>".encode(),
     ]
+    for n in range(pages):
+        objects.append(
+            f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents {3 + pages + n} 0 R"
+            f" /Resources << /Font << /F1 {font} 0 R >> >> >>".encode()
+        )
+    for stream in contents:
+        packed, filters = (
+            (zlib.compress(stream), b" /Filter /FlateDecode") if flate else (stream, b"")
+        )
+        objects.append(
+            b"<< /Length "
+            + str(len(packed)).encode()
+            + filters
+            + b" >>\nstream\n"
+            + packed
+            + b"\nendstream"
+        )
+    objects.append(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>")
     out = bytearray(b"%PDF-1.4\n")
     offsets = []
     for n, body in enumerate(objects, start=1):
@@ -131,6 +154,22 @@ def test_damaged_files_and_xml_bombs_give_no_text() -> None:
     assert extract.text_of(io.BytesIO(b"%PDF-1.4 broken"), files.PDF.mime) == ""
     assert extract.text_of(io.BytesIO(b"PK\x03\x04 nothing"), files.ODT.mime) == ""
     assert extract.text_of(io.BytesIO(b"\x89PNG"), "image/png") == ""
+
+
+def test_pdf_bombs_are_cut_and_the_sane_pages_kept() -> None:
+    # A 40 kB file may hold a page that inflates past the limit, or millions of text
+    # operators: those pages are left out at once, the others read.
+    line = b"BT /F1 12 Tf 72 712 Td (%s) Tj ET"
+    inflating = b" " * (extract.PDF_STREAM_MAX + 1)
+    operators = b"BT /F1 12 Tf 72 712 Td " + b"(w) Tj " * extract.PDF_TOKENS_MAX + b"ET"
+    bomb = pdf_pages([inflating, operators, line % b"Quarterly forecast"], flate=True)
+    assert len(bomb) < 100_000
+    assert extract.text_of(io.BytesIO(bomb), files.PDF.mime) == "Quarterly forecast"
+    # Pages past PDF_PAGES_MAX are not read.
+    last = extract.PDF_PAGES_MAX
+    long = pdf_pages([line % f"p{n}".encode() for n in range(1, last + 6)])
+    words = extract.text_of(io.BytesIO(long), files.PDF.mime).split()
+    assert words[0] == "p1" and words[-1] == f"p{last}"
 
 
 @pytest.fixture

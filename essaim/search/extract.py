@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 import zipfile
 from typing import IO
 
 from defusedxml.ElementTree import fromstring
-from pypdf import PdfReader
+from pypdf import PdfReader, apply_configuration
+from pypdf.errors import LimitReachedError
 
 from essaim.content import files
 
@@ -20,6 +22,9 @@ logger = logging.getLogger("essaim.search")
 
 TEXT_MAX = 200_000  # characters kept: the start of a long file says what it is about
 PDF_PAGES_MAX = 200
+PDF_STREAM_MAX = 10 * 1024 * 1024  # bytes a page's content may inflate to (pypdf: 75 MB)
+PDF_TOKENS_MAX = 200_000  # tokens of one content stream, a hundred dense pages (pypdf: 2 M)
+PDF_SECONDS_MAX = 10.0  # then the pages read so far are the text
 PART_MAX = 20 * 1024 * 1024  # bytes decompressed from one XML part
 
 # Which XML parts hold the text of each kind of document, in reading order.
@@ -72,12 +77,24 @@ def _package_text(handle: IO[bytes], mime: str) -> str:
 
 
 def _pdf_text(handle: IO[bytes]) -> str:
-    reader = PdfReader(handle)
+    # pypdf's own limits let a 40 kB file of 20 MB of text operators take half a minute
+    # and 270 MB: a page's work is capped lower, and the whole file's time.
+    limits = {
+        "zlib_maximum_output_length": PDF_STREAM_MAX,
+        "stream_parsing_work_maximum_count": PDF_TOKENS_MAX,
+        "jbig2dec_binary": None,  # images give no text: no outside program
+    }
+    started = time.monotonic()
     out: list[str] = []
-    for page in reader.pages[:PDF_PAGES_MAX]:
-        out.append(page.extract_text() or "")
-        if sum(map(len, out)) > TEXT_MAX:
-            break
+    with apply_configuration(**limits):
+        reader = PdfReader(handle)
+        for page in reader.pages[:PDF_PAGES_MAX]:
+            try:
+                out.append(page.extract_text() or "")
+            except LimitReachedError:  # this page is left out, not the others
+                logger.info("A PDF page over the limits: left out")
+            if sum(map(len, out)) > TEXT_MAX or time.monotonic() - started > PDF_SECONDS_MAX:
+                break
     return "\n".join(out)
 
 
