@@ -79,14 +79,14 @@ def _package_text(handle: IO[bytes], mime: str) -> str:
 def _pdf_text(handle: IO[bytes]) -> str:
     # pypdf's own limits let a 40 kB file of 20 MB of text operators take half a minute
     # and 270 MB: a page's work is capped lower, and the whole file's time.
-    limits = {
-        "zlib_maximum_output_length": PDF_STREAM_MAX,
-        "stream_parsing_work_maximum_count": PDF_TOKENS_MAX,
-        "jbig2dec_binary": None,  # images give no text: no outside program
-    }
+    limits = apply_configuration(
+        zlib_maximum_output_length=PDF_STREAM_MAX,
+        stream_parsing_work_maximum_count=PDF_TOKENS_MAX,
+        jbig2dec_binary=None,  # images give no text: no outside program
+    )
     started = time.monotonic()
     out: list[str] = []
-    with apply_configuration(**limits):
+    with limits:
         reader = PdfReader(handle)
         for page in reader.pages[:PDF_PAGES_MAX]:
             try:
