@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import base64
 import io
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 from django.test import Client
 from django.utils import timezone
 from PIL import Image
@@ -21,6 +23,7 @@ from essaim.accounts.models import Role as GlobalRole
 from essaim.accounts.models import TokenScope, User, UserRole
 from essaim.communities import services as community_services
 from essaim.communities.models import Community, Visibility
+from essaim.content import services
 from essaim.content.models import (
     ATTACHMENTS_MAX,
     BODY_MAX,
@@ -1277,3 +1280,52 @@ def test_an_external_customer_cannot_probe_org_units(
         )
         assert real.status_code == missing.status_code
         assert real.content == missing.content
+
+
+def test_a_retried_publication_writes_one_post(
+    personas: Personas, spaces: dict[str, Community], token_client: Callable[..., Client]
+) -> None:
+    member = token_client(personas.member)
+    public = spaces[Visibility.PUBLIC]
+    file = uploaded(member)
+    body = {"community": public.pk, "body": "Once", "client_id": "c-1", "attachments": [file["id"]]}
+    first = send(member, "post", "/posts", body)
+    assert first.status_code == 201
+    again = send(member, "post", "/posts", body)  # the answer was lost: the client retries
+    assert again.status_code == 200 and again.json()["id"] == first.json()["id"]
+    assert again.json()["files"][0]["id"] == file["id"]
+    assert Post.objects.filter(author=personas.member).count() == 1
+    assert Event.objects.filter(type="post.created").count() == 1
+    # Another person's same client id is theirs; the same one elsewhere is refused.
+    other = send(token_client(personas.owner), "post", "/posts", {**body, "attachments": []})
+    assert other.status_code == 201 and other.json()["id"] != first.json()["id"]
+    elsewhere = {"community": spaces[Visibility.PRIVATE].pk, "body": "Once", "client_id": "c-1"}
+    assert send(member, "post", "/posts", elsewhere).status_code == 422
+    too_long = {"community": public.pk, "body": "x", "client_id": "c" * 65}
+    assert send(member, "post", "/posts", too_long).status_code == 422
+    assert Post.objects.filter(author=personas.member).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_retries_write_one_post(
+    personas: Personas, spaces: dict[str, Community]
+) -> None:
+    public = spaces[Visibility.PUBLIC]
+    made: list[int] = []
+
+    def publish_once() -> None:
+        try:
+            post = services.post_create(
+                actor=personas.member, community=public, body="Race", client_id="c-race"
+            )
+            made.append(post.pk)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=publish_once) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(made) == 4 and len(set(made)) == 1
+    assert Post.objects.filter(client_id="c-race").count() == 1

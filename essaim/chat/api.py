@@ -15,13 +15,12 @@ from essaim.accounts.models import User, UserKind
 from essaim.accounts.services import ServiceError
 from essaim.api_base import Id, InSchema, viewer
 from essaim.content.api import FileOut, file_out
-from essaim.content.models import ATTACHMENTS_MAX
+from essaim.content.models import ATTACHMENTS_MAX, CLIENT_ID_MAX
 from essaim.http import Origin
 
 from . import selectors, services
 from .models import (
     BODY_MAX,
-    CLIENT_ID_MAX,
     REACTIONS,
     TITLE_MAX,
     Bot,

@@ -13,9 +13,10 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from essaim.content.models import CLIENT_ID_MAX
+
 BODY_MAX = 10_000
 TITLE_MAX = 100
-CLIENT_ID_MAX = 64
 
 
 class ConversationKind(models.TextChoices):

@@ -22,7 +22,7 @@ from essaim.accounts.models import TokenScope, User, UserKind
 from essaim.accounts.services import ServiceError, clean_text, hash_token, token_issue
 from essaim.accounts.throttle import Throttle
 from essaim.communities.models import Community
-from essaim.content.models import Attachment
+from essaim.content.models import CLIENT_ID_MAX, Attachment
 from essaim.content.services import claim_attachments, render_text
 from essaim.directory.models import Profile
 from essaim.governance.services import audit_record
@@ -36,7 +36,6 @@ from essaim.search import services as search
 from . import slack
 from .models import (
     BODY_MAX,
-    CLIENT_ID_MAX,
     REACTIONS,
     TITLE_MAX,
     Bot,

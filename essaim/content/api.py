@@ -11,6 +11,7 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.http.response import HttpResponseBase
 from django.urls import reverse
+from django.utils import timezone
 from ninja import Field, File, Query, Router, Schema, UploadedFile
 from ninja.errors import ValidationError
 from ninja.responses import Status
@@ -25,6 +26,7 @@ from . import files, selectors, services
 from .models import (
     ATTACHMENTS_MAX,
     BODY_MAX,
+    CLIENT_ID_MAX,
     COMMENT_MAX,
     HASHTAG_MAX,
     POLL_OPTIONS_MAX,
@@ -259,14 +261,24 @@ class PostIn(InSchema):
     must_read: bool = False
     org_unit: Id | None = None
     site: Id | None = None
+    client_id: str = Field(
+        "",
+        max_length=CLIENT_ID_MAX,
+        description="chosen by the client once per post: a retry never writes it twice",
+    )
 
 
 def _detail(request: HttpRequest, post_id: int) -> dict[str, Any]:
     return post_out(selectors.post_detail(viewer(request), post_id))
 
 
-@router.post("/posts", response={201: PostOut}, summary="Publish a post")
+@router.post(
+    "/posts",
+    response={200: PostOut, 201: PostOut},
+    summary="Publish a post (200: the same client_id was sent before)",
+)
 def post_create(request: HttpRequest, payload: PostIn) -> Status[Any]:
+    started = timezone.now()
     me = viewer(request)
     community: Community | None = None
     if payload.community is not None:
@@ -283,7 +295,10 @@ def post_create(request: HttpRequest, payload: PostIn) -> Status[Any]:
         must_read=payload.must_read,
         org_unit=org_unit,
         site=site,
+        client_id=payload.client_id,
     )
+    if payload.client_id and post.created_at < started:  # a retry: the post as it is now
+        return Status(200, _detail(request, post.pk))
     selectors.decorate(me, [post])  # its author reads it: no need to read it again
     return Status(201, post_out(post))
 

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 BODY_MAX = 20_000
+CLIENT_ID_MAX = 64  # a client's own id for what it sends: a retry never writes it twice
 COMMENT_MAX = 10_000
 ATTACHMENTS_MAX = 10
 POLL_OPTIONS_MAX = 10
@@ -63,6 +64,7 @@ class Post(models.Model):
     deleted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    client_id = models.CharField(max_length=CLIENT_ID_MAX, blank=True, default="")
 
     class Meta:
         indexes = [
@@ -91,6 +93,11 @@ class Post(models.Model):
                 condition=Q(org_unit__isnull=True, site__isnull=True)
                 | Q(kind="announcement", community__isnull=True),
                 name="post_targets_company_announcement",
+            ),
+            models.UniqueConstraint(
+                fields=["author", "client_id"],
+                condition=~Q(client_id=""),
+                name="post_client_id_once",
             ),
         ]
 

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.core.cache import cache
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Count, F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -40,6 +40,7 @@ from .markdown import MentionKey, Person, Refs, render_with_refs
 from .models import (
     ATTACHMENTS_MAX,
     BODY_MAX,
+    CLIENT_ID_MAX,
     COMMENT_MAX,
     POLL_OPTION_MAX,
     POLL_OPTIONS_MAX,
@@ -286,9 +287,14 @@ def post_create(
     must_read: bool = False,
     org_unit: OrgUnit | None = None,
     site: Site | None = None,
+    client_id: str = "",
 ) -> Post:
     """A post in ``community``, or (without one) on the actor's profile, or a company
-    announcement (``kind`` announcement, for everyone or one org unit or site)."""
+    announcement (``kind`` announcement, for everyone or one org unit or site). A request
+    retried with the same ``client_id`` returns the post the first one wrote."""
+    client_id = clean_text(client_id, "client_id", CLIENT_ID_MAX)
+    if (sent := _posted_before(actor, community, client_id)) is not None:
+        return sent
     if kind not in PostKind.values:
         raise ServiceError(_("Unknown type of post."), field="kind")
     if poll is not None:
@@ -304,45 +310,62 @@ def post_create(
         )
     body = clean_text(body, "body", BODY_MAX, required=not attachments and poll is None)
     poll_data = _clean_poll(poll) if poll is not None else None
-    with transaction.atomic():
-        files_ = claim_attachments(actor, attachments)
-        html, refs = render_text(actor, body)
-        post = Post.objects.create(
-            author=actor,
-            community=community,
-            kind=kind,
-            body=body,
-            html=html,
-            must_read=must_read,
-            org_unit=org_unit,
-            site=site,
-            link=_link_preview(body),
-        )
-        everyone = _check_everyone(actor, post, refs)
-        mentioned = _record_refs(post, None, refs, everyone, edited=False)
-        Attachment.objects.filter(pk__in=[a.pk for a in files_]).update(post=post)
-        search.changed(Post, post.pk)
-        if poll_data is not None:
-            options = poll_data.pop("options")
-            created = Poll.objects.create(post=post, **poll_data)
-            PollOption.objects.bulk_create(
-                [PollOption(poll=created, label=o, position=i) for i, o in enumerate(options)]
+    try:
+        with transaction.atomic():
+            files_ = claim_attachments(actor, attachments)
+            html, refs = render_text(actor, body)
+            post = Post.objects.create(
+                author=actor,
+                community=community,
+                kind=kind,
+                body=body,
+                html=html,
+                must_read=must_read,
+                org_unit=org_unit,
+                site=site,
+                link=_link_preview(body),
+                client_id=client_id,
             )
-        data = {"author": actor.pk, "kind": kind, "must_read": must_read}
-        if community is None and kind != PostKind.ANNOUNCEMENT:
-            # On a profile: to the author's followers, whose feeds show it.
-            followers = set(
-                actor.followers.filter(follower__is_active=True).values_list(
-                    "follower_id", flat=True
+            everyone = _check_everyone(actor, post, refs)
+            mentioned = _record_refs(post, None, refs, everyone, edited=False)
+            Attachment.objects.filter(pk__in=[a.pk for a in files_]).update(post=post)
+            search.changed(Post, post.pk)
+            if poll_data is not None:
+                options = poll_data.pop("options")
+                created = Poll.objects.create(post=post, **poll_data)
+                PollOption.objects.bulk_create(
+                    [PollOption(poll=created, label=o, position=i) for i, o in enumerate(options)]
                 )
-            )
-            _post_event("post.created", post, data, users=followers | {actor.pk})
-        else:
-            _post_event("post.created", post, data)
-        if mentioned:
-            _post_event("post.mentioned", post, {"author": actor.pk}, users=mentioned)
-        _tell_post_created(post, actor, mentioned, everyone)
+            data = {"author": actor.pk, "kind": kind, "must_read": must_read}
+            if community is None and kind != PostKind.ANNOUNCEMENT:
+                # On a profile: to the author's followers, whose feeds show it.
+                followers = set(
+                    actor.followers.filter(follower__is_active=True).values_list(
+                        "follower_id", flat=True
+                    )
+                )
+                _post_event("post.created", post, data, users=followers | {actor.pk})
+            else:
+                _post_event("post.created", post, data)
+            if mentioned:
+                _post_event("post.mentioned", post, {"author": actor.pk}, users=mentioned)
+            _tell_post_created(post, actor, mentioned, everyone)
+    except IntegrityError:  # the same client id, written meanwhile by a concurrent retry
+        if (sent := _posted_before(actor, community, client_id)) is None:
+            raise
+        return sent
     return post
+
+
+def _posted_before(actor: User, community: Community | None, client_id: str) -> Post | None:
+    """The post ``client_id`` already wrote (a retried request), if any; one elsewhere is
+    refused."""
+    if not client_id:
+        return None
+    sent = Post.objects.filter(author=actor, client_id=client_id).first()
+    if sent is not None and sent.community_id != (community.pk if community else None):
+        raise ServiceError(_("This client id was used for another post."), field="client_id")
+    return sent
 
 
 def post_edit(*, actor: User, post: Post, body: str) -> Post:
