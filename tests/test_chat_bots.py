@@ -11,6 +11,9 @@ from urllib.parse import urlencode
 
 import pytest
 from django.test import Client
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 from pytest_django import Settings
 
 from essaim import access
@@ -19,12 +22,14 @@ from essaim.chat import services, slack
 from essaim.chat.models import BODY_MAX, Conversation, IncomingWebhook, Message
 from essaim.communities import services as community_services
 from essaim.communities.models import Membership, Visibility
+from essaim.content.markdown import render, sanitise
 from essaim.governance.models import AuditEntry
 from essaim.http import CLI
 from essaim.realtime import events
 from tests.conftest import Personas
 from tests.test_chat import MISSING, send
 from tests.test_communities import build
+from tests.test_markdown import assert_safe
 
 pytestmark = pytest.mark.django_db
 TokenClient = Callable[..., Client]
@@ -287,3 +292,27 @@ def test_the_three_forms_agree_for_a_bot(personas: Personas) -> None:
 )
 def test_slack_markup_becomes_markdown(payload: Any, markdown: str) -> None:
     assert slack.message_text(payload) == markdown
+
+
+# Slack's payloads as any tool might send them: JSON of any shape, strings full of markup.
+MARKUP = [*"ab <>|*_~`!@#&;\n", "<!here>", "<https://x.example|", "&lt;", "javascript:"]
+SLACKISH = st.lists(st.sampled_from(MARKUP), max_size=60).map("".join)
+KEYS = ["text", "blocks", "attachments", "type", "fields", "elements", "title", "title_link"]
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | SLACKISH,
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.dictionaries(st.sampled_from([*KEYS, "pretext", "fallback"]), inner, max_size=5)
+    ),
+    max_leaves=20,
+)
+
+
+@hypothesis_settings(max_examples=300, deadline=None)
+@given(JSON)
+def test_any_webhook_payload_reads_without_error_and_renders_safely(payload: Any) -> None:
+    text = slack.message_text(payload)
+    assert isinstance(text, str)
+    output = render(text)
+    assert_safe(output)
+    assert sanitise(output) == output

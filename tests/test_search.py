@@ -6,6 +6,9 @@ from __future__ import annotations
 import re
 
 import pytest
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from essaim import access
 from essaim.accounts.services import ServiceError
@@ -21,7 +24,7 @@ from essaim.search.analysis import analyse, words
 from essaim.search.engine import Request, engine
 from essaim.search.indexer import index_pending
 from essaim.search.models import Watch
-from essaim.search.query import parse
+from essaim.search.query import CLAUSES_MAX, QUERY_MAX, parse
 from tests.conftest import Personas
 from tests.test_communities import build
 from tests.verify import unmasked
@@ -30,6 +33,20 @@ from tests.verify import unmasked
 def found(user, text: str, **options) -> list[str]:
     request = Request(parse(text, language="fr"), access.search_keys(user), limit=50, **options)
     return [f"{hit.kind}:{hit.pk}" for hit in engine().search(request).hits]
+
+
+# Query syntax, French and English words, and what breaks parsers, in any order.
+QUERY_PIECES = [*' "«»“”-*()', "OR", " OR ", "l'", "qu\u2019", "é", "\u0301", "x" * 40, '-"', "a*"]
+QUERYISH = st.lists(st.sampled_from(QUERY_PIECES), max_size=80).map("".join)
+
+
+@hypothesis_settings(max_examples=400, deadline=None)
+@given(st.one_of(QUERYISH, st.text(max_size=400)), st.booleans())
+def test_any_query_parses_into_a_bounded_query(text: str, as_you_type: bool) -> None:
+    for language in ("fr", "en"):
+        query = parse(text, language=language, as_you_type=as_you_type)
+        assert len(query.must) <= CLAUSES_MAX and len(query.must_not) <= CLAUSES_MAX
+        assert len(query.text) <= QUERY_MAX
 
 
 def test_words_fold_case_accents_and_elisions() -> None:
