@@ -197,10 +197,15 @@ REDIS_PREFIX = os.environ.get("ESSAIM_REDIS_PREFIX", "essaim")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "essaim.cache.ForgivingRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": REDIS_PREFIX,
-            "OPTIONS": {"pool_class": "essaim.cache.SharedConnectionPool"},
+            # Redis unreachable is a miss within a second, not a hung request.
+            "OPTIONS": {
+                "pool_class": "essaim.cache.SharedConnectionPool",
+                "socket_connect_timeout": 0.5,
+                "socket_timeout": 1,
+            },
         }
     }
 else:

@@ -13,6 +13,7 @@ from essaim.accounts.models import User
 from essaim.accounts.tasks import send_password_link
 from essaim.governance.models import AuditEntry
 from tests.conftest import Personas
+from tests.test_cache_down import UNREACHABLE
 
 
 def test_pages_carry_security_headers_and_a_csp_without_inline_scripts(
@@ -174,14 +175,10 @@ def test_health_says_degraded_when_no_worker_takes_the_tasks(db: None) -> None:
     assert stuck.json()["oldest_waiting_task_seconds"] >= 600
 
 
-def test_health_is_503_when_the_cache_is_down(db: None) -> None:
-    unreachable = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens on port 1
-        }
-    }
-    with override_settings(CACHES=unreachable):
+def test_health_is_degraded_when_the_cache_is_down(db: None) -> None:
+    # Every node shares Redis: taking them all out of the pool would stop a service that
+    # still serves (tests/test_cache_down.py).
+    with override_settings(CACHES=UNREACHABLE):
         response = Client().get("/health/")
-    assert response.status_code == 503
-    assert response.json()["cache"] == "unavailable"
+    assert response.status_code == 200
+    assert response.json()["status"] == "degraded" and response.json()["cache"] == "unavailable"

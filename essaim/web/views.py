@@ -46,9 +46,11 @@ def live_panel(me: User) -> str:
 
 
 def health(request: HttpRequest) -> JsonResponse:
-    """For load balancers and monitoring: 503 when the database or the cache does not
-    answer. Tasks that wait too long (no worker taking them) make the status
-    "degraded" but keep 200: the web still serves. Says nothing about any person."""
+    """For load balancers and monitoring: 503 when the database does not answer. The
+    cache down (Redis: a miss for every request, essaim.cache) or tasks that wait too long
+    (no worker taking them) make the status "degraded" but keep 200: the web still
+    serves, and every node shares them, so none should leave the pool. Says nothing about
+    any person."""
     checks: dict[str, str | int] = {"database": "ok", "cache": "ok"}
     try:
         with connection.cursor() as cursor:
@@ -64,9 +66,10 @@ def health(request: HttpRequest) -> JsonResponse:
             checks["cache"] = "unavailable"
     except Exception:  # any backend error (Redis down, …) means unavailable
         checks["cache"] = "unavailable"
-    if "unavailable" in checks.values():
+    if checks["database"] == "unavailable":
         return JsonResponse({"status": "unavailable", **checks}, status=503)
-    status = "degraded" if checks["tasks"] == "delayed" else "ok"
+    degraded = checks["cache"] == "unavailable" or checks["tasks"] == "delayed"
+    status = "degraded" if degraded else "ok"
     return JsonResponse({"status": status, **checks})
 
 
