@@ -5,6 +5,7 @@ outsider seeing nothing through any route or event."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -479,3 +480,45 @@ def test_reactions_pins_forwards_and_files(
     page = Client()
     page.force_login(personas.member)
     assert "Confidential" in page.get(f"/chat/{channel.pk}/").content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_senders_see_one_order_in_the_history_and_the_stream(
+    personas: Personas, token_client: TokenClient, settings: Settings
+) -> None:
+    """Four people send into one group at once: the API's history and the event stream
+    (what a socket delivers, in seq order) list the messages in the same order."""
+    settings.CHAT_MESSAGES_PER_WINDOW = 1000
+    people = [personas.member, personas.hr, personas.owner, personas.animator]
+    group = services.group_create(
+        actor=personas.member, title="Rush", people=[p.pk for p in people[1:]]
+    )
+    clients = [token_client(person) for person in people]
+    path = f"/conversations/{group.pk}/messages"
+
+    answers: list[int] = []
+
+    def sender(client: Client, name: str) -> None:
+        try:
+            for n in range(15):
+                answers.append(send(client, "post", path, {"body": f"{name} {n}"}).status_code)
+        finally:
+            connection.close()
+
+    threads = [
+        threading.Thread(target=sender, args=(client, f"p{i}")) for i, client in enumerate(clients)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert answers == [201] * 60
+    events.publish()
+    history = send(clients[0], "get", f"{path}?limit=100").json()
+    listed = [m["id"] for m in history]  # as the API lists them, oldest first
+    streamed = [
+        e.data["message"]
+        for e in Event.objects.filter(type="chat.message").order_by("seq")
+        if e.data.get("conversation", group.pk) == group.pk
+    ]
+    assert len(listed) == 60 and streamed == listed == sorted(listed)
