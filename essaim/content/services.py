@@ -292,9 +292,6 @@ def post_create(
     """A post in ``community``, or (without one) on the actor's profile, or a company
     announcement (``kind`` announcement, for everyone or one org unit or site). A request
     retried with the same ``client_id`` returns the post the first one wrote."""
-    client_id = clean_text(client_id, "client_id", CLIENT_ID_MAX)
-    if (sent := _posted_before(actor, community, client_id)) is not None:
-        return sent
     if kind not in PostKind.values:
         raise ServiceError(_("Unknown type of post."), field="kind")
     if poll is not None:
@@ -302,6 +299,9 @@ def post_create(
     if kind == PostKind.POLL and poll is None:
         raise ServiceError(_("A poll needs a list of choices."), field="poll.options")
     _require(access.may_publish(actor, community, kind))
+    client_id = clean_text(client_id, "client_id", CLIENT_ID_MAX)
+    if (sent := _posted_before(actor, community, client_id)) is not None:
+        return sent
     if must_read and kind != PostKind.ANNOUNCEMENT:
         raise ServiceError(_("Only an announcement can be a must-read."), field="must_read")
     if (org_unit or site) and not (kind == PostKind.ANNOUNCEMENT and community is None):
