@@ -88,8 +88,8 @@ def _insert(template: Notification, users: list[int], in_app: set[int]) -> dict[
         for row, user in zip(rows, users, strict=True):
             row.user_id, row.in_app = user, user in in_app
         Notification.objects.bulk_create(rows, batch_size=BATCH, ignore_conflicts=True)
-        made = Notification.objects.filter(  # ignoring conflicts, SQLite returns no ids
-            user_id__in=users,
+        # Ignoring conflicts, SQLite returns no ids: the rows of this group made now.
+        made = Notification.objects.filter(
             kind=template.kind,
             target_type=template.target_type,
             target_id=template.target_id,
