@@ -13,7 +13,7 @@ from essaim import access
 from essaim.accounts.models import User
 from essaim.communities.models import Community, Visibility
 from essaim.knowledge import services as knowledge
-from essaim.search.documents import indexable
+from essaim.search.documents import KIND_OF, indexable
 from tests import test_access_posts, test_access_questions, test_chat
 from tests.conftest import Personas
 from tests.test_communities import build
@@ -55,14 +55,20 @@ def test_search_keys_agree_with_can_for_every_persona_and_searchable_thing(
     indexed = [obj for obj in objects if indexable(obj)]
     viewers: list[User | AnonymousUser] = [*User.objects.all(), AnonymousUser()]
     for viewer in viewers:
-        keys = set(access.search_keys(viewer))
-        # A search of communities alone narrows the keys to theirs: the same communities.
-        narrowed = set(access.community_search_keys(list(keys)))
+        keys = access.search_keys(viewer)
+        for kind in KIND_OF.values():  # computed for some kinds: the same keys, narrowed
+            some = access.search_keys(viewer, kinds=[kind])
+            assert sorted(some) == sorted(access.search_keys_for(keys, [kind])), (viewer, kind)
         for obj in indexed:
-            found = bool(keys & set(access.search_keys_of(obj)))
+            found = bool(set(keys) & set(access.search_keys_of(obj)))
             assert found == access.can(viewer, access.VIEW, obj), (viewer, obj, found)
+            # A search of one kind narrows the keys to those of its documents: it finds
+            # the same things of that kind.
+            kind = KIND_OF[type(obj)]
+            narrowed = set(access.search_keys_for(keys, [kind]))
             alone = bool(narrowed & set(access.search_keys_of(obj)))
-            assert alone == (found and isinstance(obj, Community)), (viewer, obj, alone)
+            assert alone == found, (viewer, obj, kind, alone)
+    assert access.search_keys_for(["cv1", "c1", "m1"], ["community"]) == ["cv1"]
     # What is left out (deleted things, drafts, files not yet attached) is what its author
     # alone sees, or nobody.
     for obj in objects:

@@ -253,3 +253,9 @@ def test_the_walk_stops_at_its_budget_with_the_best_of_what_it_met(
     scores = [hit.score for hit in cut.hits]
     assert scores == sorted(scores, reverse=True)
     assert scores[0] == whole.hits[0].score  # the best weigh most in some list: met first
+
+
+def test_a_prefix_of_no_indexed_word_finds_nothing(indexed: list[Document]) -> None:
+    for text in ("zzq", "w0 zzq", "zzq w0"):
+        typed = parse(text, language="en", as_you_type=True)
+        assert engine().search(Request(typed, KEYS)).hits == [], text

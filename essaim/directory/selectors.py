@@ -203,10 +203,16 @@ def _hits(viewer: access.Viewer, terms: list[_Term], within: QuerySet[User] | No
     starts from the words (an index lookup) and checks each holder, instead of probing
     every candidate for every word."""
     scores = {}
-    matching = Q()
+    # One list of the terms' words (and one of names-only words, in names): a list per
+    # term, or'ed, made PostgreSQL scan the whole index table (80 ms at 50,000 people)
+    # where one list is an index lookup.
+    wide = {word for term in terms if not term.names_only for word in term.every}
+    names = {word for term in terms if term.names_only for word in term.every} - wide
+    matching = Q(token__in=sorted(wide))
+    if names:
+        matching |= Q(weight=WEIGHT_NAME, token__in=sorted(names))
     for i, term in enumerate(terms):
         held = Q(weight=WEIGHT_NAME) if term.names_only else Q()
-        matching |= held & Q(token__in=term.every)
         scores[f"s{i}"] = Max(
             Case(
                 When(held & Q(token=term.word), then=F("weight") * 6),

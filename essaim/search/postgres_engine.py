@@ -523,6 +523,8 @@ class PostgresEngine:
                         idf = walk.idf.get(term)
                         lists[term] = _List(term, idf or 0.0, done=idf is None)
         walk.lists = list(lists.values())
+        if not walk.lists:  # every word a prefix of none indexed ("own" typed): nothing
+            return False
         kinds = request.filters.kinds
         # One kind of the few (communities while typing): their own index, best first.
         kind_condition = ""

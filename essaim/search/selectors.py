@@ -315,8 +315,7 @@ def _run(
     close: _Closeness | None = None,
 ) -> tuple[list[Found], int, dict[str, dict[str, int]], bool]:
     facets = limit == CANDIDATES  # a full search, not suggestions
-    if filters.kinds == ["community"]:
-        keys = access.community_search_keys(keys)
+    keys = access.search_keys_for(keys, filters.kinds)
     request = Request(query, keys, filters, limit=limit, facets=facets, minimum=minimum)
     result = engine().search(request)
     wanted: dict[str, list[int]] = {}
@@ -410,7 +409,8 @@ def suggest(user: access.Viewer, text: str, *, language: str = "en") -> Suggesti
     query = parse(text, language=language, as_you_type=True)
     if not access.is_active(user) or query.empty:
         return Suggestions([], [], [])
-    keys, close = access.search_keys(user), _closeness(user)
+    keys = access.search_keys(user, kinds=["community", "question"])
+    close = _closeness(user)
     people = people_for(user, text)
     kinds = {
         kind: _shown(
