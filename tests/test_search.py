@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.db import connection
 from hypothesis import given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
@@ -347,3 +348,13 @@ def test_snippets_and_titles_are_escaped_and_dates_filter(personas: Personas, to
     api = token_client(personas.outsider)
     assert api.get("/api/v1/search", {"q": "hydrogène", "until": "2000-01-01"}).json()["total"] == 0
     assert api.get("/api/v1/search", {"q": "hydrogène", "since": "2000-01-01"}).json()["total"] == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_suggestions_find_people_on_a_connection_of_their_own(personas: Personas) -> None:
+    # Outside a transaction the people are searched on another thread's connection.
+    build(personas, Visibility.PUBLIC)
+    assert not connection.in_atomic_block
+    found = selectors.suggest(personas.member, "Outs")
+    assert [p.pk for p in found.people] == [personas.outsider.pk]
+    assert selectors.suggest(personas.external, "Outs").people == []  # not shared with them
