@@ -168,7 +168,9 @@ if DATABASE_URL:
         DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
             "min_size": env_int("DATABASE_POOL_MIN", 2),
             "max_size": env_int("DATABASE_POOL_MAX", 20),
-            "timeout": 10,
+            # Seconds a request waits for a connection: the database down is a 503
+            # within 5 s (essaim.web.views.server_error), not a request hanging.
+            "timeout": env_int("DATABASE_POOL_TIMEOUT", 3),
         }
         # No JIT: it compiles the queries the planner costs high (the search engine's
         # walk, with a lookup per query term) for 0.8 s where they run in 10 ms.

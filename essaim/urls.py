@@ -27,3 +27,4 @@ urlpatterns = [
 ]
 
 handler400 = "essaim.web.views.bad_request"
+handler500 = "essaim.web.views.server_error"

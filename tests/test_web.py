@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import json
+import os
 import re
+import subprocess
+import sys
 from datetime import timedelta
+from pathlib import Path
 
 from django.test import Client, override_settings
 from django.utils import timezone
@@ -182,3 +187,42 @@ def test_health_is_degraded_when_the_cache_is_down(db: None) -> None:
         response = Client().get("/health/")
     assert response.status_code == 200
     assert response.json()["status"] == "degraded" and response.json()["cache"] == "unavailable"
+
+
+DATABASE_DOWN = """
+import json
+import django
+from django.test import Client
+django.setup()
+login = {"username": "a@example.com", "password": "x"}
+asked = [("get", "/health/", None), ("get", "/api/v1/me", None)]
+asked.append(("post", "/accounts/login/", login))
+answers = {}
+for method, path, data in asked:
+    client = Client(raise_request_exception=False, HTTP_AUTHORIZATION="Bearer ess_x")
+    response = getattr(client, method)(path, data) if data else getattr(client, method)(path)
+    answers[path] = [response.status_code, response.get("Retry-After"), response["Content-Type"]]
+print(json.dumps(answers))
+"""
+
+
+def test_the_database_unreachable_is_a_503_to_try_again(tmp_path: Path) -> None:
+    # A real outage: Essaim in another process, its PostgreSQL pool pointed at a port where
+    # nothing listens. Every request that needs the database is a 503 with Retry-After
+    # (never a 500, nor a 2xx), within DATABASE_POOL_TIMEOUT.
+    env = {
+        **os.environ,
+        "DATABASE_URL": "postgres://postgres@127.0.0.1:1/nothing",
+        "DATABASE_POOL_TIMEOUT": "1",
+        "ESSAIM_VAR_DIR": str(tmp_path),
+        "DJANGO_SETTINGS_MODULE": "essaim.settings",
+        "ALLOWED_HOSTS": "testserver",
+    }
+    env.pop("REDIS_URL", None)
+    ran = subprocess.run(
+        [sys.executable, "-c", DATABASE_DOWN], env=env, capture_output=True, text=True, timeout=120
+    )
+    answers = json.loads(ran.stdout.strip().splitlines()[-1])
+    assert answers["/health/"][:2] == [503, None]  # health says so, for the load balancer
+    assert answers["/api/v1/me"] == [503, "5", "application/json"]
+    assert answers["/accounts/login/"][:2] == [503, "5"]

@@ -1,14 +1,16 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import RequestDataTooBig
-from django.db import DatabaseError, connection
+from django.db import DatabaseError, OperationalError, connection
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -20,6 +22,8 @@ from essaim.accounts.models import User
 from essaim.accounts.services import user_update_self
 from essaim.communities import selectors as community_selectors
 from essaim.worker import BACKLOG_ALERT_SECONDS, oldest_waiting_task_age
+
+RETRY_AFTER_SECONDS = 5  # a database restarting, or a moment of load
 
 
 def live_panel(me: User) -> str:
@@ -77,6 +81,29 @@ def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
     """400s raised before a view runs; a body over DATA_UPLOAD_MAX_MEMORY_SIZE is 413."""
     status = 413 if isinstance(exception, RequestDataTooBig) else 400
     return render(request, "400.html", status=status)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """A 500, rendered without the request (no user, no database); but the database
+    unreachable, or no connection free within DATABASE_POOL_TIMEOUT, is a 503 with
+    Retry-After: nothing was committed, and the request may be sent again (SECURITY.md
+    #42). Under /api/, in the API's error shape."""
+    unavailable = isinstance(sys.exc_info()[1], OperationalError)
+    status = 503 if unavailable else 500
+    response: HttpResponse
+    if request.path.startswith("/api/"):
+        from essaim.api_base import error_response
+
+        if unavailable:
+            response = error_response(status, "unavailable", "The database is unreachable.")
+        else:
+            response = error_response(status, "server_error", "Something went wrong.")
+    else:
+        page = render_to_string("500.html", {"unavailable": unavailable})
+        response = HttpResponse(page, status=status)
+    if unavailable:
+        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
