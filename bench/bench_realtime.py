@@ -52,6 +52,7 @@ from queue import Empty
 from typing import Any
 
 from bench_api_me import HOST, ROOT, free_port, stop, wait_ready
+from bench_chat import server_options, setup
 from bench_directory import in_throwaway_database, pct
 
 GROUP_SIZE, GROUP_RATE, COMMUNITY_RATE = 10, 20.0, 1.0  # the schedule
@@ -781,27 +782,11 @@ def measure(args: argparse.Namespace) -> int:
     if not os.environ.get("DATABASE_URL", "").startswith(("postgres", "pgsql")):
         print("bench_realtime needs PostgreSQL (--database-url)", file=sys.stderr)
         return 2
-    prefix = f"essaim-bench-{os.getpid()}"
-    os.environ.update(
-        {
-            "REDIS_URL": args.redis_url,
-            "ESSAIM_REDIS_PREFIX": prefix,
-            "ALLOWED_HOSTS": HOST,
-            "LOG_LEVEL": "WARNING",
-            "DJANGO_SETTINGS_MODULE": "essaim.settings",
-        }
-    )
-    os.environ.pop("ESSAIM_PRODUCTION", None)
+    prefix = setup(args)
     # Every socket is a file descriptor on both ends.
     _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     env = dict(os.environ)
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
     ctx = mp.get_context("spawn")  # children must not share this process's connections
     tmp = Path(os.environ["ESSAIM_VAR_DIR"]).parent
     load = os.getloadavg()
@@ -906,16 +891,7 @@ def main() -> int:
     parser.add_argument("--duration", type=float, default=60, help="seconds of events (60)")
     parser.add_argument("--clients", type=int, default=2000, help="sockets, and people (2000)")
     parser.add_argument("--quick", action="store_true", help="a smoke run: 200 clients, 10 s")
-    parser.add_argument(
-        "--database-url",
-        default=os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres"),
-        help="PostgreSQL server to make the throwaway database on",
-    )
-    parser.add_argument(
-        "--redis-url",
-        default=os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
-        help="Redis server (keys and channels under essaim-bench-<pid>)",
-    )
+    server_options(parser)
     parser.add_argument("--dump", metavar="FILE", help="write every event and delivery as JSON")
     args = parser.parse_args()
     if args.quick:

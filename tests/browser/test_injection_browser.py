@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from playwright.sync_api import Dialog, Page, expect
+from playwright.sync_api import Page, expect
 
 from essaim.accounts.models import User
 from essaim.chat import services as chat
@@ -20,7 +20,7 @@ from essaim.directory.models import Profile
 from essaim.http import CLI
 from essaim.search import services as search
 from essaim.search.indexer import index_pending
-from tests.browser.test_shell_browser import sign_in
+from tests.browser.test_shell_browser import dialogs_of, probe_for_scripts, sign_in
 from tests.conftest import Personas, make_user
 from tests.xss_corpus import XSS
 
@@ -28,13 +28,6 @@ pytestmark = pytest.mark.browser
 
 NewPage = Callable[..., Page]
 LIVE = 15_000  # ms: an event crosses the server; a loaded CI machine can take seconds
-
-
-def probe(page: Page, path: str) -> None:
-    page.goto(path)
-    page.mouse.move(200, 300)  # mouse-over handlers, had any survived
-    page.keyboard.press("Tab")
-    assert page.evaluate("typeof window.__xss") == "undefined", path
 
 
 def test_the_injection_corpus_never_runs_in_chat_notifications_directory_and_search(
@@ -69,13 +62,7 @@ def test_the_injection_corpus_never_runs_in_chat_notifications_directory_and_sea
     index_pending()
 
     page = new_page(1280, 900)
-    dialogs: list[str] = []
-
-    def on_dialog(dialog: Dialog) -> None:
-        dialogs.append(dialog.message)
-        dialog.dismiss()
-
-    page.on("dialog", on_dialog)
+    dialogs = dialogs_of(page)
     sign_in(page, me.email)
     pages = [
         "/chat/", f"/chat/{group.pk}/", "/notifications/", "/people/", "/people/?q=writer",
@@ -85,7 +72,7 @@ def test_the_injection_corpus_never_runs_in_chat_notifications_directory_and_sea
     pages += [f"/chat/{c.pk}/" for c in conversations[::7]]
     pages += [f"/people/{w.pk}/" for w in writers[::7]]
     for path in pages:
-        probe(page, path)
+        probe_for_scripts(page, path)
     # Suggestions while typing: the people's names (the writers' payloads).
     page.locator("#topsearch-q").press_sequentially("writer", delay=20)
     expect(page.locator("#search-suggestions a").first).to_be_visible(timeout=LIVE)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
-from playwright.sync_api import Dialog, Page, expect
+from playwright.sync_api import Page, expect
 
 from essaim.accounts.models import User
 from essaim.communities import services as community_services
@@ -21,7 +21,7 @@ from essaim.communities.models import Community, Visibility
 from essaim.content import services
 from essaim.content.models import PostState
 from essaim.http import CLI
-from tests.browser.test_shell_browser import fits_the_width, sign_in
+from tests.browser.test_shell_browser import dialogs_of, fits_the_width, probe_for_scripts, sign_in
 from tests.conftest import Personas, make_user
 from tests.xss_corpus import XSS
 
@@ -138,21 +138,12 @@ def test_the_injection_corpus_never_runs(
     assert len(XSS) >= 100
 
     page = new_page(1280, 900)
-    dialogs: list[str] = []
-
-    def on_dialog(dialog: Dialog) -> None:
-        dialogs.append(dialog.message)
-        dialog.dismiss()
-
-    page.on("dialog", on_dialog)
+    dialogs = dialogs_of(page)
     sign_in(page, personas.member.email)
     pages = ["/", f"/c/{lab.slug}/", f"/c/{lab.slug}/files/", "/tags/t1/", "/?order=relevant"]
     pages += [f"/posts/{p.pk}/" for p in posts]
     for path in pages:
-        page.goto(path)
-        page.mouse.move(200, 300)  # mouse-over handlers, had any survived
-        page.keyboard.press("Tab")
-        assert page.evaluate("typeof window.__xss") == "undefined"
+        probe_for_scripts(page, path)
     assert dialogs == []
     assert console_errors == []
 

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Dialog, Page, expect
+from playwright.sync_api import Page, expect
 
 from essaim.accounts.models import User
 from essaim.communities import services as community_services
@@ -22,7 +22,7 @@ from essaim.directory.models import TopicKind
 from essaim.http import CLI
 from essaim.knowledge import services
 from essaim.knowledge.models import Question
-from tests.browser.test_shell_browser import fits_the_width, sign_in
+from tests.browser.test_shell_browser import dialogs_of, fits_the_width, probe_for_scripts, sign_in
 from tests.conftest import Personas, make_user
 from tests.xss_corpus import XSS
 
@@ -204,23 +204,14 @@ def test_the_injection_corpus_never_runs_in_knowledge(
     assert len(XSS) >= 100
 
     page = new_page(1280, 900)
-    dialogs: list[str] = []
-
-    def on_dialog(dialog: Dialog) -> None:
-        dialogs.append(dialog.message)
-        dialog.dismiss()
-
-    page.on("dialog", on_dialog)
+    dialogs = dialogs_of(page)
     sign_in(page, personas.member.email)
     pages = ["/knowledge/", "/questions/", "/articles/", "/questions/?tag=t1"]
     pages += [f"/questions/{q.pk}/" for q in questions[::4]]
     pages += [f"/articles/{a.pk}/" for a in articles[::4]]
     pages += [f"/articles/{a.pk}/history/" for a in articles[::8]]
     for path in pages:
-        page.goto(path)
-        page.mouse.move(200, 300)  # mouse-over handlers, had any survived
-        page.keyboard.press("Tab")
-        assert page.evaluate("typeof window.__xss") == "undefined"
+        probe_for_scripts(page, path)
     page.goto("/questions/ask/")
     for payload in XSS[:20]:
         page.get_by_label("Your question, in one sentence").fill(f"{payload} again?")

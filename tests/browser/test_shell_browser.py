@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Dialog, Page, expect
 
 from tests.conftest import PASSWORD, Personas
 
@@ -23,6 +23,27 @@ def sign_in(page: Page, email: str, password: str = PASSWORD) -> None:
     page.get_by_label("E-mail").fill(email)
     page.get_by_label("Password", exact=True).fill(password)
     page.get_by_role("button", name="Sign in").click()
+
+
+def dialogs_of(page: Page) -> list[str]:
+    """The messages of every dialog the page opens from now on (each dismissed): an
+    injected alert() that ran."""
+    opened: list[str] = []
+
+    def on_dialog(dialog: Dialog) -> None:
+        opened.append(dialog.message)
+        dialog.dismiss()
+
+    page.on("dialog", on_dialog)
+    return opened
+
+
+def probe_for_scripts(page: Page, path: str) -> None:
+    """Open ``path`` and stir it (mouse-over, focus): no injected script may have run."""
+    page.goto(path)
+    page.mouse.move(200, 300)  # mouse-over handlers, had any survived
+    page.keyboard.press("Tab")
+    assert page.evaluate("typeof window.__xss") == "undefined", path
 
 
 def fits_the_width(page: Page) -> bool:
