@@ -278,6 +278,7 @@ def test_oversized_searches_and_watches_are_refused_and_change_nothing(
     ):
         refused = browser.post("/search/watches/", {"title": title, "text": text})
         assert refused.status_code == 422 and 'class="messages"' in refused.content.decode()
+        assert not title or f'value="{title[:200]}"' in refused.content.decode()  # kept as typed
     assert not Watch.objects.exists()
     watch = services.watch_create(actor=personas.member, title="Cloud", text="cloud", shared=True)
     for body in ("x" * 10_001, "   "):

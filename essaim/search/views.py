@@ -27,7 +27,7 @@ from essaim.realtime import events
 from . import selectors, services
 from .documents import KINDS
 from .engine import Filters, day_bound
-from .models import WatchFrequency
+from .models import TITLE_MAX, WatchFrequency
 from .query import QUERY_MAX
 
 KIND_LABELS = {
@@ -207,7 +207,7 @@ def watches_page(request: HttpRequest) -> HttpResponse:
     """My keyword watches and the shared ones I may join; POST makes one."""
     request.section = "search"  # type: ignore[attr-defined]
     me = _me(request)
-    status, text = 200, str(request.GET.get("q", ""))[:QUERY_MAX]
+    status, text, title = 200, str(request.GET.get("q", ""))[:QUERY_MAX], ""
     if request.method == "POST":
         community = None
         if (community_id := str(request.POST.get("community", ""))).isdigit():
@@ -225,11 +225,13 @@ def watches_page(request: HttpRequest) -> HttpResponse:
         except ServiceError as exc:  # the page again, with what was typed
             messages.error(request, exc.message)
             status, text = 422, str(request.POST.get("text", ""))[:QUERY_MAX]
+            title = str(request.POST.get("title", ""))[:TITLE_MAX]
         else:
             return redirect("watch", watch.pk)
     context = {
         "found": selectors.watches_for(me),
         "text": text,
+        "title": title,
         "hosts": selectors.watch_hosts(me),
         "employee": access.sees_everyone(me),
         "kind_labels": KIND_LABELS,
