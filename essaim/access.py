@@ -1614,6 +1614,11 @@ def access_community_by_slug(user: Viewer, slug: str, action: str = VIEW) -> Com
 # that decides (a community, a conversation, a unit), never a decision: whoever reads that
 # place is worked out from the database at every search (``search_keys``), so a change of
 # membership or of a community's visibility shows at once, without touching the index.
+# One exception, a community's own document: every employee views a community that is
+# not secret, so its key is "employees" rather than one of thousands of `cv` keys that
+# each employee would send with every search. A community made secret is re-keyed through
+# the outbox like any change (within a second), and results are read again through the
+# policy (``search.selectors``), so it never shows meanwhile.
 # Only what its rule lets someone view is indexed (no deleted item, no draft); the
 # test that the forms agree (tests/test_search_access.py) covers the keys too.
 
@@ -1629,7 +1634,11 @@ def search_keys_of(obj: Model) -> list[str]:
     if isinstance(obj, Answer):
         return search_keys_of(obj.question)
     if isinstance(obj, Community):
-        return [f"cv{obj.pk}"]
+        if obj.visibility == CommunityVisibility.SECRET:
+            return [f"cv{obj.pk}"]
+        if obj.visibility == CommunityVisibility.EXTERNAL:  # and its external members
+            return ["employees", f"cv{obj.pk}"]
+        return ["employees"]
     if isinstance(obj, Message):
         conversation = obj.conversation
         if conversation.kind == ConversationKind.CHANNEL:
@@ -1654,7 +1663,7 @@ def search_keys_of(obj: Model) -> list[str]:
 # The keys the documents of each kind may carry (``search_keys_of``), by their letters.
 _POSTED = frozenset({"c", "employees", "announcements", "p", "u", "s"})
 _KEY_FAMILIES: dict[str, frozenset[str]] = {
-    "community": frozenset({"cv"}),
+    "community": frozenset({"cv", "employees"}),
     "post": _POSTED,
     "comment": _POSTED,
     "question": frozenset({"c", "employees"}),
@@ -1675,8 +1684,8 @@ def _families(kinds: list[str] | None) -> frozenset[str] | None:
 def search_keys_for(keys: list[str], kinds: list[str] | None) -> list[str]:
     """Of a searcher's keys (``search_keys``), those the documents of ``kinds`` may carry:
     the others name places whose documents number in the millions (the engine reads their
-    lists to filter), and an employee holds thousands (communities' `cv` keys alone are
-    5,000)."""
+    lists to filter), and an employee holds thousands (the `c` keys of every community
+    open to employees)."""
     families = _families(kinds)
     if families is None:
         return keys
@@ -1711,9 +1720,11 @@ def search_keys(user: Viewer, kinds: list[str] | None = None) -> list[str]:
     if wanted("c"):
         read = communities.filter(readable_communities(user)).values_list("pk")
         keys += [f"c{pk}" for pk in _column(read)]
-    if wanted("cv"):
-        viewed = RULES[Community].visible(user, communities).values_list("pk")
-        keys += [f"cv{pk}" for pk in _column(viewed)]
+    if wanted("cv"):  # the communities an employee views but for the "employees" key
+        viewed = RULES[Community].visible(user, communities)
+        if sees_everyone(user):
+            viewed = viewed.filter(visibility=CommunityVisibility.SECRET)
+        keys += [f"cv{pk}" for pk in _column(viewed.values_list("pk"))]
     if wanted("m"):
         member = Membership.objects.filter(user=user).values_list("community")
         keys += [f"m{pk}" for pk in _column(member)]

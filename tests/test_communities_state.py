@@ -3,7 +3,9 @@ visibility, archives and restores them, invites, answers invitations, joins, ask
 join, approves, changes roles, removes, leaves, deactivates and reactivates people —
 through the services, as the app does — and after every step checks that each person
 sees, reads and may do exactly what tests/communities_model.py allows, in the three
-forms of access.py. It runs at least MIN_STEPS steps on every run; the seed is printed
+forms of access.py, and in search: the index never answers with a community one may not
+view (not even before the indexer has run), and once it has run, it finds exactly those
+one views. It runs at least MIN_STEPS steps on every run; the seed is printed
 (ESSAIM_STATE_SEED=<seed> replays a run)."""
 
 from __future__ import annotations
@@ -31,6 +33,9 @@ from essaim.accounts.services import ServiceError
 from essaim.communities import services
 from essaim.communities.models import Community, Invitation, JoinRequest, Role, Visibility
 from essaim.http import CLI
+from essaim.search.engine import Filters, Request, engine
+from essaim.search.indexer import index_pending
+from essaim.search.query import parse
 from tests import communities_model as model
 from tests.conftest import make_user
 
@@ -68,6 +73,7 @@ class Communities(RuleBasedStateMachine):
         self.active = set(PEOPLE)
         self.places: dict[int, Place] = {}
         self.focus: int | None = None
+        engine().clear()  # the embedded index is files: what earlier runs rolled back stays
 
     def teardown(self) -> None:
         transaction.set_rollback(True)
@@ -129,7 +135,7 @@ class Communities(RuleBasedStateMachine):
     def create(self, person: str, visibility: str) -> None:
         allowed = person in self.active and person != "eve"
         created: list[Community] = []
-        name = f"c{len(self.places)}"
+        name = f"Cercle {len(self.places)}"  # "cercle" finds every community
         done = self.attempt(
             allowed,
             lambda: created.append(
@@ -326,13 +332,26 @@ class Communities(RuleBasedStateMachine):
 
     # --- the check -----------------------------------------------------------------------
 
+    def found(self, user: User) -> set[int]:
+        """The communities the index answers ``user`` for "cercle", before any reading
+        again through the policy."""
+        keys = access.search_keys(user, kinds=["community"])
+        request = Request(parse("cercle"), keys, Filters(kinds=["community"]), limit=100)
+        result = engine().search(request)
+        assert result.total == len(result.hits)
+        return {hit.pk for hit in result.hits}
+
     @invariant()
     def everyone_sees_what_the_model_allows(self) -> None:
         Communities.steps += 1
-        for name in PEOPLE:
+        waiting = [self.found(self.user(name)) for name in PEOPLE]
+        index_pending()
+        for name, before in zip(PEOPLE, waiting, strict=True):
             user = self.user(name)
             seen = set(access.visible(user, Community.objects.all()).values_list("pk", flat=True))
             assert seen == {pk for pk in self.places if self.may(name, pk, "view")}, name
+            assert before <= seen, (name, "search, before indexing")
+            assert self.found(user) == seen, (name, "search")
             read = set(
                 Community.objects.filter(access.readable_communities(user)).values_list(
                     "pk", flat=True

@@ -304,14 +304,16 @@ def test_losing_access_hides_hits_and_watch_matches_at_once(personas: Personas) 
     content.post_create(actor=personas.owner, community=project, body="Projet de fusion")
     index_pending()
     assert found(personas.outsider, "fusion") != []
+    assert selectors.search(personas.outsider, "public live").total == 1  # its name
     community_services.community_update(
         actor=personas.owner, origin=CLI, community=project, changes={"visibility": "secret"}
     )
-    for text in ("fusion", "fusi*"):
+    for text in ("fusion", "fusi*", "public live"):
         assert found(personas.outsider, text) == []
-    page = selectors.search(personas.outsider, "fusion", language="fr")
-    assert (page.total, page.facets, page.results) == (0, {}, [])
-    assert selectors.suggest(personas.outsider, "fusi").communities == []
+        page = selectors.search(personas.outsider, text, language="fr")
+        assert (page.total, page.facets, page.results) == (0, {}, [])
+    for text in ("fusi", "publ"):
+        assert selectors.suggest(personas.outsider, text).communities == []
     assert found(personas.member, "fusion") != []
     community_services.member_remove(
         actor=personas.owner, origin=CLI, community=project, person=personas.member

@@ -207,7 +207,8 @@ def community_update(
     _clean_settings(community, changes)
     with transaction.atomic():
         community.save()
-        search.changed(Community, community.pk)
+        # A community made secret leaves employees' searches with this commit.
+        search.changed(Community, community.pk, at_once=visibility == Visibility.SECRET)
         audit_record(
             actor=actor,
             action="community.update",

@@ -38,12 +38,19 @@ from .models import (
 from .query import QUERY_MAX, parse
 
 
-def changed(model: type[Model], *ids: int) -> None:
+def changed(model: type[Model], *ids: int, at_once: bool = False) -> None:
     """Queue these things for the index, in the caller's transaction (the outbox): their
-    documents are written, or dropped, once it commits."""
+    documents are written, or dropped, once it commits. ``at_once``: written now too, for
+    a change of the keys a document carries (``access.search_keys_of``) that hides it —
+    in the caller's transaction on PostgreSQL; before the commit in the embedded engine,
+    where a rollback leaves the thing hidden until its next change."""
     kind = KIND_OF[model]
     Pending.objects.bulk_create(Pending(kind=kind, object_id=pk) for pk in ids)
     wake_indexer_on_commit()
+    if at_once:
+        from .indexer import documents_of
+
+        engine().write(*documents_of(kind, ids))
 
 
 def outbox_kind(model: type[Model]) -> str:
