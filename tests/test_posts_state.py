@@ -8,9 +8,10 @@ mentions people — through the services, as the app does. After every step, eac
 surfaces are compared with Model, written from the rules of access.py's docstrings and
 docs/architecture.md ("Posts, comments and the feed"), never from access.py: view of each
 post, comment and file; selectors.posts, the home and hashtag feeds, comments_of,
-community_files; the actions of post_permissions and comment_permissions; the mentions
-recorded; the events each person may read that were written during the step. The seed is
-printed (ESSAIM_POSTS_SEED=<seed> replays a run)."""
+community_files; what the search index answers for posts, comments and files (before any
+reading again through the policy); the actions of post_permissions and
+comment_permissions; the mentions recorded; the events each person may read that were
+written during the step. The seed is printed (ESSAIM_POSTS_SEED=<seed> replays a run)."""
 
 from __future__ import annotations
 
@@ -48,6 +49,9 @@ from essaim.directory.models import Profile
 from essaim.http import CLI
 from essaim.realtime import events
 from essaim.realtime.models import Event
+from essaim.search.engine import Filters, Request, engine
+from essaim.search.indexer import index_pending
+from essaim.search.query import parse
 from tests.conftest import Personas, make_user
 
 MIN_STEPS = 200
@@ -259,6 +263,7 @@ class Posts(RuleBasedStateMachine):
         super().__init__()
         self.atomic = transaction.atomic()
         self.atomic.__enter__()
+        engine().clear()  # the embedded index is files: what earlier runs rolled back stays
         active = {n for n, p in self.people.items() if User.objects.get(pk=p.pk).is_active}
         self.m = Model(dict(self.people), active)
         for visibility, crew in CREWS.items():
@@ -535,7 +540,7 @@ class Posts(RuleBasedStateMachine):
         by = {"actor": self.user(actor), "post": Post.objects.get(pk=pk)}
         allowed = action.removeprefix("un") in self.m.post_actions(actor, pk)
         if action == "edit":  # the right to publish there is asked again
-            body = "Again #alpha" if self.m.posts[pk].tag else "Again"
+            body = "News again #alpha" if self.m.posts[pk].tag else "News again"
             if self.call(allowed, services.post_edit, **by, body=body) is not NO:
                 self.m.posts[pk].link = None
         elif action == "delete":
@@ -552,7 +557,7 @@ class Posts(RuleBasedStateMachine):
         by = {"actor": self.user(actor), "comment": Comment.objects.get(pk=pk)}
         allowed = ("delete" if delete else "edit") in self.m.comment_actions(actor, pk)
         if not delete:
-            self.call(allowed, services.comment_edit, **by, body="No")
+            self.call(allowed, services.comment_edit, **by, body="Yes again")
         elif self.call(allowed, services.comment_delete, **by, origin=CLI) is not NO:
             for c, fact in self.m.comments.items():  # its replies go with it
                 fact.deleted = fact.deleted or c == pk or fact.parent == pk
@@ -575,6 +580,7 @@ class Posts(RuleBasedStateMachine):
             "file": Attachment.objects.select_related("post__community", "comment").in_bulk(),
         }
         checks = self.audiences(objects, start if about_posts else None)
+        index_pending()
         for name in NAMES:
             found = self.surfaces(name, self.user(name), objects, start if about_posts else None)
             checks += [((name, what), got, wanted) for what, got, wanted in found]
@@ -602,6 +608,11 @@ class Posts(RuleBasedStateMachine):
             ("home", {p.pk for p in home}, m.home(name, seen)),
             ("#alpha", ids(tag), tagged),
         ]
+        for kind, word in SEARCHED.items():  # every post says "news", comment "yes" …
+            wanted = {pk for pk in objects[kind] if sees[kind](name, pk)}
+            if kind == "file":  # … and file "notes": attached ones (the others are not indexed)
+                wanted = {pk for pk in wanted if m.files[pk].post is not None}
+            checks.append((("search", kind), searched(user, kind, word), wanted))
         for shown in home:  # a link to a post: a card for its readers only
             link = m.posts[shown.pk].link
             card = link is not None and m.sees_post(name, link)
@@ -660,6 +671,18 @@ class Posts(RuleBasedStateMachine):
 
 def ids(found: Any) -> set[int]:
     return set(found.values_list("pk", flat=True))
+
+
+SEARCHED = {"post": "news", "comment": "yes", "file": "notes"}
+
+
+def searched(user: User, kind: str, word: str) -> set[int]:
+    """What the search index answers ``user`` (before any reading again through the
+    policy), with the count of every match."""
+    keys = access.search_keys(user, kinds=[kind])
+    result = engine().search(Request(parse(word), keys, Filters(kinds=[kind]), limit=500))
+    assert result.total == len(result.hits), (kind, result.total)
+    return {hit.pk for hit in result.hits}
 
 
 def cast(personas: Personas) -> None:
