@@ -1616,9 +1616,8 @@ def access_community_by_slug(user: Viewer, slug: str, action: str = VIEW) -> Com
 # membership or of a community's visibility shows at once, without touching the index.
 # One exception, a community's own document: every employee views a community that is
 # not secret, so its key is "employees" rather than one of thousands of `cv` keys that
-# each employee would send with every search. A community made secret is re-keyed through
-# the outbox like any change (within a second), and results are read again through the
-# policy (``search.selectors``), so it never shows meanwhile.
+# each employee would send with every search. So a community made secret is written to
+# the index in the transaction that hides it (``search.services.changed``, at_once).
 # Only what its rule lets someone view is indexed (no deleted item, no draft); the
 # test that the forms agree (tests/test_search_access.py) covers the keys too.
 

@@ -3,9 +3,11 @@ what each searcher finds."""
 
 from __future__ import annotations
 
+import gc
 import re
 
 import pytest
+from django.conf import settings
 from django.db import connection
 from hypothesis import given
 from hypothesis import settings as hypothesis_settings
@@ -22,10 +24,11 @@ from essaim.notifications.models import Notification
 from essaim.realtime.models import Event
 from essaim.search import selectors, services
 from essaim.search.analysis import analyse, words
-from essaim.search.engine import Request, engine
-from essaim.search.indexer import index_pending
-from essaim.search.models import Watch
+from essaim.search.engine import IndexBusy, Request, engine
+from essaim.search.indexer import documents_of, index_pending
+from essaim.search.models import Pending, Watch
 from essaim.search.query import CLAUSES_MAX, QUERY_MAX, parse
+from essaim.search.tantivy_engine import TantivyEngine
 from tests.conftest import Personas
 from tests.test_communities import build
 from tests.verify import unmasked
@@ -332,6 +335,31 @@ def test_losing_access_hides_hits_and_watch_matches_at_once(personas: Personas) 
     assert personas.animator.pk in told  # a member of the secret community still hears
     for person in (personas.outsider, personas.member):
         assert selectors.watch_view(person, watch.pk).matches == []
+
+
+@pytest.mark.skipif(settings.SEARCH_ENGINE != "tantivy", reason="the embedded engine's files")
+def test_a_community_made_secret_waits_for_the_worker_that_holds_the_index(
+    personas: Personas,
+) -> None:
+    """With a separate worker, it holds tantivy's files: the web process cannot write them,
+    and leaves the community to the worker's indexer (through the outbox)."""
+    project = build(personas, Visibility.PUBLIC)
+    worker = TantivyEngine(str(settings.SEARCH_INDEX_DIR))  # the other process
+    worker.write(*documents_of("community", [project.pk]))  # it keeps the lock
+    Pending.objects.all().delete()
+    assert selectors.search(personas.outsider, "public live").total == 1
+    with pytest.raises(IndexBusy):
+        engine().write([], [])
+    community_services.community_update(
+        actor=personas.owner, origin=CLI, community=project, changes={"visibility": "secret"}
+    )
+    assert selectors.search(personas.outsider, "public live").results == []
+    worker._writer = None  # the worker stops: the index is this process's to write
+    gc.collect()
+    assert Pending.objects.filter(kind="community", object_id=project.pk).exists()
+    index_pending()
+    assert selectors.search(personas.outsider, "public live").total == 0
+    assert selectors.search(personas.owner, "public live").total == 1
 
 
 def test_snippets_and_titles_are_escaped_and_dates_filter(personas: Personas, token_client) -> None:

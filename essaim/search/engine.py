@@ -77,10 +77,15 @@ class Result:
     more: bool = False  # more matches than counted: ``total`` (and facets) a lower bound
 
 
+class IndexBusy(Exception):
+    """Another process writes the index (tantivy's files, with a separate worker)."""
+
+
 class Engine(Protocol):
     def write(self, documents: list[Document], removed: list[str]) -> None:
         """Store these documents (replacing any of the same id) and drop the removed ids,
-        at once: a search sees all of it or none of it."""
+        at once: a search sees all of it or none of it. IndexBusy: another process
+        writes it."""
 
     def search(self, request: Request) -> Result: ...
 

@@ -4,6 +4,7 @@ changes, the record of searches for the analytics, and keyword watches."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import suppress
 from typing import Any
 
 from django.db import transaction
@@ -23,7 +24,7 @@ from essaim.realtime import events
 
 from .analysis import LANGUAGES, fold
 from .documents import KIND_OF, KINDS, Document
-from .engine import Filters, Request, engine
+from .engine import Filters, IndexBusy, Request, engine
 from .models import (
     TITLE_MAX,
     FileText,
@@ -43,14 +44,17 @@ def changed(model: type[Model], *ids: int, at_once: bool = False) -> None:
     documents are written, or dropped, once it commits. ``at_once``: written now too, for
     a change of the keys a document carries (``access.search_keys_of``) that hides it —
     in the caller's transaction on PostgreSQL; before the commit in the embedded engine,
-    where a rollback leaves the thing hidden until its next change."""
+    where a rollback leaves the thing hidden until its next change, and where a separate
+    worker holds the files, its indexer hides it within a second (the results shown are
+    read again through the policy meanwhile)."""
     kind = KIND_OF[model]
     Pending.objects.bulk_create(Pending(kind=kind, object_id=pk) for pk in ids)
     wake_indexer_on_commit()
     if at_once:
         from .indexer import documents_of
 
-        engine().write(*documents_of(kind, ids))
+        with suppress(IndexBusy):
+            engine().write(*documents_of(kind, ids))
 
 
 def outbox_kind(model: type[Model]) -> str:

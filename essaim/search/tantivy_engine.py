@@ -28,6 +28,7 @@ from .engine import (
     TITLE_BOOST,
     Filters,
     Hit,
+    IndexBusy,
     Request,
     Result,
 )
@@ -97,11 +98,20 @@ class TantivyEngine:
             fields["state"] = doc.state
         return tantivy.Document(**fields)
 
+    def _writing(self) -> Any:
+        """This process's writer, kept: one process writes the files (tantivy's lock)."""
+        if self._writer is None:
+            try:
+                self._writer = self.index.writer(heap_size=WRITER_HEAP, num_threads=1)
+            except ValueError as error:
+                if "LockBusy" in str(error):
+                    raise IndexBusy from error
+                raise
+        return self._writer
+
     def write(self, documents: list[Document], removed: list[str]) -> None:
         with self.writing:
-            if self._writer is None:
-                self._writer = self.index.writer(heap_size=WRITER_HEAP, num_threads=1)
-            writer = self._writer
+            writer = self._writing()
             for doc_id in [*removed, *(d.id for d in documents)]:
                 writer.delete_documents_by_term("id", doc_id)
             for doc in documents:
@@ -111,10 +121,9 @@ class TantivyEngine:
 
     def clear(self) -> None:
         with self.writing:
-            if self._writer is None:
-                self._writer = self.index.writer(heap_size=WRITER_HEAP, num_threads=1)
-            self._writer.delete_all_documents()
-            self._writer.commit()
+            writer = self._writing()
+            writer.delete_all_documents()
+            writer.commit()
         self.index.reload()
 
     def bulk(self) -> AbstractContextManager[None]:
