@@ -297,7 +297,8 @@ def test_oversized_searches_and_watches_are_refused_and_change_nothing(
 
 def test_losing_access_hides_hits_and_watch_matches_at_once(personas: Personas) -> None:
     """A community made secret and a member removed: no hit, count, facet, suggestion or
-    watch match at the next search, with nothing indexed again (SECURITY.md 4, 6, 14)."""
+    watch match at the next search, before the indexer runs (SECURITY.md 4, 6, 14): the
+    keys name places, but for the community's own document, written with the change."""
     project = build(personas, Visibility.PUBLIC)
     watch = services.watch_create(
         actor=personas.animator, title="Fusion", text="fusion", shared=True, language="fr"
