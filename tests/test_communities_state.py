@@ -10,20 +10,16 @@ one views. It runs at least MIN_STEPS steps on every run; the seed is printed
 
 from __future__ import annotations
 
-import os
-import random
 from dataclasses import dataclass, field
 
 import pytest
 from django.db import transaction
-from hypothesis import HealthCheck, seed, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     RuleBasedStateMachine,
     invariant,
     precondition,
     rule,
-    run_state_machine_as_test,
 )
 
 from essaim import access
@@ -38,6 +34,7 @@ from essaim.search.indexer import index_pending
 from essaim.search.query import parse
 from tests import communities_model as model
 from tests.conftest import make_user
+from tests.machines import run_machine
 
 MIN_STEPS = 2000
 PEOPLE = ("ann", "bob", "cid", "eve", "ada")  # eve: an external customer; ada: an administrator
@@ -374,17 +371,9 @@ class Communities(RuleBasedStateMachine):
 
 @pytest.mark.django_db
 def test_communities_state_machine() -> None:
-    run_seed = int(os.environ.get("ESSAIM_STATE_SEED") or random.randrange(2**32))
-    print(f"communities state machine: ESSAIM_STATE_SEED={run_seed}")
     Communities.steps = 0
-    machine = seed(run_seed)(Communities)
-    checks = settings(
-        max_examples=30,
-        stateful_step_count=40,
-        deadline=None,
-        database=None,
-        suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
-    )
-    while Communities.steps < MIN_STEPS:
-        run_state_machine_as_test(machine, settings=checks)
+    run_machine(
+        Communities, replay="ESSAIM_STATE_SEED", enough=lambda: Communities.steps >= MIN_STEPS,
+        examples=30, steps=40,
+    )  # fmt: skip
     print(f"communities state machine: {Communities.steps} steps checked")

@@ -17,22 +17,18 @@ from __future__ import annotations
 
 import io
 import os
-import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 from django.db import transaction
-from hypothesis import HealthCheck, seed
-from hypothesis import settings as run_settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     RuleBasedStateMachine,
     invariant,
     precondition,
     rule,
-    run_state_machine_as_test,
 )
 
 from essaim import access
@@ -53,6 +49,7 @@ from essaim.search.engine import Filters, Request, engine
 from essaim.search.indexer import index_pending
 from essaim.search.query import parse
 from tests.conftest import Personas, make_user
+from tests.machines import run_machine
 
 MIN_STEPS = 200
 STEPS_PER_RUN = 25  # at most, in one example
@@ -710,18 +707,10 @@ def cast(personas: Personas) -> None:
 def test_posts_state_machine(personas: Personas, settings: Any, tmp_path: Any) -> None:
     settings.FILES_DIR = tmp_path / "files"
     cast(personas)
-    run_seed = int(os.environ.get("ESSAIM_POSTS_SEED") or random.randrange(2**32))
-    print(f"posts state machine: ESSAIM_POSTS_SEED={run_seed}")
     Posts.steps = Posts.checked = Posts.probes = 0
-    checks = run_settings(
-        max_examples=12,  # of STEPS_PER_RUN steps (the first, Hypothesis's simplest)
-        stateful_step_count=STEPS_PER_RUN,
-        deadline=None,
-        database=None,
-        suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
-    )
-    runs = random.Random(run_seed)
-    while Posts.steps < int(os.environ.get("ESSAIM_POSTS_STEPS") or MIN_STEPS):
-        # A seed per call: with the same seed, a call would repeat the last one's examples.
-        run_state_machine_as_test(seed(runs.randrange(2**32))(Posts), settings=checks)
+    wanted = int(os.environ.get("ESSAIM_POSTS_STEPS") or MIN_STEPS)
+    run_machine(
+        Posts, replay="ESSAIM_POSTS_SEED", enough=lambda: Posts.steps >= wanted,
+        examples=12, steps=STEPS_PER_RUN,  # examples: the first, Hypothesis's simplest
+    )  # fmt: skip
     print(f"posts: {Posts.steps} steps, {Posts.checked} states checked, {Posts.probes} probes")
