@@ -21,6 +21,7 @@ or a new PostgreSQL database on the server of ``--database-url``/``DATABASE_URL`
     .venv/bin/python bench/bench_search.py --part relevance
     .venv/bin/python bench/bench_search.py --part latency --database-url … --keep   # keep it
     .venv/bin/python bench/bench_search.py --part latency --database-url … --reuse  # measure it
+    .venv/bin/python bench/bench_search.py --part latency --keep    # SQLite, in KEPT_DIR
 """
 
 from __future__ import annotations
@@ -28,11 +29,13 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +50,7 @@ SUGGEST_TARGET_MS = 30.0
 FINDABLE_TARGET_S = 2.0
 BATCH = 5000
 KEPT = "essaim_bench_search"  # the PostgreSQL database --keep leaves and --reuse measures
+KEPT_DIR = Path(tempfile.gettempdir()) / KEPT  # on SQLite: its database and index files
 SEARCHER = "searcher@bench-search.invalid"  # the measured employee, found again by --reuse
 
 
@@ -245,11 +249,16 @@ def main() -> int:
     parser.add_argument("--demo-users", type=int, default=200)
     parser.add_argument("--quick", action="store_true", help="5,000 people, 100,000 posts")
     parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL", ""))
-    parser.add_argument("--keep", action="store_true", help=f"PostgreSQL: keep it as {KEPT}")
-    parser.add_argument("--reuse", action="store_true", help=f"PostgreSQL: measure {KEPT} again")
+    parser.add_argument(
+        "--keep", action="store_true", help=f"keep it: PostgreSQL as {KEPT}, SQLite in {KEPT_DIR}"
+    )
+    parser.add_argument("--reuse", action="store_true", help="measure the kept one again")
     args = parser.parse_args()
-    if (args.keep or args.reuse) and not (args.database_url and args.part == "latency"):
-        parser.error("--keep and --reuse need --part latency and --database-url")
+    kept = args.keep or args.reuse
+    if kept and args.part != "latency":
+        parser.error("--keep and --reuse need --part latency")
+    if args.reuse and not args.database_url and not KEPT_DIR.exists():
+        parser.error(f"nothing kept in {KEPT_DIR}: run with --keep first")
     if args.part == "all":  # each part in a process of its own: Django is set up once
         for part in ("relevance", "latency"):
             subprocess.run([sys.executable, __file__, *sys.argv[1:], "--part", part], check=True)
@@ -257,10 +266,16 @@ def main() -> int:
     if args.quick:
         args.people, args.communities, args.items = 5_000, 500, 100_000
     database = Database()
-    with tempfile.TemporaryDirectory(
-        prefix="essaim-bench-search-", ignore_cleanup_errors=True
-    ) as tmp:
-        if args.keep or args.reuse:
+    files: AbstractContextManager[str]
+    if kept and not args.database_url:  # SQLite's database is files: kept in KEPT_DIR
+        if args.keep:
+            shutil.rmtree(KEPT_DIR, ignore_errors=True)
+        KEPT_DIR.mkdir(exist_ok=True)
+        files = nullcontext(str(KEPT_DIR))
+    else:
+        files = tempfile.TemporaryDirectory(prefix="essaim-search-", ignore_cleanup_errors=True)
+    with files as tmp:
+        if kept:
             database.name = KEPT
         database.create(args.database_url, Path(tmp), existing=args.reuse)
         os.environ["ESSAIM_SEARCH_DIR"] = str(Path(tmp) / "search")
@@ -272,8 +287,10 @@ def main() -> int:
             print(f"database    {engine}; search engine {settings.SEARCH_ENGINE}")
             (relevance if args.part == "relevance" else latency)(args)
         finally:
-            if args.keep or args.reuse:
+            if kept and args.database_url:
                 print(f"kept        the database {KEPT} (dropdb {KEPT} when done)")
+            elif kept:
+                print(f"kept        the database and index in {KEPT_DIR} (rm -r it when done)")
             else:
                 database.drop()
     return 0
