@@ -7,11 +7,11 @@ import gc
 import re
 
 import pytest
-from django.conf import settings
 from django.db import connection
 from hypothesis import given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
+from pytest_django import Settings
 
 from essaim import access
 from essaim.accounts.services import ServiceError
@@ -338,12 +338,13 @@ def test_losing_access_hides_hits_and_watch_matches_at_once(personas: Personas) 
         assert selectors.watch_view(person, watch.pk).matches == []
 
 
-@pytest.mark.skipif(settings.SEARCH_ENGINE != "tantivy", reason="the embedded engine's files")
 def test_a_community_made_secret_waits_for_the_worker_that_holds_the_index(
-    personas: Personas,
+    personas: Personas, settings: Settings
 ) -> None:
-    """With a separate worker, it holds tantivy's files: the web process cannot write them,
-    and leaves the community to the worker's indexer (through the outbox)."""
+    """With tantivy and a separate worker, the worker holds the index's files: the web
+    process cannot write them, and leaves the community to the worker's indexer (through
+    the outbox). Run on both databases: tantivy serves PostgreSQL too."""
+    settings.SEARCH_ENGINE = "tantivy"
     project = build(personas, Visibility.PUBLIC)
     worker = TantivyEngine(str(settings.SEARCH_INDEX_DIR))  # the other process
     worker.write(*documents_of("community", [project.pk]))  # it keeps the lock
